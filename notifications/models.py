@@ -1,0 +1,90 @@
+"""Outgoing messages (the outbox) and every delivery event the email service reports about them."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from orders.models import Order
+from organiser_portal.models import Organisation
+
+from .statuses import MessageStatus
+
+
+class OutgoingMessage(models.Model):
+    class Kind(models.TextChoices):
+        TICKETS = "tickets", "Tickets"
+        TICKETS_RESEND = "tickets_resend", "Tickets (resent)"
+        REFUND_NOTICE = "refund_notice", "Refund notice"
+        CANCELLATION_NOTICE = "cancellation_notice", "Cancellation notice"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    TICKET_KINDS = frozenset({Kind.TICKETS, Kind.TICKETS_RESEND})
+    Status = MessageStatus
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    recipient = models.CharField(max_length=254)
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    status_reason = models.CharField(max_length=300, blank=True, help_text="Why, in the email service's words.")
+    provider = models.CharField(max_length=40, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_at = models.DateTimeField(default=timezone.now, help_text="When the current status was reached.")
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["order", "-created_at"], name="message_order_created"),
+            models.Index(fields=["provider_message_id"], name="message_provider_id"),
+            models.Index(fields=["status", "created_at"], name="message_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient}"
+
+
+class DeliveryEvent(models.Model):
+    """One event from the email service's webhook, kept exactly once."""
+
+    class Type(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        DEFERRED = "deferred", "Deferred"
+        BOUNCED = "bounced", "Bounced"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+        COMPLAINED = "complained", "Complained"
+        OPENED = "opened", "Opened"
+        CLICKED = "clicked", "Clicked"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        UNKNOWN = "unknown", "Unknown"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, null=True, related_name="+")
+    message = models.ForeignKey(OutgoingMessage, on_delete=models.CASCADE, null=True, related_name="events")
+    event_type = models.CharField(max_length=16, choices=Type.choices)
+    occurred_at = models.DateTimeField()
+    reason = models.CharField(max_length=300, blank=True)
+    provider = models.CharField(max_length=40, blank=True)
+    dedup_key = models.CharField(max_length=200, unique=True)
+    raw = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["message", "occurred_at"], name="delivery_event_message")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.occurred_at:%Y-%m-%d %H:%M}"

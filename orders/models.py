@@ -1,0 +1,225 @@
+"""Orders, their lines, payments, refunds and the append-only order timeline."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower, Upper
+from django.utils import timezone
+
+from guests.models import Guest
+from notifications.statuses import OrderEmailStatus
+from organiser_portal.codes import new_order_code
+from organiser_portal.models import Event, Organisation, TicketType
+
+ZERO = Decimal("0")
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        RESERVED = "reserved", "Reserved"
+        PROCESSING_PAYMENT = "processing_payment", "Processing payment"
+        CONFIRMING_PAYMENT = "confirming_payment", "Confirming payment"
+        PAID = "paid", "Paid"
+        EXPIRED = "expired", "Expired"
+        REFUNDED = "refunded", "Refunded"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="orders")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="orders")
+    code = models.CharField(max_length=12, default=new_order_code)
+    guest = models.ForeignKey(Guest, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
+    contact_name = models.CharField(max_length=200)
+    contact_email = models.EmailField(max_length=254)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.RESERVED)
+    currency = models.CharField(max_length=3)
+    promo_code = models.CharField(max_length=40, blank=True)
+    discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO, help_text="Including taxes and fees.")
+    refunded_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    tickets_held = models.BooleanField(
+        default=False,
+        help_text="Paid, but the event holds tickets for review: nothing is sent until someone sends them.",
+    )
+    # The status of the latest ticket email, kept here so lists can filter and sort on it;
+    # written only by the notification services, in the same transaction as the message.
+    email_status = models.CharField(max_length=16, choices=OrderEmailStatus.choices, default=OrderEmailStatus.NOT_SENT)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    # The allowed moves of DESIGN.md §3; `orders.services` changes the status only through this table.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.RESERVED: frozenset({Status.PROCESSING_PAYMENT, Status.EXPIRED, Status.CANCELLED}),
+        Status.PROCESSING_PAYMENT: frozenset({Status.CONFIRMING_PAYMENT, Status.EXPIRED, Status.CANCELLED}),
+        Status.CONFIRMING_PAYMENT: frozenset({Status.PAID, Status.EXPIRED}),
+        Status.PAID: frozenset({Status.REFUNDED, Status.CANCELLED}),
+        Status.EXPIRED: frozenset(),
+        Status.REFUNDED: frozenset(),
+        Status.CANCELLED: frozenset(),
+    }
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "code"], name="order_unique_code_per_org"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
+            models.CheckConstraint(condition=Q(discount_total__gte=0), name="order_discount_non_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_total__gte=0) & Q(refunded_total__lte=F("total")),
+                name="order_refund_within_total",
+            ),
+        ]
+        indexes = [
+            models.Index(Upper("code"), name="order_code_upper"),
+            models.Index(Lower("contact_email"), name="order_email_lower"),
+            models.Index(fields=["contact_phone"], name="order_phone"),
+            models.Index(fields=["event", "-created_at", "-id"], name="order_event_created"),
+            models.Index(fields=["event", "status", "-created_at"], name="order_event_status"),
+            models.Index(fields=["event", "email_status", "-created_at"], name="order_event_email_status"),
+            models.Index(fields=["organisation", "-created_at", "-id"], name="order_org_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+    @property
+    def is_partially_refunded(self) -> bool:
+        return self.status == self.Status.PAID and self.refunded_total > 0
+
+    @property
+    def status_label(self) -> str:
+        if self.is_partially_refunded:
+            return "Paid · partially refunded"
+        return self.get_status_display()
+
+
+class OrderLine(models.Model):
+    """One ticket type in an order. Amounts are totals for the line; prices include tax."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    discount = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    fee = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    tax = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0) & Q(discount__gte=0) & Q(fee__gte=0) & Q(tax__gte=0),
+                name="order_line_amounts_non_negative",
+            ),
+        ]
+
+    @property
+    def gross(self) -> Decimal:
+        """What the buyer pays for this line: prices less discount plus fees, tax included."""
+        return self.unit_price * self.quantity - self.discount + self.fee
+
+    @property
+    def subtotal(self) -> Decimal:
+        """With discounts and fees, without tax."""
+        return self.gross - self.tax
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    provider = models.CharField(max_length=40)
+    reference = models.CharField(max_length=120, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    processing_fee = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) & Q(processing_fee__gte=0), name="payment_amounts_non_negative"
+            ),
+        ]
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        PROCESSING = "processing", "Refunding"
+        CONFIRMING = "confirming", "Confirming refund"
+        SUCCEEDED = "succeeded", "Refunded"
+        FAILED = "failed", "Refund error"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    fee_kept = models.DecimalField(
+        max_digits=10, decimal_places=2, default=ZERO, help_text="Processing fee kept by the organiser."
+    )
+    tickets = models.ManyToManyField("tickets.Ticket", blank=True, related_name="refunds")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    reason = models.CharField(max_length=300, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    idempotency_key = models.CharField(max_length=80, unique=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0) & Q(fee_kept__gte=0), name="refund_amounts_non_negative"),
+        ]
+
+
+class TimelineEntry(models.Model):
+    """What happened to an order. Append-only; written by services in the same transaction as the change."""
+
+    class ActorKind(models.TextChoices):
+        USER = "user", "User"
+        SYSTEM = "system", "System"
+        WEBHOOK = "webhook", "Email service"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="timeline")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_kind = models.CharField(max_length=8, choices=ActorKind.choices, default=ActorKind.SYSTEM)
+    action = models.CharField(max_length=64)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "timeline entries"
+        indexes = [models.Index(fields=["order", "-created_at", "-id"], name="timeline_order_created")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Timeline entries are append-only.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,83 @@
+"""The order timeline: the one writer, and the words a support agent reads for each action code.
+
+Action codes are namespaced (`order.paid`, `email.bounced`, …). Every code a service writes
+has a sentence here; the order page renders entries through `describe`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Order, TimelineEntry
+
+ActorKind = TimelineEntry.ActorKind
+
+# action code → sentence; {placeholders} are filled from the entry's data.
+ACTIONS: dict[str, str] = {
+    "order.reserved": "Order reserved",
+    "order.expired": "Order expired: {reason}",
+    "order.processing_payment": "Payment processing",
+    "order.confirming_payment": "Confirming payment",
+    "order.paid": "Order paid",
+    "order.refunded": "Order fully refunded",
+    "order.cancelled": "Order cancelled",
+    "order.imported": "Order imported from {source}",
+    "order.contact_changed": "Contact changed: {changes}",
+    "order.tickets_held": "Tickets held for review: the event does not send tickets automatically",
+    "order.held_tickets_sent": "Held tickets released and sent to {recipient}",
+    "refund.requested": "Refund of {amount} requested",
+    "refund.processing": "Refunding {amount}",
+    "refund.confirming": "Confirming refund of {amount}",
+    "refund.succeeded": "Refunded {amount}",
+    "refund.failed": "Refund error: {error}",
+    "ticket.refunded": "Ticket {ticket} refunded",
+    "ticket.canceled": "Ticket {ticket} canceled",
+    "ticket.invalidated": "Ticket {ticket} invalidated",
+    "ticket.transfer_created": "Ticket {ticket} transferred to {to}",
+    "ticket.transfer_canceled": "Transfer of ticket {ticket} canceled",
+    "ticket.personalised": "Attendee details of ticket {ticket} changed: {changes}",
+    "tickets.resent": "Tickets resent to {recipient}",
+    "email.queued": "{kind} email queued for {recipient}",
+    "email.sent": "{kind} email sent to {recipient}",
+    "email.delivered": "{kind} email delivered to {recipient}",
+    "email.deferred": "{kind} email to {recipient} deferred: {reason}",
+    "email.bounced": "{kind} email to {recipient} bounced: {reason}",
+    "email.rejected": "{kind} email to {recipient} rejected: {reason}",
+    "email.failed": "{kind} email to {recipient} failed: {reason}",
+    "email.complained": "{recipient} marked the {kind} email as spam",
+}
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def describe(action: str, data: dict[str, Any]) -> str:
+    """The sentence for one timeline entry; unknown codes are shown as they are."""
+    template = ACTIONS.get(action)
+    if template is None:
+        return action
+    return template.format_map(_Blank({k: v for k, v in data.items() if v not in (None, "")}))
+
+
+def timeline_record(
+    *,
+    order: Order,
+    action: str,
+    actor=None,
+    actor_kind: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    """Append one entry. Call it inside the transaction that makes the change it records."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown timeline action {action!r}: add its sentence to orders.timeline.ACTIONS")
+    kind = actor_kind or (ActorKind.USER if actor is not None else ActorKind.SYSTEM)
+    return TimelineEntry.objects.create(
+        organisation_id=order.organisation_id,
+        order=order,
+        actor=actor,
+        actor_kind=kind,
+        action=action,
+        data=data or {},
+    )

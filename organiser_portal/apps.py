@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrganiserPortalConfig(AppConfig):
+    name = "organiser_portal"
+    default_auto_field = "django.db.models.BigAutoField"

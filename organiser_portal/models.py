@@ -1,0 +1,113 @@
+"""The tenancy core: organisations, their regions, who belongs to them, their events."""
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .codes import new_event_id
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="regions")
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="region_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one organisation, optionally limited to some regions."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MANAGER = "manager", "Manager"
+        SUPPORT = "support", "Support agent"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    regions = models.ManyToManyField(
+        Region, blank=True, related_name="memberships", help_text="Leave empty for access to every region."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique_user_org")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organisation} · {self.get_role_display()}"
+
+
+class Event(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="events")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    name = models.CharField(max_length=200)
+    public_id = models.CharField("event ID", max_length=12, unique=True, default=new_event_id, editable=False)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    venue = models.CharField(max_length=200, blank=True)
+    time_zone = models.CharField(max_length=64, default="Europe/Berlin")
+    currency = models.CharField(max_length=3, default="EUR")
+    send_tickets_automatically = models.BooleanField(
+        default=True, help_text="Off: paid orders are held for review until someone sends their tickets."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gte=models.F("starts_at")), name="event_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class TicketType(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="ticket_types")
+    name = models.CharField(max_length=120)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    processing_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    tax_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Percent, included in the price."
+    )
+    requires_personal_data = models.BooleanField(default=False)
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["event", "price"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="ticket_type_price_non_negative"),
+            models.CheckConstraint(condition=Q(processing_fee__gte=0), name="ticket_type_fee_non_negative"),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="ticket_type_tax_rate_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

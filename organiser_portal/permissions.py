@@ -1,0 +1,116 @@
+"""Who may do what: the role → permission table of DESIGN.md §3 and the one way to check it.
+
+Services call `require_perm` before they change anything; views call `access_organisation`
+to scope a page to the user's organisation (another organisation is a 404) and use
+`Access.can` only to show or hide buttons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import Membership, Organisation
+
+Role = Membership.Role
+
+
+class Perm(StrEnum):
+    VIEW = "view"
+    RESEND = "resend"
+    EDIT_CONTACT = "edit_contact"
+    DOWNLOAD_PDF = "download_pdf"
+    PERSONALISE = "personalise"
+    SEND_HELD = "send_held"
+    REFUND = "refund"
+    CANCEL = "cancel"
+    IMPORT = "import"
+    MANAGE_EVENTS = "manage_events"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_REGIONS = "manage_regions"
+    MANAGE_ORGANISATION = "manage_organisation"
+
+
+_VIEWER = frozenset({Perm.VIEW})
+_SUPPORT = _VIEWER | {Perm.RESEND, Perm.EDIT_CONTACT, Perm.DOWNLOAD_PDF, Perm.PERSONALISE, Perm.SEND_HELD}
+_MANAGER = _SUPPORT | {Perm.REFUND, Perm.CANCEL, Perm.IMPORT, Perm.MANAGE_EVENTS}
+_OWNER = _MANAGER | {Perm.MANAGE_MEMBERS, Perm.MANAGE_REGIONS, Perm.MANAGE_ORGANISATION}
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.VIEWER: _VIEWER,
+    Role.SUPPORT: _SUPPORT,
+    Role.MANAGER: _MANAGER,
+    Role.OWNER: _OWNER,
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user may see and do in one organisation."""
+
+    user_id: int
+    organisation: Organisation
+    role: str
+    region_ids: frozenset[int] | None  # None: every region
+
+    @property
+    def perms(self) -> frozenset[Perm]:
+        return ROLE_PERMS[self.role]
+
+    def can(self, perm: Perm) -> bool:
+        return perm in self.perms
+
+    def require(self, perm: Perm) -> None:
+        if not self.can(perm):
+            raise PermissionDenied(f"Your role ({Role(self.role).label}) does not allow this.")
+
+    def allows_region(self, region_id: int | None) -> bool:
+        return self.region_ids is None or region_id in self.region_ids
+
+    def event_filter(self, prefix: str = "") -> Q:
+        """A filter that keeps only events (or rows of events, via `prefix`) this access may see."""
+        q = Q(**{f"{prefix}organisation": self.organisation})
+        if self.region_ids is not None:
+            q &= Q(**{f"{prefix}region_id__in": self.region_ids})
+        return q
+
+
+def access_for(user, organisation: Organisation) -> Access | None:
+    """The user's access to `organisation`, or None when they have none. Superusers may do everything."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Access(user.pk, organisation, Role.OWNER, None)
+    membership = Membership.objects.filter(user=user, organisation=organisation).prefetch_related("regions").first()
+    if membership is None:
+        return None
+    region_ids = frozenset(r.pk for r in membership.regions.all()) or None
+    return Access(user.pk, organisation, membership.role, region_ids)
+
+
+def access_organisation(user, slug: str) -> Access:
+    """Scope a page to the organisation in its URL: no membership answers 404, never 403."""
+    organisation = Organisation.objects.filter(slug=slug).first()
+    access = access_for(user, organisation) if organisation else None
+    if access is None:
+        raise Http404("No such organisation.")
+    return access
+
+
+def require_perm(user, organisation: Organisation, perm: Perm, *, region_id: int | None = None) -> Access:
+    """The check every service makes first. No access at all, or no access to the region, is a 404."""
+    access = access_for(user, organisation)
+    if access is None or not access.allows_region(region_id):
+        raise Http404("Not found.")
+    access.require(perm)
+    return access
+
+
+def organisations_for(user) -> QuerySet[Organisation]:
+    if user.is_superuser:
+        return Organisation.objects.all()
+    return Organisation.objects.filter(memberships__user=user)

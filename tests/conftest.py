@@ -1,0 +1,65 @@
+"""Shared fixtures: an organisation with a user per role, an event, and paid orders built through the services."""
+
+from decimal import Decimal
+
+import pytest
+
+from orders.models import Order
+from orders.services import LineRequest, order_confirming_payment, order_create, order_mark_paid, order_start_payment
+from organiser_portal.models import Membership
+
+from .factories import EventFactory, MembershipFactory, OrganisationFactory, TicketTypeFactory, UserFactory
+
+Role = Membership.Role
+
+
+@pytest.fixture
+def organisation():
+    return OrganisationFactory(name="Festival GmbH", slug="festival")
+
+
+@pytest.fixture
+def other_organisation():
+    return OrganisationFactory(name="Other Org", slug="other")
+
+
+@pytest.fixture
+def member(organisation):
+    """member(role) → a user with that role in `organisation`."""
+
+    def make(role: str = Role.SUPPORT, **kwargs):
+        return MembershipFactory(organisation=organisation, role=role, **kwargs).user
+
+    return make
+
+
+@pytest.fixture
+def event(organisation):
+    return EventFactory(organisation=organisation, name="Summer Festival")
+
+
+@pytest.fixture
+def ticket_type(event):
+    return TicketTypeFactory(event=event)
+
+
+@pytest.fixture
+def make_order(event, ticket_type):
+    """make_order(quantity=1, paid=True, **contact) → an order walked through the real services."""
+
+    def make(*, quantity: int = 1, paid: bool = True, event=event, ticket_type=ticket_type, **contact) -> Order:
+        contact.setdefault("contact_name", "Anna Müller")
+        contact.setdefault("contact_email", "anna@example.com")
+        order = order_create(event=event, lines=[LineRequest(ticket_type, quantity)], **contact)
+        if paid:
+            order_start_payment(order=order, provider="test")
+            order_confirming_payment(order=order)
+            order = order_mark_paid(order=order, processing_fee=Decimal("1.00"))
+        return Order.objects.get(pk=order.pk)
+
+    return make
+
+
+@pytest.fixture
+def superuser():
+    return UserFactory(username="root@example.com", is_staff=True, is_superuser=True)

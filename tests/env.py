@@ -1,0 +1,12 @@
+"""Loaded by pytest before Django (addopts `-p tests.env`): tests run against the real
+PostgreSQL and Redis on this machine unless DATABASE_URL / REDIS_URL say otherwise."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/organiser_portal")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+os.environ.setdefault("STATIC_MANIFEST", "0")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+# Playwright's sync API runs an event loop; Django's ORM is used from the same thread in e2e tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

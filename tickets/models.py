@@ -1,0 +1,98 @@
+"""Tickets (one admission each) and the scans reported by door scanners."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from orders.models import Order, OrderLine
+from organiser_portal.codes import new_secret, new_ticket_id
+from organiser_portal.models import Event, Organisation, TicketType
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        VALID = "valid", "Valid"
+        INVALID = "invalid", "Invalid"
+
+    class InvalidReason(models.TextChoices):
+        NONE = "", "—"
+        TRANSFERRED = "transferred", "transferred"
+        CANCELED = "canceled", "canceled"
+        REFUNDED = "refunded", "refunded"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="tickets")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="tickets")
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="tickets")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="tickets")
+    public_id = models.CharField("ticket ID", max_length=16, unique=True, default=new_ticket_id)
+    secret = models.CharField(max_length=64, unique=True, default=new_secret, editable=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.VALID)
+    invalid_reason = models.CharField(max_length=16, choices=InvalidReason.choices, blank=True, default="")
+    used_at = models.DateTimeField(null=True, blank=True, help_text="First admitted scan.")
+    attendee_name = models.CharField(max_length=200, blank=True)
+    attendee_email = models.EmailField(max_length=254, blank=True)
+    attendee_data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="valid", invalid_reason="") | Q(status="invalid"),
+                name="ticket_valid_has_no_invalid_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == self.Status.VALID
+
+    @property
+    def display_status(self) -> str:
+        """Valid · unused, Valid · used, Invalid, Invalid · transferred / canceled / refunded."""
+        if self.is_valid:
+            return "Valid · used" if self.used_at else "Valid · unused"
+        if self.invalid_reason:
+            return f"Invalid · {self.get_invalid_reason_display()}"
+        return "Invalid"
+
+
+class Scan(models.Model):
+    class Result(models.TextChoices):
+        ADMITTED = "admitted", "Admitted"
+        DENIED = "denied", "Denied"
+
+    class Reason(models.TextChoices):
+        NONE = "", "—"
+        ALREADY_USED = "already_used", "Already used"
+        INVALID = "invalid", "Ticket invalid"
+        WRONG_EVENT = "wrong_event", "Wrong event"
+        UNKNOWN = "unknown", "Unknown code"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="scans")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="scans")
+    raw_code = models.CharField(
+        max_length=200, blank=True, help_text="What the scanner read, kept when no ticket matched."
+    )
+    scanned_at = models.DateTimeField(default=timezone.now)
+    access_area = models.CharField(max_length=120, blank=True)
+    access_point = models.CharField(max_length=120, blank=True)
+    result = models.CharField(max_length=8, choices=Result.choices)
+    reason = models.CharField(max_length=16, choices=Reason.choices, blank=True, default="")
+    device = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["-scanned_at", "-id"]
+        indexes = [models.Index(fields=["ticket", "-scanned_at"], name="scan_ticket_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(result="admitted", reason="") | Q(result="denied") & ~Q(reason=""),
+                name="scan_denied_has_reason",
+            ),
+        ]
