@@ -1,0 +1,114 @@
+"""Admin for orders. The status and the sums the services keep (refunded total, email status) are read-only
+here: status changes go through orders.services so the timeline stays true."""
+
+from django.contrib import admin
+
+from notifications.models import OutgoingMessage
+from organiser_portal.admin import LargeTableAdmin, ReadOnlyAdmin, ReadOnlyInline
+from tickets.models import Ticket
+
+from .models import Order, OrderLine, Payment, Refund, TimelineEntry
+from .timeline import describe
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    fields = ("ticket_type", "quantity", "unit_price", "discount", "fee", "tax", "organisation")
+    autocomplete_fields = ("ticket_type", "organisation")
+
+
+class TicketInline(ReadOnlyInline):
+    model = Ticket
+    fields = ("public_id", "ticket_type", "status", "invalid_reason", "used_at", "attendee_name", "attendee_email")
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ("provider", "reference", "amount", "processing_fee", "status", "created_at", "confirmed_at")
+    readonly_fields = fields
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ("amount", "fee_kept", "status", "reason", "error", "created_at", "completed_at")
+    readonly_fields = fields
+
+
+class MessageInline(ReadOnlyInline):
+    model = OutgoingMessage
+    fields = ("created_at", "kind", "recipient", "status", "status_reason")
+    readonly_fields = fields
+
+
+class TimelineInline(ReadOnlyInline):
+    model = TimelineEntry
+    fields = ("created_at", "actor_kind", "actor", "action", "sentence")
+    readonly_fields = fields
+    show_change_link = False
+
+    @admin.display(description="What happened")
+    def sentence(self, entry: TimelineEntry) -> str:
+        return describe(entry.action, entry.data)
+
+
+@admin.register(Order)
+class OrderAdmin(LargeTableAdmin):
+    list_display = (
+        "code",
+        "event",
+        "contact_name",
+        "contact_email",
+        "status",
+        "email_status",
+        "total",
+        "refunded_total",
+        "tickets_held",
+        "created_at",
+    )
+    list_filter = ("status", "email_status", "tickets_held", "organisation", "event")
+    list_select_related = ("event",)
+    # Code: UPPER(code) index; name and email: trigram indexes on UPPER(col); phone: exact, btree index.
+    search_fields = ("=code", "contact_name", "contact_email", "contact_phone__exact")
+    autocomplete_fields = ("organisation", "event", "guest")
+    readonly_fields = ("status", "refunded_total", "email_status", "paid_at", "cancelled_at")
+    inlines = [OrderLineInline, TicketInline, PaymentInline, RefundInline, MessageInline, TimelineInline]
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(LargeTableAdmin):
+    list_display = ("order", "ticket_type", "quantity", "unit_price", "discount", "fee", "tax")
+    list_select_related = ("order", "ticket_type")
+    search_fields = ("=order__code",)
+    autocomplete_fields = ("organisation", "order", "ticket_type")
+
+
+@admin.register(Payment)
+class PaymentAdmin(LargeTableAdmin):
+    list_display = ("order", "provider", "reference", "amount", "processing_fee", "status", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("order",)
+    search_fields = ("=order__code",)
+    autocomplete_fields = ("organisation", "order")
+
+
+@admin.register(Refund)
+class RefundAdmin(LargeTableAdmin):
+    list_display = ("order", "amount", "fee_kept", "status", "reason", "error", "requested_by", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("order", "requested_by")
+    search_fields = ("=order__code", "idempotency_key__exact")
+    autocomplete_fields = ("organisation", "order", "payment", "tickets", "requested_by")
+
+
+@admin.register(TimelineEntry)
+class TimelineEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "order", "actor_kind", "actor", "action", "sentence")
+    list_filter = ("actor_kind",)
+    list_select_related = ("order", "actor")
+    search_fields = ("=order__code",)
+
+    @admin.display(description="What happened")
+    def sentence(self, entry: TimelineEntry) -> str:
+        return describe(entry.action, entry.data)
