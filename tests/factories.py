@@ -83,3 +83,42 @@ class GuestFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     name = factory.Sequence(lambda n: f"Guest {n}")
     email = factory.Sequence(lambda n: f"guest{n}@example.com")
+
+
+class OutgoingMessageFactory(factory.django.DjangoModelFactory):
+    """A message as the send pipeline leaves it; pass order=…, and status / status_reason as needed."""
+
+    class Meta:
+        model = "notifications.OutgoingMessage"
+
+    order = None
+    organisation = factory.LazyAttribute(lambda m: m.order.organisation)
+    kind = "tickets"
+    recipient = factory.LazyAttribute(lambda m: m.order.contact_email)
+    status = "sent"
+
+
+class DeliveryEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.DeliveryEvent"
+
+    message = None
+    organisation = factory.LazyAttribute(lambda e: e.message.organisation)
+    event_type = "delivered"
+    occurred_at = factory.LazyFunction(timezone.now)
+    dedup_key = factory.Sequence(lambda n: f"test-event-{n}")
+
+
+class ScanFactory(factory.django.DjangoModelFactory):
+    """A door scan of `ticket`; admitted unless result / reason say otherwise."""
+
+    class Meta:
+        model = "tickets.Scan"
+
+    ticket = None
+    organisation = factory.LazyAttribute(lambda s: s.ticket.organisation)
+    event = factory.LazyAttribute(lambda s: s.ticket.event)
+    access_area = "Main entrance"
+    access_point = "Gate 1"
+    result = "admitted"
+    device = "scanner-1"
