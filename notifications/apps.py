@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "notifications"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from anymail.signals import tracking
+
+        from .webhooks import handle_tracking
+
+        tracking.connect(handle_tracking, dispatch_uid="notifications.handle_tracking")

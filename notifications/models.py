@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import Order
@@ -34,6 +35,9 @@ class OutgoingMessage(models.Model):
     provider = models.CharField(max_length=40, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    idempotency_key = models.CharField(
+        max_length=80, blank=True, help_text="From the form that asked for it: a double submit queues one message."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -49,6 +53,11 @@ class OutgoingMessage(models.Model):
             models.Index(fields=["order", "-created_at"], name="message_order_created"),
             models.Index(fields=["provider_message_id"], name="message_provider_id"),
             models.Index(fields=["status", "created_at"], name="message_status_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], condition=~Q(idempotency_key=""), name="message_unique_idempotency_key"
+            ),
         ]
 
     def __str__(self) -> str:

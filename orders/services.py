@@ -7,13 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from guests.models import Guest
+from notifications.models import OutgoingMessage
+from notifications.services import message_queue
 from organiser_portal.models import Event, TicketType
+from organiser_portal.permissions import Perm, require_perm
+from tickets.models import Ticket
 from tickets.services import tickets_issue
 
+from . import rules
 from .errors import OrderActionError
 from .models import Order, OrderLine, Payment
 from .timeline import timeline_record
@@ -162,6 +169,8 @@ def order_mark_paid(*, order: Order, processing_fee: Decimal = Decimal("0")) -> 
             order.tickets_held = True
             order.save(update_fields=["tickets_held"])
             timeline_record(order=order, action="order.tickets_held")
+        else:
+            message_queue(order=order, kind=OutgoingMessage.Kind.TICKETS, recipient=order.contact_email)
         return order
 
 
@@ -174,5 +183,141 @@ def order_expire(*, order: Order, reason: str) -> Order:
         _set_status(order, Status.EXPIRED, data={"reason": reason})
         order.payments.filter(status__in=[Payment.Status.CREATED, Payment.Status.PENDING]).update(
             status=Payment.Status.FAILED
+        )
+        return order
+
+
+# --- Ticket delivery: resend, edit contact, send held tickets ----------------
+
+
+def _valid_ticket_count(order: Order) -> int:
+    return order.tickets.filter(status=Ticket.Status.VALID).count()
+
+
+def _clean_email(address: str) -> str:
+    address = address.strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise OrderActionError(f"“{address}” is not a valid email address.") from None
+    return address
+
+
+def _queue_resend(*, order: Order, actor, recipient: str, idempotency_key: str) -> OutgoingMessage:
+    """Steps 3–6 of a resend, for a caller that checked permission and holds the order lock."""
+    if idempotency_key:
+        done = OutgoingMessage.objects.filter(idempotency_key=idempotency_key, order=order).first()
+        if done is not None:
+            return done
+    if reason := rules.refusal_resend(order, valid_tickets=_valid_ticket_count(order)):
+        raise OrderActionError(reason)
+    message = message_queue(
+        order=order,
+        kind=OutgoingMessage.Kind.TICKETS_RESEND,
+        recipient=recipient,
+        actor=actor,
+        idempotency_key=idempotency_key,
+        record_timeline=False,
+    )
+    timeline_record(
+        order=order,
+        action="tickets.resent",
+        actor=actor,
+        data={"recipient": recipient, "other_address": recipient.lower() != order.contact_email.lower()},
+    )
+    return message
+
+
+def order_resend_tickets(*, actor, order: Order, recipient: str = "", idempotency_key: str = "") -> OutgoingMessage:
+    """Email the order's existing valid tickets again, to the contact email or once to `recipient`.
+
+    Creates no order, changes no status, issues no tickets and leaves the contact as it is.
+    The same idempotency key (from the confirmation form) queues one message however often
+    it is submitted.
+    """
+    require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
+    with transaction.atomic():
+        order = _lock(order)
+        address = _clean_email(recipient) if recipient.strip() else order.contact_email
+        return _queue_resend(order=order, actor=actor, recipient=address, idempotency_key=idempotency_key)
+
+
+def order_change_contact(
+    *,
+    actor,
+    order: Order,
+    name: str,
+    email: str,
+    phone: str,
+    resend_tickets: bool = False,
+    idempotency_key: str = "",
+) -> Order:
+    """Change the order's contact name, email and phone; the timeline records old → new.
+
+    A verified customer account owns its address: the email of its orders can't be changed.
+    With resend_tickets, the tickets also go to the (new) address in the same step — this is
+    "Fix and resend" on a bounced email.
+    """
+    require_perm(actor, order.organisation, Perm.EDIT_CONTACT, region_id=order.event.region_id)
+    if resend_tickets:
+        require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
+    name, phone = name.strip(), phone.strip()
+    if not name:
+        raise OrderActionError("The contact needs a name.")
+    email = _clean_email(email)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("event", "guest").get(pk=order.pk)
+        new = {"contact_name": name, "contact_email": email, "contact_phone": phone}
+        changed = {
+            field: (getattr(order, field), value) for field, value in new.items() if getattr(order, field) != value
+        }
+        if changed:
+            if reason := rules.refusal_edit_contact(order):
+                raise OrderActionError(reason)
+            if "contact_email" in changed and (reason := rules.refusal_change_email(order)):
+                raise OrderActionError(reason)
+            for field, (_old, value) in changed.items():
+                setattr(order, field, value)
+            order.save(update_fields=list(changed))
+            words = {"contact_name": "name", "contact_email": "email", "contact_phone": "phone"}
+            timeline_record(
+                order=order,
+                action="order.contact_changed",
+                actor=actor,
+                data={
+                    "changes": "; ".join(
+                        f"{words[f]} {old or '—'} → {value or '—'}" for f, (old, value) in changed.items()
+                    ),
+                    "old": {f: old for f, (old, _v) in changed.items()},
+                    "new": {f: value for f, (_o, value) in changed.items()},
+                },
+            )
+        if resend_tickets:
+            _queue_resend(order=order, actor=actor, recipient=order.contact_email, idempotency_key=idempotency_key)
+        return order
+
+
+def order_send_held_tickets(*, actor, order: Order) -> Order:
+    """Release an order held for review: its tickets email is queued to the contact address."""
+    require_perm(actor, order.organisation, Perm.SEND_HELD, region_id=order.event.region_id)
+    with transaction.atomic():
+        order = _lock(order)
+        if not order.tickets_held and order.messages.filter(kind__in=OutgoingMessage.TICKET_KINDS).exists():
+            return order
+        if reason := rules.refusal_send_held(order):
+            raise OrderActionError(reason)
+        if _valid_ticket_count(order) == 0:
+            raise OrderActionError("No valid ticket to send")
+        order.tickets_held = False
+        order.save(update_fields=["tickets_held"])
+        message_queue(
+            order=order,
+            kind=OutgoingMessage.Kind.TICKETS,
+            recipient=order.contact_email,
+            actor=actor,
+            record_timeline=False,
+        )
+        timeline_record(
+            order=order, action="order.held_tickets_sent", actor=actor, data={"recipient": order.contact_email}
         )
         return order

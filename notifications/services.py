@@ -1,0 +1,307 @@
+"""Every write to messages: the outbox, the send claim, and the delivery events from webhooks.
+
+Message statuses only move forward (`statuses.STAGE`); each move writes a timeline entry
+and, for ticket emails, updates the order's "Order email status" in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from orders.models import Order, TimelineEntry
+from orders.timeline import timeline_record
+
+from .models import DeliveryEvent, OutgoingMessage
+from .statuses import STAGE, MessageStatus
+
+log = logging.getLogger(__name__)
+
+Kind = OutgoingMessage.Kind
+Status = MessageStatus
+EventType = DeliveryEvent.Type
+
+# How the timeline names each kind of email ("Tickets email delivered to …").
+KIND_WORDS: dict[str, str] = {
+    Kind.TICKETS: "Tickets",
+    Kind.TICKETS_RESEND: "Resent tickets",
+    Kind.REFUND_NOTICE: "Refund notice",
+    Kind.CANCELLATION_NOTICE: "Cancellation notice",
+}
+
+# Which message status each delivery event asks for. Opened and clicked prove delivery.
+EVENT_STATUS: dict[str, str] = {
+    EventType.SENT: Status.SENT,
+    EventType.DELIVERED: Status.DELIVERED,
+    EventType.DEFERRED: Status.DEFERRED,
+    EventType.BOUNCED: Status.BOUNCED,
+    EventType.REJECTED: Status.REJECTED,
+    EventType.FAILED: Status.FAILED,
+    EventType.COMPLAINED: Status.COMPLAINED,
+    EventType.OPENED: Status.DELIVERED,
+    EventType.CLICKED: Status.DELIVERED,
+}
+
+# A message stuck in "sending" this long had its worker die mid-send (task time limit is 2 min).
+STUCK_SENDING_AFTER = timedelta(minutes=15)
+STALE_QUEUED_AFTER = timedelta(minutes=5)
+
+
+def _timeline_data(message: OutgoingMessage, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": KIND_WORDS.get(message.kind, message.kind),
+        "recipient": message.recipient,
+        "message": message.pk,
+        **extra,
+    }
+
+
+def _sync_order_email_status(message: OutgoingMessage) -> None:
+    """Order email status = the status of the order's latest ticket email."""
+    if message.kind not in OutgoingMessage.TICKET_KINDS:
+        return
+    latest = (
+        OutgoingMessage.objects.filter(order_id=message.order_id, kind__in=OutgoingMessage.TICKET_KINDS)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if latest == message.pk:
+        Order.objects.filter(pk=message.order_id).exclude(email_status=message.status).update(
+            email_status=message.status
+        )
+
+
+def message_queue(
+    *,
+    order: Order,
+    kind: str,
+    recipient: str,
+    actor=None,
+    idempotency_key: str = "",
+    record_timeline: bool = True,
+) -> OutgoingMessage:
+    """Write the message to the outbox and hand it to a worker after commit.
+
+    Call inside the transaction of the action that wants the message (holding the order's
+    lock); if that transaction rolls back, nothing is sent. Callers whose own timeline entry
+    already says an email goes out pass record_timeline=False.
+    """
+    message = OutgoingMessage.objects.create(
+        organisation_id=order.organisation_id,
+        order=order,
+        kind=kind,
+        recipient=recipient,
+        created_by=actor,
+        idempotency_key=idempotency_key,
+    )
+    _sync_order_email_status(message)
+    if record_timeline:
+        timeline_record(order=order, action="email.queued", actor=actor, data=_timeline_data(message))
+    transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
+    return message
+
+
+def message_dispatch(*, message_id: int) -> bool:
+    """Hand the message to the broker. A broker outage is logged, not raised: the sweeper sends it later."""
+    from .tasks import send_message
+
+    try:
+        send_message.apply_async(args=(message_id,), retry=False)
+    except Exception:
+        log.warning("Could not queue message %s for sending; the outbox sweeper will retry", message_id, exc_info=True)
+        return False
+    return True
+
+
+def message_claim(*, message_id: int) -> OutgoingMessage | None:
+    """queued → sending, for exactly one caller: the conditional update is the lock.
+
+    Returns the claimed message, or None when it is not (or no longer) queued, so a task
+    delivered twice sends once.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = OutgoingMessage.objects.filter(pk=message_id, status=Status.QUEUED).update(
+            status=Status.SENDING, attempts=F("attempts") + 1, status_at=now
+        )
+        if not claimed:
+            return None
+        message = OutgoingMessage.objects.select_related("order").get(pk=message_id)
+        _sync_order_email_status(message)
+    return message
+
+
+def _lock_message(message_id: int) -> OutgoingMessage:
+    # Same lock order as the order actions (order first), so a webhook and an action never deadlock.
+    order_id = OutgoingMessage.objects.values_list("order_id", flat=True).get(pk=message_id)
+    Order.objects.select_for_update().filter(pk=order_id).first()
+    return OutgoingMessage.objects.select_for_update().select_related("order").get(pk=message_id)
+
+
+def _advance(
+    message: OutgoingMessage,
+    status: str,
+    *,
+    reason: str = "",
+    at: datetime | None = None,
+    actor_kind: str = TimelineEntry.ActorKind.SYSTEM,
+) -> bool:
+    """Move the (locked) message forward to `status`; never back. Returns whether it moved."""
+    if STAGE[Status(status)] <= STAGE[Status(message.status)]:
+        return False
+    message.status = status
+    message.status_reason = reason[:300]
+    message.status_at = at or timezone.now()
+    message.save(update_fields=["status", "status_reason", "status_at"])
+    _sync_order_email_status(message)
+    timeline_record(
+        order=message.order,
+        action=f"email.{status}",
+        actor_kind=actor_kind,
+        data=_timeline_data(message, reason=reason[:300]),
+    )
+    return True
+
+
+def message_mark_sent(*, message_id: int, provider: str, provider_message_id: str) -> OutgoingMessage:
+    """The email service accepted the message. A webhook may already have moved it further."""
+    with transaction.atomic():
+        message = _lock_message(message_id)
+        message.provider = provider[:40]
+        message.provider_message_id = provider_message_id[:200]
+        message.sent_at = timezone.now()
+        message.save(update_fields=["provider", "provider_message_id", "sent_at"])
+        _advance(message, Status.SENT)
+    return message
+
+
+def message_mark_failed(*, message_id: int, status: str, reason: str, provider: str = "") -> OutgoingMessage:
+    """A permanent refusal (invalid or suppressed address, nothing to send): rejected or failed, with the reason."""
+    assert status in (Status.REJECTED, Status.FAILED)
+    with transaction.atomic():
+        message = _lock_message(message_id)
+        if provider:
+            message.provider = provider[:40]
+            message.save(update_fields=["provider"])
+        _advance(message, status, reason=reason)
+    return message
+
+
+def message_release_for_retry(*, message_id: int, reason: str) -> None:
+    """sending → queued after a temporary provider error, so the retry (or the sweeper) can claim it again."""
+    with transaction.atomic():
+        updated = OutgoingMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+            status=Status.QUEUED, status_reason=reason[:300], status_at=timezone.now()
+        )
+        if updated:
+            _sync_order_email_status(OutgoingMessage.objects.get(pk=message_id))
+
+
+def messages_requeue_stale(
+    *, queued_for: timedelta = STALE_QUEUED_AFTER, sending_for: timedelta = STUCK_SENDING_AFTER, limit: int = 500
+) -> int:
+    """The outbox sweeper: hand messages left queued (the broker was down, a task was lost) to a worker again.
+
+    Messages stuck in "sending" past the task time limit belonged to a worker that died;
+    they go back to queued first. Returns how many messages were handed over.
+    """
+    now = timezone.now()
+    stale = OutgoingMessage.objects.filter(status=Status.QUEUED, status_at__lte=now - queued_for).order_by("status_at")
+    ids = list(stale.values_list("pk", flat=True)[:limit])
+    stuck = OutgoingMessage.objects.filter(status=Status.SENDING, status_at__lt=now - sending_for)
+    for message_id in list(stuck.values_list("pk", flat=True)[:limit]):
+        message_release_for_retry(message_id=message_id, reason="The sending worker stopped; trying again")
+        ids.append(message_id)
+    return sum(message_dispatch(message_id=message_id) for message_id in ids)
+
+
+# --- Delivery events (webhooks) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """One tracking event as the email service reported it, already parsed (by anymail)."""
+
+    provider: str
+    event_type: str  # an anymail EventType value
+    occurred_at: datetime | None
+    recipient: str = ""
+    reason: str = ""
+    event_id: str = ""
+    provider_message_id: str = ""
+    portal_message_id: str = ""  # from the metadata the portal set when sending
+    raw: Any = None
+
+
+def _dedup_key(event: IncomingEvent) -> str:
+    if event.event_id:
+        key = f"{event.provider}:{event.event_id}:{event.event_type}:{event.recipient}"
+    else:
+        payload = json.dumps(event.raw, sort_keys=True, default=str)
+        key = f"{event.provider}:{event.event_type}:{event.recipient}:{payload}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _find_message_id(event: IncomingEvent) -> int | None:
+    if event.portal_message_id.isdigit():
+        found = OutgoingMessage.objects.filter(pk=int(event.portal_message_id)).values_list("pk", flat=True).first()
+        if found:
+            return found
+    if event.provider_message_id:
+        return (
+            OutgoingMessage.objects.filter(provider_message_id=event.provider_message_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return None
+
+
+def delivery_event_record(*, event: IncomingEvent) -> DeliveryEvent | None:
+    """Keep the event once and move its message forward. A duplicate returns None and changes nothing.
+
+    Out-of-order events end right because a message only ever moves to a later stage:
+    a deferral after delivery is kept as an event but leaves the message delivered, a late
+    bounce moves a delivered message to bounced, and an open proves delivery.
+    """
+    event_type = event.event_type if event.event_type in EventType.values else EventType.UNKNOWN
+    occurred_at = event.occurred_at or timezone.now()
+    raw = json.loads(json.dumps(event.raw, default=str)) if event.raw is not None else {}
+    with transaction.atomic():
+        message_id = _find_message_id(event)
+        message = _lock_message(message_id) if message_id else None
+        try:
+            with transaction.atomic():
+                stored = DeliveryEvent.objects.create(
+                    organisation_id=message.organisation_id if message else None,
+                    message=message,
+                    event_type=event_type,
+                    occurred_at=occurred_at,
+                    reason=event.reason[:300],
+                    provider=event.provider[:40],
+                    dedup_key=_dedup_key(event),
+                    raw=raw if isinstance(raw, dict) else {"event": raw},
+                )
+        except IntegrityError:
+            return None
+        if message is None:
+            log.info("Delivery event %s from %s matches no message", event_type, event.provider)
+            return stored
+        if event_type == EventType.OPENED and message.opened_at is None:
+            message.opened_at = occurred_at
+            message.save(update_fields=["opened_at"])
+        if event_type == EventType.CLICKED and message.clicked_at is None:
+            message.clicked_at = occurred_at
+            message.save(update_fields=["clicked_at"])
+        if status := EVENT_STATUS.get(event_type):
+            reason = "" if status == Status.DELIVERED else event.reason
+            _advance(message, status, reason=reason, at=occurred_at, actor_kind=TimelineEntry.ActorKind.WEBHOOK)
+    return stored

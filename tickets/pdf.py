@@ -1,0 +1,150 @@
+"""PDF tickets: one A6-ish page per valid ticket, rendered by WeasyPrint.
+
+WeasyPrint is imported and its fonts and stylesheet are prepared on first use, once per
+process (web processes that never render pay nothing). Rendering never touches the
+network or the file system: the URL fetcher accepts only data: URIs, and the QR code is
+embedded as one. Rendered PDFs are cached by their content, so a resend renders nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.template.loader import render_to_string
+from django.utils import formats
+
+from .models import Ticket
+from .qr import qr_data_uri
+
+if TYPE_CHECKING:
+    from orders.models import Order
+
+# Bump when the layout changes: old cached PDFs are then never served again.
+LAYOUT_VERSION = "3"
+CACHE_SECONDS = 7 * 24 * 3600
+CSS_PATH = settings.BASE_DIR / "templates" / "tickets" / "ticket_pdf.css"
+
+_render_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """Everything printed on one ticket's page, as text: also the cache key's content."""
+
+    ticket_id: str
+    secret: str
+    event_name: str
+    starts: str
+    ends: str
+    time_zone: str
+    venue: str
+    ticket_type: str
+    holder: str
+    order_code: str
+    organisation: str
+
+
+@cache
+def _weasy() -> tuple[Any, Any, Any, Any]:
+    """WeasyPrint's HTML class, a data-only URL fetcher, the font configuration and the parsed stylesheet."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    font_config = FontConfiguration()
+    stylesheet = CSS(string=CSS_PATH.read_text(), font_config=font_config, url_fetcher=fetcher)
+    return HTML, fetcher, font_config, stylesheet
+
+
+def warm_up() -> None:
+    """Import WeasyPrint and render one page, so the first real ticket is fast (worker start-up)."""
+    render_pages([_sample_page()])
+
+
+def _sample_page() -> TicketPage:
+    return TicketPage("ACDEFGHJK", "warm-up", "Warm-up", "", "", "UTC", "", "", "", "", "")
+
+
+def ticket_pages(order: Order, tickets: Iterable[Ticket]) -> list[TicketPage]:
+    event = order.event
+    tz = event.tzinfo
+    starts = event.starts_at.astimezone(tz)
+    ends = event.ends_at.astimezone(tz)
+    same_day = starts.date() == ends.date()
+    return [
+        TicketPage(
+            ticket_id=t.public_id,
+            secret=t.secret,
+            event_name=event.name,
+            starts=formats.date_format(starts, "l j F Y, H:i"),
+            ends=formats.date_format(ends, "H:i" if same_day else "l j F Y, H:i"),
+            time_zone=event.time_zone,
+            venue=event.venue,
+            ticket_type=t.ticket_type.name,
+            holder=t.attendee_name or order.contact_name,
+            order_code=order.code,
+            organisation=order.organisation.name,
+        )
+        for t in tickets
+    ]
+
+
+def render_pages(pages: Sequence[TicketPage]) -> bytes:
+    """Render the pages into one PDF (no cache)."""
+    html_class, fetcher, font_config, stylesheet = _weasy()
+    html = render_to_string(
+        "tickets/ticket_pdf.html", {"pages": [{**asdict(p), "qr": qr_data_uri(p.secret)} for p in pages]}
+    )
+    document = html_class(string=html, url_fetcher=fetcher, base_url="data:,")
+    # Font configuration objects are not safe to share between threads rendering at once.
+    with _render_lock:
+        return document.write_pdf(stylesheets=[stylesheet], font_config=font_config)
+
+
+def _cache_key(pages: Sequence[TicketPage]) -> str:
+    content = json.dumps([LAYOUT_VERSION, [asdict(p) for p in pages]], sort_keys=True)
+    return "tickets-pdf:" + hashlib.sha256(content.encode()).hexdigest()
+
+
+def render_pages_cached(pages: Sequence[TicketPage]) -> bytes:
+    """The PDF for these pages, from the cache when the same content was rendered before.
+
+    The key is a hash of every printed field, so any change to a ticket, its attendee,
+    its type or the event gives a new key; nothing needs invalidating.
+    """
+    key = _cache_key(pages)
+    try:
+        cached = django_cache.get(key)
+    except Exception:  # a cache outage must not stop tickets from going out
+        cached = None
+    if cached is not None:
+        return cached
+    pdf = render_pages(pages)
+    with contextlib.suppress(Exception):
+        django_cache.set(key, pdf, CACHE_SECONDS)
+    return pdf
+
+
+def valid_tickets(order: Order) -> list[Ticket]:
+    return list(order.tickets.filter(status=Ticket.Status.VALID).select_related("ticket_type").order_by("id"))
+
+
+def order_tickets_pdf(order: Order, tickets: Sequence[Ticket] | None = None) -> bytes:
+    """One PDF with a page for each of `tickets` (default: every valid ticket of the order)."""
+    if tickets is None:
+        tickets = valid_tickets(order)
+    return render_pages_cached(ticket_pages(order, tickets))
+
+
+def pdf_filename(order: Order, ticket: Ticket | None = None) -> str:
+    return f"tickets-{order.code}-{ticket.public_id}.pdf" if ticket else f"tickets-{order.code}.pdf"
