@@ -13,5 +13,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("o/<slug:org>/", include(org_patterns)),
+    # The email services' delivery webhooks: /anymail/<service>/tracking/ (notifications.webhooks).
+    path("anymail/", include("anymail.urls")),
     path("admin/", admin.site.urls),
 ]
