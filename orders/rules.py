@@ -12,7 +12,7 @@ from .models import Order
 
 Status = Order.Status
 
-_STATE_REASON = {
+_STATE_REASON: dict[str, str] = {
     Status.RESERVED: "Order is not paid yet",
     Status.PROCESSING_PAYMENT: "Payment is still processing",
     Status.CONFIRMING_PAYMENT: "Payment is still being confirmed",

@@ -6,6 +6,8 @@ from . import views
 
 org_patterns = [
     path("", views.my_events, name="my_events"),
+    path("", include("guests.urls")),
+    path("", include("orders.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,43 @@
+"""Forms for the guest pages: the guest-list filters."""
+
+from __future__ import annotations
+
+from django import forms
+
+from notifications.statuses import OrderEmailStatus
+from orders.models import Order
+from organiser_portal.models import Event
+
+from .selectors import SORTS, GuestFilters
+
+
+class GuestFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search this event", max_length=200)
+    status = forms.ChoiceField(required=False, label="Order status")
+    email_status = forms.ChoiceField(required=False, label="Email status")
+    ticket_type = forms.TypedChoiceField(required=False, label="Ticket type", coerce=int, empty_value=None)
+    held = forms.BooleanField(required=False, label="Held for review")
+    sort = forms.ChoiceField(required=False, label="Sort", choices=list(SORTS.items()))
+
+    def __init__(self, *args, event: Event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._choices("status", [("", "Any status"), *Order.Status.choices])
+        self._choices("email_status", [("", "Any email status"), *OrderEmailStatus.choices])
+        self._choices("ticket_type", [("", "Any ticket type"), *((tt.pk, tt.name) for tt in event.ticket_types.all())])
+
+    def _choices(self, name: str, choices: list) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+
+    def filters(self) -> GuestFilters:
+        """The filters to apply; invalid values are ignored rather than failing the page."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return GuestFilters(
+            q=" ".join((data.get("q") or "").split()),
+            status=data.get("status") or "",
+            email_status=data.get("email_status") or "",
+            ticket_type=data.get("ticket_type"),
+            held=bool(data.get("held")),
+            sort=data.get("sort") or "newest",
+        )

@@ -1,0 +1,341 @@
+"""Reads for finding people and their orders: the one search box, an event's guest list, the guest page.
+
+Everything is scoped through the user's Access. The queries are written to stay fast at a million
+orders: lookups that hit an index (exact code / ticket ID / email / phone, trigram indexes on
+UPPER(name) and UPPER(email)), no COUNT over large sets (fetch one row more than a page to know
+whether there is a next one), keyset pagination in the guest list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Lower, Upper
+from django.http import Http404
+
+from orders.models import Order, OrderLine
+from orders.selectors import orders_visible
+from organiser_portal.codes import ALPHABET, ORDER_CODE_LENGTH, TICKET_ID_LENGTH
+from organiser_portal.models import Event
+from organiser_portal.permissions import Access
+from tickets.models import Ticket
+
+from .models import Guest
+
+MIN_SUBSTRING = 3  # a trigram index needs three characters to narrow anything down
+_PHONE = re.compile(r"^\+?[\d\s\-()/.]{6,}$")
+_CODE_CHARS = frozenset(ALPHABET)
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def guests_visible(access: Access) -> QuerySet[Guest]:
+    """Customer accounts of the organisation; a region-limited member sees those with an order in their regions."""
+    guests = Guest.objects.filter(organisation=access.organisation)
+    if access.region_ids is not None:
+        guests = guests.filter(
+            Exists(Order.objects.filter(guest=OuterRef("pk"), event__region_id__in=access.region_ids))
+        )
+    return guests
+
+
+# --- The one search box ------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResults:
+    query: str
+    kind: str  # "email", "phone", "name", "code" or "" when the query is too short
+    orders: list[Order] = field(default_factory=list)
+    guests: list[Guest] = field(default_factory=list)
+    page: int = 1
+    has_next: bool = False
+    jump_to: Order | None = None  # an exact order code or ticket ID: go straight to the order
+
+    @property
+    def too_short(self) -> bool:
+        return self.kind == ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.orders and not self.guests
+
+
+def _code_like(text: str, length: int) -> str | None:
+    code = re.sub(r"[\s\-]", "", text).upper()
+    return code if len(code) == length and set(code) <= _CODE_CHARS else None
+
+
+def search_jump(access: Access, query: str) -> Order | None:
+    """The order an exact order code or ticket ID names, if this access may see it."""
+    if code := _code_like(query, ORDER_CODE_LENGTH):
+        # iexact compiles to UPPER(code::text) = UPPER(%s): the order_code_upper index.
+        order = orders_visible(access).filter(code__iexact=code).select_related("event").first()
+        if order:
+            return order
+    if ticket_id := _code_like(query, TICKET_ID_LENGTH):
+        ticket = Ticket.objects.filter(organisation=access.organisation, public_id=ticket_id).only("order_id").first()
+        if ticket:
+            return orders_visible(access).filter(pk=ticket.order_id).select_related("event").first()
+    return None
+
+
+def _phone_variants(query: str) -> list[str]:
+    digits = re.sub(r"\D", "", query)
+    return sorted({query.strip(), digits, f"+{digits}", re.sub(r"[^\d+]", "", query)})
+
+
+def _page(qs: QuerySet, page: int, page_size: int) -> tuple[list, bool]:
+    start = (page - 1) * page_size
+    rows = list(qs[start : start + page_size + 1])
+    return rows[:page_size], len(rows) > page_size
+
+
+def _rank_text(column: str, query: str) -> Case:
+    """0 exact, 1 starts with, 2 contains (case-insensitive): the best match first."""
+    return Case(
+        When(Q(**{f"{column}__iexact": query}), then=Value(0)),
+        When(Q(**{f"{column}__istartswith": query}), then=Value(1)),
+        When(Q(**{f"{column}__icontains": query}), then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+
+
+def _upper(column: str) -> Upper:
+    """UPPER(column::text): the expression the trigram indexes are built on (migration_ops.trigram_index)."""
+    return Upper(Cast(F(column), TextField()))
+
+
+def _similarity(column: str, query: str) -> TrigramSimilarity:
+    return TrigramSimilarity(_upper(column), query.upper())
+
+
+def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) -> SearchResults:
+    """Orders and customer accounts matching `query`, best match first.
+
+    Email (contains "@"): exact, then prefix, then substring. Phone: the number as typed or as
+    digits. Otherwise a name or email fragment; on PostgreSQL also names that are similar
+    (typos), ranked by trigram similarity. Order codes and ticket IDs are exact: see search_jump.
+    """
+    query = " ".join(query.split())
+    results = SearchResults(query=query, kind="", page=page)
+    if not query:
+        return results
+    results.jump_to = search_jump(access, query)
+    orders = orders_visible(access).select_related("event")
+    guests = guests_visible(access)
+    if results.jump_to is not None:
+        results.kind = "code"
+        results.orders = [results.jump_to] if page == 1 else []
+        return results
+    if "@" in query:
+        results.kind = "email"
+        orders = orders.filter(contact_email__icontains=query).annotate(rank=_rank_text("contact_email", query))
+        guests = guests.filter(email__icontains=query).annotate(rank=_rank_text("email", query))
+        order_by: tuple[Any, ...] = ("rank", "-created_at", "-id")
+        guest_order: tuple[Any, ...] = ("rank", "name", "id")
+    elif _PHONE.match(query) and sum(c.isdigit() for c in query) >= 6:
+        results.kind = "phone"
+        variants = _phone_variants(query)
+        orders = orders.filter(contact_phone__in=variants)
+        guests = guests.filter(phone__in=variants)
+        order_by, guest_order = ("-created_at", "-id"), ("name", "id")
+    elif len(query) >= MIN_SUBSTRING:
+        results.kind = "name"
+        order_match = Q(contact_name__icontains=query) | Q(contact_email__icontains=query)
+        guest_match = Q(name__icontains=query) | Q(email__icontains=query)
+        order_rank = _rank_text("contact_name", query)
+        guest_rank = _rank_text("name", query)
+        if _is_postgres():
+            # UPPER(name::text) % UPPER(query): pg_trgm's similarity operator, served by the trigram index.
+            orders = orders.alias(name_upper=_upper("contact_name"))
+            guests = guests.alias(name_upper=_upper("name"))
+            order_match |= Q(name_upper__trigram_similar=query.upper())
+            guest_match |= Q(name_upper__trigram_similar=query.upper())
+            orders = orders.filter(order_match).annotate(rank=order_rank, similarity=_similarity("contact_name", query))
+            guests = guests.filter(guest_match).annotate(rank=guest_rank, similarity=_similarity("name", query))
+        else:
+            orders = orders.filter(order_match).annotate(rank=order_rank, similarity=Value(0.0, FloatField()))
+            guests = guests.filter(guest_match).annotate(rank=guest_rank, similarity=Value(0.0, FloatField()))
+        order_by = ("rank", "-similarity", "-created_at", "-id")
+        guest_order = ("rank", "-similarity", "name", "id")
+    else:
+        return results
+    results.orders, more_orders = _page(orders.order_by(*order_by), page, page_size)
+    results.guests, more_guests = _page(guests.order_by(*guest_order), page, page_size)
+    results.has_next = more_orders or more_guests
+    return results
+
+
+# --- An event's guest list ---------------------------------------------------------------------
+
+
+def event_get(access: Access, public_id: str) -> Event:
+    event = Event.objects.filter(access.event_filter(), public_id=public_id).select_related("region").first()
+    if event is None:
+        raise Http404("No such event.")
+    return event
+
+
+SORTS = {"newest": "Newest first", "oldest": "Oldest first"}
+
+
+@dataclass(frozen=True)
+class GuestFilters:
+    q: str = ""
+    status: str = ""
+    email_status: str = ""
+    ticket_type: int | None = None
+    held: bool = False
+    sort: str = "newest"
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.status or self.email_status or self.ticket_type or self.held)
+
+
+@dataclass
+class GuestPage:
+    orders: list[Order]
+    next_cursor: str | None
+    prev_cursor: str | None
+    shown_count: int  # rows matching the filters, counted up to COUNT_CAP
+    count_capped: bool
+
+
+COUNT_CAP = 1000
+
+
+def _cursor(order: Order) -> str:
+    return f"{order.created_at.isoformat()}~{order.pk}"
+
+
+def _parse_cursor(value: str | None) -> tuple[datetime, int] | None:
+    if not value or "~" not in value:
+        return None
+    when, _, pk = value.rpartition("~")
+    try:
+        return datetime.fromisoformat(when), int(pk)
+    except ValueError:
+        return None
+
+
+def _after(when: datetime, pk: int, *, descending: bool) -> Q:
+    # The first condition is a range on the (event, created_at, id) index; the second drops ties already shown.
+    if descending:
+        return Q(created_at__lte=when) & (Q(created_at__lt=when) | Q(pk__lt=pk))
+    return Q(created_at__gte=when) & (Q(created_at__gt=when) | Q(pk__gt=pk))
+
+
+def event_guest_orders(
+    access: Access,
+    event: Event,
+    filters: GuestFilters,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    page_size: int = 50,
+) -> GuestPage:
+    """One page of an event's orders under `filters`, by keyset on (created_at, id): page 1,000 costs what page 1 does."""
+    orders = orders_visible(access).filter(event=event)
+    if filters.status:
+        orders = orders.filter(status=filters.status)
+    if filters.email_status:
+        orders = orders.filter(email_status=filters.email_status)
+    if filters.held:
+        orders = orders.filter(tickets_held=True)
+    if filters.ticket_type:
+        orders = orders.filter(
+            Exists(OrderLine.objects.filter(order=OuterRef("pk"), ticket_type_id=filters.ticket_type))
+        )
+    if filters.q:
+        code = _code_like(filters.q, ORDER_CODE_LENGTH)
+        match = Q(contact_name__icontains=filters.q) | Q(contact_email__icontains=filters.q)
+        if code:
+            match |= Q(code__iexact=code)
+        orders = orders.filter(match)
+    count_rows = orders.order_by().values("pk")[: COUNT_CAP + 1]
+    shown_count = count_rows.count()
+
+    descending = filters.sort != "oldest"
+    forward = ("-created_at", "-id") if descending else ("created_at", "id")
+    backward = ("created_at", "id") if descending else ("-created_at", "-id")
+    going_back = False
+    if (cursor := _parse_cursor(before)) is not None:
+        going_back = True
+        rows = list(orders.filter(_after(*cursor, descending=not descending)).order_by(*backward)[: page_size + 1])
+        has_more_before = len(rows) > page_size
+        rows = list(reversed(rows[:page_size]))
+    else:
+        if (cursor := _parse_cursor(after)) is not None:
+            orders = orders.filter(_after(*cursor, descending=descending))
+        rows = list(orders.order_by(*forward)[: page_size + 1])
+        has_more_after = len(rows) > page_size
+        rows = rows[:page_size]
+    _attach_ticket_counts(rows)
+    if going_back:
+        next_cursor = _cursor(rows[-1]) if rows else None
+        prev_cursor = _cursor(rows[0]) if rows and has_more_before else None
+    else:
+        next_cursor = _cursor(rows[-1]) if rows and has_more_after else None
+        prev_cursor = _cursor(rows[0]) if rows and cursor is not None else None
+    return GuestPage(rows, next_cursor, prev_cursor, min(shown_count, COUNT_CAP), shown_count > COUNT_CAP)
+
+
+def _attach_ticket_counts(orders: Sequence[Order]) -> None:
+    """Tickets per order for one page, in one query."""
+    counts = dict(
+        OrderLine.objects.filter(order__in=[o.pk for o in orders])
+        .values("order")
+        .annotate(n=Sum("quantity"))
+        .values_list("order", "n")
+    )
+    for order in orders:
+        order.ticket_count = counts.get(order.pk, 0)  # type: ignore[attr-defined]
+
+
+# --- The guest page ----------------------------------------------------------------------------
+
+
+@dataclass
+class GuestDetail:
+    guest: Guest
+    orders: Sequence[Order]  # linked to the account
+    unlinked_orders: Sequence[Order]  # guest checkouts with the same email
+
+
+def guest_detail(access: Access, guest_id: int) -> GuestDetail:
+    guest = guests_visible(access).filter(pk=guest_id).first()
+    if guest is None:
+        raise Http404("No such guest.")
+    visible = orders_visible(access).select_related("event").order_by("-created_at", "-id")
+    linked = list(visible.filter(guest=guest))
+    # LOWER(contact_email) = lower(%s) is the order_email_lower index.
+    unlinked = list(
+        visible.alias(email_lower=Lower("contact_email")).filter(guest__isnull=True, email_lower=guest.email.lower())
+    )
+    _attach_ticket_counts([*linked, *unlinked])
+    return GuestDetail(guest, linked, unlinked)

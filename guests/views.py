@@ -1,0 +1,53 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django_htmx.middleware import HtmxDetails
+
+from organiser_portal.permissions import access_organisation
+
+from .forms import GuestFilterForm
+from .selectors import event_get, event_guest_orders, guest_detail, search
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 1000))
+    except ValueError:
+        return 1
+
+
+@login_required
+def search_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    """The one search box. An exact order code or ticket ID jumps to the order (except while typing)."""
+    access = access_organisation(request.user, org)
+    results = search(access, request.GET.get("q", ""), page=_page_number(request.GET.get("page")))
+    if results.jump_to is not None and not request.htmx:
+        return redirect("order_detail", org=org, code=results.jump_to.code)
+    context = {"access": access, "results": results}
+    if request.htmx:
+        return render(request, "guests/search.html#search-results", context)
+    return render(request, "guests/search.html", context)
+
+
+@login_required
+def event_guests(request: HtmxHttpRequest, org: str, event_id: str) -> HttpResponse:
+    access = access_organisation(request.user, org)
+    event = event_get(access, event_id)
+    form = GuestFilterForm(request.GET, event=event)
+    filters = form.filters()
+    page = event_guest_orders(access, event, filters, after=request.GET.get("after"), before=request.GET.get("before"))
+    context = {"access": access, "event": event, "form": form, "filters": filters, "page": page}
+    if request.htmx and request.htmx.target == "guest-table":
+        return render(request, "guests/event_guests.html#guest-table", context)
+    return render(request, "guests/event_guests.html", context)
+
+
+@login_required
+def guest_page(request: HtmxHttpRequest, org: str, guest_id: int) -> HttpResponse:
+    access = access_organisation(request.user, org)
+    detail = guest_detail(access, guest_id)
+    return render(request, "guests/guest_detail.html", {"access": access, "detail": detail})

@@ -1,0 +1,129 @@
+"""The order page's ⋯ actions menu: which actions exist, and for each whether it may run now and why not.
+
+The template only renders the list `order_actions` returns. To switch an action on, give its
+URL pattern the name in ACTIONS below (a page that takes `org` and `code` kwargs: the
+confirmation form, or the download itself); the item becomes a link as soon as the name resolves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from organiser_portal.permissions import Access, Perm, Role
+
+from . import rules
+from .selectors import OrderDetail
+
+NOT_AVAILABLE_YET = "Not available yet"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    key: str
+    label: str
+    perm: Perm
+    url_name: str  # the page that starts the action; until it exists the item says "not available yet"
+    refusal: Callable[[OrderDetail], str | None]  # the rule from orders/rules.py: None when allowed now
+    verb: str  # "… can't <verb>" in the role reason
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "resend",
+        "Resend tickets",
+        Perm.RESEND,
+        "order_resend",
+        lambda d: rules.refusal_resend(d.order, valid_tickets=d.valid_ticket_count),
+        "resend tickets",
+    ),
+    ActionSpec(
+        "edit_contact",
+        "Edit contact",
+        Perm.EDIT_CONTACT,
+        "order_edit_contact",
+        lambda d: rules.refusal_edit_contact(d.order),
+        "edit the contact",
+    ),
+    ActionSpec(
+        "download",
+        "Download tickets (PDF)",
+        Perm.DOWNLOAD_PDF,
+        "order_download",
+        lambda d: rules.refusal_download(d.order, valid_tickets=d.valid_ticket_count),
+        "download tickets",
+    ),
+    ActionSpec(
+        "refund",
+        "Refund",
+        Perm.REFUND,
+        "order_refund",
+        lambda d: rules.refusal_refund(d.order),
+        "refund orders",
+    ),
+    ActionSpec(
+        "cancel",
+        "Cancel",
+        Perm.CANCEL,
+        "order_cancel",
+        lambda d: rules.refusal_cancel(d.order),
+        "cancel orders",
+    ),
+    ActionSpec(
+        "personalise",
+        "Open personalisation",
+        Perm.PERSONALISE,
+        "order_personalise",
+        lambda d: rules.refusal_personalise(d.order, tickets_needing_data=d.tickets_needing_data),
+        "change attendee details",
+    ),
+    ActionSpec(
+        "send_held",
+        "Send held tickets",
+        Perm.SEND_HELD,
+        "order_send_held",
+        lambda d: rules.refusal_send_held(d.order),
+        "send held tickets",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    key: str
+    label: str
+    url: str | None  # set only when the item is enabled
+    reason: str | None  # why it is disabled; None when enabled
+
+    @property
+    def enabled(self) -> bool:
+        return self.url is not None
+
+
+def _url(spec: ActionSpec, access: Access, detail: OrderDetail) -> str | None:
+    try:
+        return reverse(spec.url_name, kwargs={"org": access.organisation.slug, "code": detail.order.code})
+    except NoReverseMatch:
+        return None
+
+
+def order_actions(access: Access, detail: OrderDetail) -> list[MenuItem]:
+    """Every action, in menu order: enabled with its URL, or disabled with the reason a person reads.
+
+    The role comes first (a viewer should not be told the order's state is the obstacle), then
+    the order's state and tickets (orders/rules.py), then whether the action is built yet.
+    """
+    items = []
+    for spec in ACTIONS:
+        reason: str | None
+        url = None
+        if not access.can(spec.perm):
+            reason = f"Your role ({Role(access.role).label}) can't {spec.verb}"
+        elif reason := spec.refusal(detail):
+            pass
+        elif (url := _url(spec, access, detail)) is None:
+            reason = NOT_AVAILABLE_YET
+        items.append(MenuItem(spec.key, spec.label, url, reason))
+    return items
