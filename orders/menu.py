@@ -7,7 +7,7 @@ confirmation form, or the download itself); the item becomes a link as soon as t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
@@ -109,14 +109,14 @@ def _url(spec: ActionSpec, access: Access, detail: OrderDetail) -> str | None:
         return None
 
 
-def order_actions(access: Access, detail: OrderDetail) -> list[MenuItem]:
+def order_actions(access: Access, detail: OrderDetail, *, actions: Sequence[ActionSpec] = ACTIONS) -> list[MenuItem]:
     """Every action, in menu order: enabled with its URL, or disabled with the reason a person reads.
 
     The role comes first (a viewer should not be told the order's state is the obstacle), then
     the order's state and tickets (orders/rules.py), then whether the action is built yet.
     """
     items = []
-    for spec in ACTIONS:
+    for spec in actions:
         reason: str | None
         url = None
         if not access.can(spec.perm):

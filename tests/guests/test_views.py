@@ -1,0 +1,124 @@
+"""The event guest list and the guest page."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from guests.selectors import GuestFilters, event_guest_orders
+from orders.models import Order
+from organiser_portal.models import Membership
+from organiser_portal.permissions import access_for
+from tests.factories import GuestFactory, TicketTypeFactory
+
+pytestmark = pytest.mark.django_db
+Role = Membership.Role
+
+
+def guests_url(event) -> str:
+    return reverse("event_guests", kwargs={"org": event.organisation.slug, "event_id": event.public_id})
+
+
+def test_guest_list_shows_every_column(client, member, make_order, event):
+    order = make_order(quantity=3)
+    Order.objects.filter(pk=order.pk).update(email_status="bounced")
+    client.force_login(member(Role.VIEWER))
+
+    page = client.get(guests_url(event)).content.decode()
+
+    for text in ("Anna Müller", "anna@example.com", order.code, ">3<", "Paid", "Bounced"):
+        assert text in page, text
+
+
+def test_guest_list_filters(client, member, make_order, event):
+    bounced = make_order(contact_name="Bounced Guest", contact_email="b@example.com")
+    Order.objects.filter(pk=bounced.pk).update(email_status="bounced")
+    unpaid = make_order(paid=False, contact_name="Unpaid Guest", contact_email="u@example.com")
+    vip = TicketTypeFactory(event=event, name="VIP")
+    vip_order = make_order(ticket_type=vip, contact_name="Vip Guest", contact_email="v@example.com")
+    held = make_order(contact_name="Held Guest", contact_email="h@example.com")
+    Order.objects.filter(pk=held.pk).update(tickets_held=True)
+    client.force_login(member(Role.SUPPORT))
+
+    def names(**params) -> set[str]:
+        page = client.get(guests_url(event), params).content.decode()
+        return {n for n in ("Bounced Guest", "Unpaid Guest", "Vip Guest", "Held Guest") if n in page}
+
+    assert names() == {"Bounced Guest", "Unpaid Guest", "Vip Guest", "Held Guest"}
+    assert names(email_status="bounced") == {"Bounced Guest"}
+    assert names(status="reserved") == {"Unpaid Guest"}
+    assert names(ticket_type=vip.pk) == {"Vip Guest"}
+    assert names(held="on") == {"Held Guest"}
+    assert names(q="vip guest") == {"Vip Guest"}
+    assert names(q=unpaid.code) == {"Unpaid Guest"}
+    assert vip_order.code in client.get(guests_url(event), {"ticket_type": vip.pk}).content.decode()
+
+
+def test_htmx_filter_answers_with_the_table_partial(client, member, make_order, event):
+    make_order()
+    client.force_login(member(Role.SUPPORT))
+    response = client.get(
+        guests_url(event), {"status": "paid"}, headers={"HX-Request": "true", "HX-Target": "guest-table"}
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="guest-table">') and "Anna Müller" in body
+
+
+def test_empty_guest_list_says_no_order_means_no_purchase(client, member, event):
+    client.force_login(member(Role.VIEWER))
+    page = client.get(guests_url(event), {"q": "nobody"}).content.decode()
+    assert "No order means the purchase did not go through" in page
+
+
+def test_keyset_pagination_walks_forward_and_back_without_gaps(member, make_order, event):
+    start = timezone.now() - timedelta(days=1)
+    orders = [make_order(contact_email=f"g{n}@example.com") for n in range(7)]
+    for n, order in enumerate(orders):
+        # two orders share each timestamp, so the id breaks ties
+        Order.objects.filter(pk=order.pk).update(created_at=start + timedelta(minutes=n // 2))
+    access = access_for(member(Role.VIEWER), event.organisation)
+    filters = GuestFilters()
+
+    seen = []
+    page = event_guest_orders(access, event, filters, page_size=3)
+    pages = [page]
+    while page.next_cursor:
+        page = event_guest_orders(access, event, filters, after=page.next_cursor, page_size=3)
+        pages.append(page)
+    for p in pages:
+        seen += [o.pk for o in p.orders]
+    expected = list(Order.objects.filter(event=event).order_by("-created_at", "-id").values_list("pk", flat=True))
+    assert seen == expected and len(pages) == 3
+    back = event_guest_orders(access, event, filters, before=pages[2].prev_cursor, page_size=3)
+    assert [o.pk for o in back.orders] == [o.pk for o in pages[1].orders]
+    oldest = event_guest_orders(access, event, GuestFilters(sort="oldest"), page_size=10)
+    assert [o.pk for o in oldest.orders] == list(reversed(expected))
+
+
+def test_count_is_capped_rather_than_counting_everything(member, make_order, event):
+    for n in range(3):
+        make_order(contact_email=f"c{n}@example.com")
+    access = access_for(member(Role.VIEWER), event.organisation)
+    page = event_guest_orders(access, event, GuestFilters(), count_cap=2)
+    assert page.count_capped and page.shown_count == 2
+
+
+def test_guest_page_lists_linked_and_unlinked_orders(client, member, make_order, organisation):
+    guest = GuestFactory(organisation=organisation, name="Anna Müller", email="Anna@Example.com", verified=True)
+    linked = make_order(guest=guest)
+    unlinked = make_order(contact_email="anna@example.com")
+    stranger = make_order(contact_email="someone@example.com")
+    client.force_login(member(Role.VIEWER))
+
+    page = client.get(reverse("guest_detail", kwargs={"org": organisation.slug, "guest_id": guest.pk})).content.decode()
+
+    assert "Verified account" in page and "only they can change it" in page
+    assert linked.code in page and unlinked.code in page and stranger.code not in page
+    assert page.index(linked.code) < page.index("Not linked") < page.index(unlinked.code)
+
+
+def test_my_events_links_to_the_guest_list(client, member, event):
+    client.force_login(member(Role.VIEWER))
+    page = client.get(reverse("my_events", kwargs={"org": event.organisation.slug})).content.decode()
+    assert guests_url(event) in page
