@@ -7,7 +7,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The embedded default: SQLite under var/, tasks in process, email to var/mail/.
 RUN_ENV := DEBUG=1
 
-.PHONY: install run test lint check-services bench bench-smoke clean
+.PHONY: install run test lint check-services bench bench-data bench-smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,24 @@ check-services:
 test: install lint check-services
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest
+
+# Benchmarks (issue 5, bench/): a dedicated database holding the million-order data set.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+BENCH_ORDERS ?= 1000000
+BENCH_ENV := DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) SECRET_KEY=bench-only-secret-key
+
+bench-data: install
+	createdb -h 127.0.0.1 -U postgres portal_bench 2>/dev/null || true
+	$(BENCH_ENV) $(PY) manage.py migrate --no-input
+	$(BENCH_ENV) $(PY) manage.py seed_scale --orders $(BENCH_ORDERS) --seed 1 --replace
+
+bench: install
+	$(BENCH_ENV) $(PY) bench/run.py
+
+# The suite on a thousand orders (also part of `make test`).
+bench-smoke: install
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests/bench
 
 clean:
 	rm -rf var/portal.sqlite3 var/mail

@@ -1,0 +1,85 @@
+"""The benchmark suite on a thousand orders, so the scripts don't rot: no timing asserts, every correctness check must pass."""
+
+import shutil
+
+import pytest
+from django.db import connection
+
+from bench.seed_scale import TABLES, seed_scale
+from bench.suite import BENCHMARKS, Ctx
+from orders.models import Order
+from tickets.models import Ticket
+
+# Committed data: the gunicorn benchmark reads it from other processes.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _consistency_violations() -> dict[str, int]:
+    checks = {
+        # "Order email status" is the status of the latest ticket email.
+        "email_status": """
+            SELECT count(*) FROM orders_order o LEFT JOIN LATERAL (
+                SELECT status FROM notifications_outgoingmessage m
+                WHERE m.order_id = o.id AND m.kind IN ('tickets', 'tickets_resend') AND m.channel = 'email'
+                ORDER BY m.created_at DESC, m.id DESC LIMIT 1) m ON true
+            WHERE o.email_status <> coalesce(m.status, 'not_sent')""",
+        "ticket_line_order": """SELECT count(*) FROM tickets_ticket t JOIN orders_orderline l ON l.id = t.line_id
+                                WHERE l.order_id <> t.order_id""",
+        "line_quantity": """SELECT count(*) FROM orders_orderline l WHERE quantity <>
+                            (SELECT count(*) FROM tickets_ticket t WHERE t.line_id = l.id)
+                            AND EXISTS (SELECT 1 FROM tickets_ticket t WHERE t.order_id = l.order_id)""",
+        "order_total": """SELECT count(*) FROM orders_order o WHERE total <>
+                          (SELECT sum(unit_price * quantity - discount + fee) FROM orders_orderline l WHERE l.order_id = o.id)""",
+        "used_at": """SELECT count(*) FROM tickets_ticket t WHERE (used_at IS NOT NULL) <>
+                      EXISTS (SELECT 1 FROM tickets_scan s WHERE s.ticket_id = t.id AND s.result = 'admitted')""",
+        "orphan_events": """SELECT count(*) FROM notifications_deliveryevent e
+                            LEFT JOIN notifications_outgoingmessage m ON m.id = e.message_id WHERE m.id IS NULL""",
+    }
+    with connection.cursor() as cur:
+        out = {}
+        for name, sql in checks.items():
+            cur.execute(sql)
+            out[name] = cur.fetchone()[0]
+    return out
+
+
+def test_seed_scale_is_consistent_and_repeatable():
+    first = seed_scale(orders=1000, seed=7, log=lambda _: None)
+    assert first.rows["orders_order"] == 1000
+    assert 2000 <= first.rows["tickets_ticket"] <= 3000
+    assert first.rows["guests_guest"] == 600
+    assert first.rows["notifications_outgoingmessage"] >= 1500
+    assert first.rows["orders_timelineentry"] >= 4000
+    assert _consistency_violations() == dict.fromkeys(_consistency_violations(), 0)
+    # Constraints and indexes are back after the load.
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_indexes WHERE tablename = ANY(%s)", [list(TABLES)])
+        assert cur.fetchone()[0] > 40
+    assert Ticket.objects.filter(status="valid").exclude(invalid_reason="").count() == 0
+    codes = list(Order.objects.order_by("id").values_list("code", flat=True)[:50])
+
+    again = seed_scale(orders=1000, seed=7, replace=True, log=lambda _: None)
+    assert again.rows == first.rows
+    assert list(Order.objects.order_by("id").values_list("code", flat=True)[:50]) == codes
+
+
+def test_every_benchmark_runs_and_its_answers_are_right():
+    seed_scale(orders=1000, seed=1, log=lambda _: None)
+    ctx = Ctx.load(samples=3)
+    results = []
+    for name in ("order_detail", "search", "guest_list"):
+        results += BENCHMARKS[name](ctx, iterations=3)
+    if shutil.which("wrk"):
+        results += BENCHMARKS["order_detail_load"](ctx, duration=1)
+    results += BENCHMARKS["scanner"](ctx)
+    names = {r.name for r in results}
+    assert {"order detail, 1 ticket", "order detail, 10 tickets", "search: misspelt surname"} <= names
+    assert {"guest list: page 1,000", "guest list: status + search"} <= names
+    for r in results:
+        if r.status == "skipped":
+            assert r.note.startswith("not built yet"), r
+            continue
+        assert r.correct, f"{r.name}: {r.note}"
+        assert r.samples > 0 and (r.median is not None or r.value is not None), r
+    order_pages = [r for r in results if r.name.startswith("order detail, ")]
+    assert all(r.queries and r.extra["queries_per_sample"] for r in order_pages)
