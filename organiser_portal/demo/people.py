@@ -1,0 +1,120 @@
+"""Realistic people for the demo: customer accounts, guest-checkout buyers and ticket holders (seeded Faker)."""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+
+from faker import Faker
+
+from guests.models import Guest
+from orders.models import Order
+from organiser_portal.models import Organisation
+
+LOCALES = ("de_DE", "de_DE", "de_AT", "en_GB", "nl_NL", "fr_FR")
+DOMAINS = ("gmail.com", "gmx.de", "web.de", "t-online.de", "outlook.com", "yahoo.de", "icloud.com", "posteo.de")
+# The mistakes people make typing their address; mail to these domains bounces.
+TYPO_DOMAINS = ("gmial.com", "gmail.con", "gmx.dee", "hotmial.com", "web.dr", "outlok.com")
+_TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def email_local_part(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name.translate(_TRANSLIT)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z]+", ".", ascii_name.lower()).strip(".")
+
+
+class People:
+    def __init__(self, rng: random.Random, seed: int) -> None:
+        self.rng = rng
+        self.fakers = {}
+        for i, locale in enumerate(sorted(set(LOCALES))):
+            fake = Faker(locale)
+            fake.seed_instance(seed + i)
+            self.fakers[locale] = fake
+        self.guests: dict[int, list[Guest]] = {}
+        self.emails: set[str] = set()
+
+    def _fake(self) -> Faker:
+        return self.fakers[self.rng.choice(LOCALES)]
+
+    def _person(self, *, typo: bool = False) -> dict[str, str]:
+        fake = self._fake()
+        name = f"{fake.first_name()} {fake.last_name()}"
+        local = email_local_part(name)
+        if self.rng.random() < 0.3:
+            local += str(self.rng.randint(1, 99))
+        domain = self.rng.choice(TYPO_DOMAINS if typo else DOMAINS)
+        email = f"{local}@{domain}"
+        while email in self.emails:
+            email = f"{local}{self.rng.randint(100, 999)}@{domain}"
+        self.emails.add(email)
+        return {
+            "name": name,
+            "email": email,
+            "phone": fake.phone_number() if self.rng.random() < 0.7 else "",
+            "address": fake.address(),
+            "company": fake.company(),
+            "job_title": fake.job(),
+        }
+
+    def make_guests(self, organisation: Organisation, *, count: int) -> list[Guest]:
+        """Customer accounts; about 40 % confirmed their address (verified: only they may change it)."""
+        rows = []
+        for _ in range(count):
+            person = self._person()
+            rows.append(
+                Guest(
+                    organisation=organisation,
+                    name=person["name"],
+                    email=person["email"],
+                    phone=person["phone"],
+                    address=person["address"],
+                    verified=self.rng.random() < 0.4,
+                )
+            )
+        guests = Guest.objects.bulk_create(rows)
+        self.guests[organisation.pk] = guests
+        return guests
+
+    def contact(self, organisation: Organisation, *, typo: bool = False) -> dict:
+        """The buyer of one order: about half are customer accounts, the rest guest checkout.
+
+        A mistyped address only happens at guest checkout: a verified account's address works.
+        """
+        guests = self.guests.get(organisation.pk, [])
+        if guests and not typo and self.rng.random() < 0.45:
+            guest = self.rng.choice(guests)
+            return {
+                "guest": guest,
+                "contact_name": guest.name,
+                "contact_email": guest.email,
+                "contact_phone": guest.phone,
+                "address": guest.address,
+            }
+        person = self._person(typo=typo)
+        return {"contact_name": person["name"], "contact_email": person["email"], "contact_phone": person["phone"]}
+
+    def attendee(self, *, first: bool, order: Order) -> dict[str, str]:
+        """Who holds a personalised ticket: usually the buyer for the first one, colleagues for the others."""
+        if first and self.rng.random() < 0.7:
+            person = self._person()
+            return {**person, "name": order.contact_name, "email": order.contact_email}
+        return self._person()
+
+    def fixed_address(self, email: str) -> str:
+        """The address the guest meant: the typo in the domain corrected."""
+        local, _, domain = email.partition("@")
+        fixes = {
+            "gmial.com": "gmail.com",
+            "gmail.con": "gmail.com",
+            "gmx.dee": "gmx.de",
+            "hotmial.com": "hotmail.com",
+            "web.dr": "web.de",
+            "outlok.com": "outlook.com",
+        }
+        return f"{local}@{fixes.get(domain, domain)}"
+
+    def name(self) -> str:
+        fake = self._fake()
+        return f"{fake.first_name()} {fake.last_name()}"

@@ -1,0 +1,48 @@
+"""`manage.py seed_demo`: the demo organisations, users and ~500 orders (see organiser_portal/demo/)."""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from orders.models import Order
+from organiser_portal.demo import ANNA_CODE, ANNA_EMAIL, ANNA_NAME, LOGINS, demo_reset, demo_seed, is_seeded
+
+
+class Command(BaseCommand):
+    help = "Create the demo data once: two organisations, their teams, events and about 500 orders."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing (quietly) when the demo organisation exists."
+        )
+        parser.add_argument("--reset", action="store_true", help="Delete the demo organisations and users first.")
+
+    def handle(self, *args, if_empty: bool = False, reset: bool = False, **options) -> None:
+        if reset:
+            demo_reset()
+        if is_seeded():
+            if if_empty:
+                return
+            self.stdout.write("Demo data is already there; nothing changed (use --reset to build it again).")
+        else:
+            started = time.monotonic()
+            result = demo_seed()
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created {len(result.organisations)} organisations and {result.orders} orders "
+                    f"in {time.monotonic() - started:.1f} s."
+                )
+            )
+        self._print_logins()
+
+    def _print_logins(self) -> None:
+        self.stdout.write("\nDemo logins (username = email):")
+        width = max(len(login.email) for login in LOGINS)
+        for login in LOGINS:
+            self.stdout.write(f"  {login.email:<{width}}  {login.password:<13}  {login.description}")
+        anna = Order.objects.filter(code=ANNA_CODE, contact_name=ANNA_NAME).select_related("event").first()
+        if anna:
+            self.stdout.write(
+                f"\nDemo guest: {ANNA_NAME} <{ANNA_EMAIL}>, order {ANNA_CODE} ({anna.event}): "
+                f"her tickets email {anna.get_email_status_display().lower()}."
+            )
