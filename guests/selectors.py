@@ -20,7 +20,6 @@ from django.db.models import (
     Case,
     Exists,
     F,
-    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -165,29 +164,52 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
         order_by, guest_order = ("-created_at", "-id"), ("name", "id")
     elif len(query) >= MIN_SUBSTRING:
         results.kind = "name"
-        order_match = Q(contact_name__icontains=query) | Q(contact_email__icontains=query)
-        guest_match = Q(name__icontains=query) | Q(email__icontains=query)
-        order_rank = _rank_text("contact_name", query)
-        guest_rank = _rank_text("name", query)
-        if _is_postgres():
-            # UPPER(name::text) % UPPER(query): pg_trgm's similarity operator, served by the trigram index.
-            orders = orders.alias(name_upper=_upper("contact_name"))
-            guests = guests.alias(name_upper=_upper("name"))
-            order_match |= Q(name_upper__trigram_similar=query.upper())
-            guest_match |= Q(name_upper__trigram_similar=query.upper())
-            orders = orders.filter(order_match).annotate(rank=order_rank, similarity=_similarity("contact_name", query))
-            guests = guests.filter(guest_match).annotate(rank=guest_rank, similarity=_similarity("name", query))
-        else:
-            orders = orders.filter(order_match).annotate(rank=order_rank, similarity=Value(0.0, FloatField()))
-            guests = guests.filter(guest_match).annotate(rank=guest_rank, similarity=Value(0.0, FloatField()))
-        order_by = ("rank", "-similarity", "-created_at", "-id")
-        guest_order = ("rank", "-similarity", "name", "id")
+        order_match = Q(contact_name__icontains=query)
+        guest_match = Q(name__icontains=query)
+        if " " not in query:  # could be a fragment of an email address too
+            order_match |= Q(contact_email__icontains=query)
+            guest_match |= Q(email__icontains=query)
+        orders = orders.filter(order_match).annotate(rank=_rank_text("contact_name", query))
+        guests = guests.filter(guest_match).annotate(rank=_rank_text("name", query))
+        order_by, guest_order = ("rank", "-created_at", "-id"), ("rank", "name", "id")
     else:
         return results
     results.orders, more_orders = _page(orders.order_by(*order_by), page, page_size)
     results.guests, more_guests = _page(guests.order_by(*guest_order), page, page_size)
     results.has_next = more_orders or more_guests
+    if results.kind == "name" and page == 1 and _is_postgres():
+        _add_similar_names(access, results, page_size)
     return results
+
+
+def _add_similar_names(access: Access, results: SearchResults, page_size: int) -> None:
+    """Typo tolerance: when the substring search left room on the first page, fill it with the most similar
+    names (pg_trgm's `%` on UPPER(name::text), served by the trigram index), most similar first.
+
+    Kept out of the main query on purpose: OR-ing `%` into it makes PostgreSQL score every row.
+    """
+    query = results.query.upper()
+    if len(results.orders) < page_size:
+        similar_orders = (
+            orders_visible(access)
+            .select_related("event")
+            .alias(name_upper=_upper("contact_name"))
+            .filter(name_upper__trigram_similar=query)
+            .exclude(pk__in=[o.pk for o in results.orders])
+            .annotate(similarity=_similarity("contact_name", query))
+            .order_by("-similarity", "-created_at", "-id")
+        )
+        results.orders += list(similar_orders[: page_size - len(results.orders)])
+    if len(results.guests) < page_size:
+        similar_guests = (
+            guests_visible(access)
+            .alias(name_upper=_upper("name"))
+            .filter(name_upper__trigram_similar=query)
+            .exclude(pk__in=[g.pk for g in results.guests])
+            .annotate(similarity=_similarity("name", query))
+            .order_by("-similarity", "name", "id")
+        )
+        results.guests += list(similar_guests[: page_size - len(results.guests)])
 
 
 # --- An event's guest list ---------------------------------------------------------------------
