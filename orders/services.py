@@ -266,7 +266,7 @@ def order_change_contact(
         raise OrderActionError("The contact needs a name.")
     email = _clean_email(email)
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("event", "guest").get(pk=order.pk)
+        order = Order.objects.select_for_update(of=("self",)).select_related("event", "guest").get(pk=order.pk)
         new = {"contact_name": name, "contact_email": email, "contact_phone": phone}
         changed = {
             field: (getattr(order, field), value) for field, value in new.items() if getattr(order, field) != value

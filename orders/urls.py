@@ -5,4 +5,9 @@ from . import views
 urlpatterns = [
     path("orders/<str:code>/", views.order_detail, name="order_detail"),
     path("orders/<str:code>/tickets/<str:ticket_id>/scans/", views.ticket_scans, name="ticket_scans"),
+    path("orders/<str:code>/resend/", views.order_resend, name="order_resend"),
+    path("orders/<str:code>/contact/", views.order_edit_contact, name="order_edit_contact"),
+    path("orders/<str:code>/fix-and-resend/", views.order_fix_and_resend, name="order_fix_and_resend"),
+    path("orders/<str:code>/send-held/", views.order_send_held, name="order_send_held"),
+    path("orders/<str:code>/tickets.pdf", views.order_download, name="order_download"),
 ]

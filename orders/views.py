@@ -1,13 +1,22 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django_htmx.middleware import HtmxDetails
 
-from organiser_portal.permissions import access_organisation
+from organiser_portal.permissions import Access, Perm, Role, access_organisation
+from tickets.pdf import order_tickets_pdf, pdf_filename
+from tickets.views import pdf_response
 
+from . import rules
+from .email_typos import suggest_email
+from .errors import OrderActionError
+from .forms import ConfirmForm, ContactForm, FixAndResendForm, ResendForm
 from .menu import order_actions
 from .selectors import order_detail as order_detail_data
 from .selectors import ticket_scans as ticket_scans_data
+from .services import order_change_contact, order_resend_tickets, order_send_held_tickets
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -31,3 +40,134 @@ def ticket_scans(request: HtmxHttpRequest, org: str, code: str, ticket_id: str) 
     if request.htmx:
         return render(request, "orders/ticket_scans.html#scan-history", context)
     return render(request, "orders/ticket_scans.html", context)
+
+
+# --- Ticket delivery actions: resend, edit contact, fix and resend, send held, download -------------
+# Each page shows what will happen (which address, which tickets) and posts to one service.
+
+
+def _delivery_context(access: Access, code: str, perm: Perm) -> dict:
+    if not access.can(perm):
+        raise PermissionDenied(f"Your role ({Role(access.role).label}) does not allow this.")
+    detail = order_detail_data(access, code)
+    valid = [t for t in detail.tickets if t.is_valid]
+    return {"access": access, "detail": detail, "order": detail.order, "valid_tickets": valid}
+
+
+def _done(request: HttpRequest, org: str, code: str, text: str) -> HttpResponse:
+    messages.success(request, text)
+    return redirect("order_detail", org=org, code=code)
+
+
+@login_required
+def order_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
+    access = access_organisation(request.user, org)
+    context = _delivery_context(access, code, Perm.RESEND)
+    order = context["order"]
+    form = ResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = order_resend_tickets(
+                actor=request.user,
+                order=order,
+                recipient=form.recipient,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except OrderActionError as error:
+            form.add_error(None, str(error))
+        else:
+            return _done(request, org, code, f"Tickets queued for {message.recipient}.")
+    refusal = rules.refusal_resend(order, valid_tickets=len(context["valid_tickets"]))
+    return render(request, "orders/order_resend.html", {**context, "form": form, "refusal": refusal})
+
+
+@login_required
+def order_edit_contact(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
+    access = access_organisation(request.user, org)
+    context = _delivery_context(access, code, Perm.EDIT_CONTACT)
+    order = context["order"]
+    can_resend = access.can(Perm.RESEND) and not rules.refusal_resend(
+        order, valid_tickets=len(context["valid_tickets"])
+    )
+    form = ContactForm(
+        request.POST or None,
+        initial={f: getattr(order, f) for f in ("contact_name", "contact_email", "contact_phone")},
+        email_locked_reason=rules.refusal_change_email(order),
+        can_resend=can_resend,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            order_change_contact(
+                actor=request.user,
+                order=order,
+                name=data["contact_name"],
+                email=data["contact_email"],
+                phone=data["contact_phone"],
+                resend_tickets=data.get("resend_tickets", False),
+                idempotency_key=data["idempotency_key"],
+            )
+        except OrderActionError as error:
+            form.add_error(None, str(error))
+        else:
+            text = "Contact saved."
+            if data.get("resend_tickets"):
+                text += f" Tickets queued for {data['contact_email']}."
+            return _done(request, org, code, text)
+    refusal = rules.refusal_edit_contact(order)
+    return render(request, "orders/order_edit_contact.html", {**context, "form": form, "refusal": refusal})
+
+
+@login_required
+def order_fix_and_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
+    """The bounce banner's one step: correct the address to the suggested one and resend the tickets."""
+    access = access_organisation(request.user, org)
+    context = _delivery_context(access, code, Perm.EDIT_CONTACT)
+    order = context["order"]
+    form = FixAndResendForm(request.POST or None, initial={"contact_email": suggest_email(order.contact_email) or ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            order_change_contact(
+                actor=request.user,
+                order=order,
+                name=order.contact_name,
+                email=form.cleaned_data["contact_email"],
+                phone=order.contact_phone,
+                resend_tickets=True,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except OrderActionError as error:
+            form.add_error(None, str(error))
+        else:
+            return _done(
+                request, org, code, f"Email corrected; tickets queued for {form.cleaned_data['contact_email']}."
+            )
+    return render(request, "orders/order_fix_and_resend.html", {**context, "form": form})
+
+
+@login_required
+def order_send_held(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
+    access = access_organisation(request.user, org)
+    context = _delivery_context(access, code, Perm.SEND_HELD)
+    order = context["order"]
+    form = ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            order_send_held_tickets(actor=request.user, order=order)
+        except OrderActionError as error:
+            form.add_error(None, str(error))
+        else:
+            return _done(request, org, code, f"Tickets released and queued for {order.contact_email}.")
+    refusal = rules.refusal_send_held(order)
+    return render(request, "orders/order_send_held.html", {**context, "form": form, "refusal": refusal})
+
+
+@login_required
+def order_download(request: HttpRequest, org: str, code: str) -> HttpResponse:
+    """Every valid ticket of the order as one PDF, to hand over by hand."""
+    access = access_organisation(request.user, org)
+    context = _delivery_context(access, code, Perm.DOWNLOAD_PDF)
+    order = context["order"]
+    if refusal := rules.refusal_download(order, valid_tickets=len(context["valid_tickets"])):
+        return render(request, "orders/order_action_refused.html", {**context, "refusal": refusal}, status=409)
+    return pdf_response(order_tickets_pdf(order, context["valid_tickets"]), pdf_filename(order))

@@ -8,6 +8,7 @@ org_patterns = [
     path("", views.my_events, name="my_events"),
     path("", include("guests.urls")),
     path("", include("orders.urls")),
+    path("", include("tickets.urls")),
 ]
 
 urlpatterns = [

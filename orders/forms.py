@@ -1,0 +1,74 @@
+"""Forms of the order actions. They parse and validate input; the services decide and write."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class IdempotentForm(forms.Form):
+    """Carries a token minted when the confirmation page is shown: a double submit sends the same token."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=80)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("idempotency_key", new_idempotency_key())
+        super().__init__(*args, **kwargs)
+
+
+class ResendForm(IdempotentForm):
+    TO_CONTACT, TO_OTHER = "contact", "other"
+
+    send_to = forms.ChoiceField(
+        choices=[(TO_CONTACT, "The order's contact email"), (TO_OTHER, "Another address, once")],
+        widget=forms.RadioSelect,
+        initial=TO_CONTACT,
+    )
+    other_email = forms.EmailField(
+        required=False,
+        label="Other address",
+        help_text="Only this resend goes there; the order's contact stays as it is.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("send_to") == self.TO_OTHER and not data.get("other_email"):
+            self.add_error("other_email", "Enter the address to send the tickets to.")
+        return data
+
+    @property
+    def recipient(self) -> str:
+        return self.cleaned_data["other_email"] if self.cleaned_data["send_to"] == self.TO_OTHER else ""
+
+
+class ContactForm(IdempotentForm):
+    contact_name = forms.CharField(label="Name", max_length=200)
+    contact_email = forms.EmailField(label="Email", max_length=254)
+    contact_phone = forms.CharField(label="Phone", max_length=40, required=False)
+    resend_tickets = forms.BooleanField(
+        label="Resend the tickets to this address",
+        required=False,
+        help_text="Queues one email with every valid ticket.",
+    )
+
+    def __init__(self, *args, email_locked_reason: str | None = None, can_resend: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if email_locked_reason:
+            field = self.fields["contact_email"]
+            field.disabled = True
+            field.help_text = email_locked_reason
+        if not can_resend:
+            del self.fields["resend_tickets"]
+
+
+class FixAndResendForm(IdempotentForm):
+    contact_email = forms.EmailField(widget=forms.HiddenInput, max_length=254)
+
+
+class ConfirmForm(IdempotentForm):
+    """A confirmation with nothing to fill in."""
