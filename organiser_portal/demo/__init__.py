@@ -23,7 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, Refund
 from orders.services import (
     LineRequest,
     _set_status,
@@ -313,6 +313,7 @@ def demo_reset() -> None:
     """Remove the demo organisations and users (and nothing else)."""
     with transaction.atomic():
         organisations = Organisation.objects.filter(slug__in=DEMO_ORG_SLUGS)
+        Refund.objects.filter(organisation__in=organisations).delete()  # a refund protects its payment
         Order.objects.filter(organisation__in=organisations).delete()
         Event.objects.filter(organisation__in=organisations).delete()
         organisations.delete()

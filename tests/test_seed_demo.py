@@ -1,0 +1,159 @@
+"""seed_demo: the same data every time, and every status a support agent meets."""
+
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db.models import Count, Q, Sum
+
+from guests.models import Guest
+from notifications.models import DeliveryEvent, OutgoingMessage
+from notifications.services import IncomingEvent, delivery_event_record, message_claim, message_mark_sent
+from notifications.statuses import MessageStatus
+from orders.models import Order, OrderLine, Payment, Refund, TimelineEntry
+from organiser_portal.demo import ANNA_CODE, LOGINS, demo_reset
+from organiser_portal.models import Event, Membership, Organisation, Region, TicketType
+from tickets.models import Scan, Ticket
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+MODELS = [
+    Organisation, Region, Membership, Event, TicketType, Guest, Order, OrderLine, Payment, Refund,
+    TimelineEntry, Ticket, Scan, OutgoingMessage, DeliveryEvent,
+]  # fmt: skip
+
+
+def snapshot() -> dict:
+    return {
+        "counts": {m.__name__: m._default_manager.count() for m in MODELS},
+        "order_status": Counter(Order.objects.values_list("status", flat=True)),
+        "email_status": Counter(Order.objects.values_list("email_status", flat=True)),
+        "message_status": Counter(OutgoingMessage.objects.values_list("status", flat=True)),
+        "refund_status": Counter(Refund.objects.values_list("status", flat=True)),
+        "ticket_status": Counter(t.display_status for t in Ticket.objects.all()),
+        "codes": set(Order.objects.values_list("organisation__slug", "code")),
+        "ticket_ids": set(Ticket.objects.values_list("public_id", flat=True)),
+        "actions": Counter(TimelineEntry.objects.values_list("action", flat=True)),
+        "contacts": set(Order.objects.values_list("code", "contact_email", "total", "refunded_total")),
+    }
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed once for the module (it takes seconds), reset and seed again, and keep both snapshots."""
+    with django_db_blocker.unblock():
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        first = snapshot()
+        call_command("seed_demo", stdout=StringIO())  # already seeded: a no-op
+        again = snapshot()
+        call_command("seed_demo", "--if-empty", stdout=StringIO())
+        call_command("seed_demo", "--reset", stdout=StringIO())
+        fresh = snapshot()
+        yield {"first": first, "again": again, "fresh": fresh, "output": out.getvalue()}
+        demo_reset()  # the other test modules share this database
+
+
+def test_seeding_twice_changes_nothing(seeded):
+    assert seeded["again"] == seeded["first"]
+
+
+def test_a_fresh_seed_gives_the_same_data(seeded):
+    assert seeded["fresh"] == seeded["first"]
+
+
+def test_about_500_orders_in_two_organisations(seeded):
+    counts = seeded["first"]["counts"]
+    assert 450 <= counts["Order"] <= 550
+    assert counts["Organisation"] == 2
+    assert Event.objects.filter(organisation__slug="nordlicht").count() >= 3
+    assert Order.objects.filter(organisation__slug="alpenklang").exists()
+
+
+def test_every_status_appears(seeded):
+    snap = seeded["first"]
+    assert set(snap["order_status"]) == set(Order.Status.values)
+    assert set(snap["message_status"]) == set(MessageStatus.values)
+    assert set(snap["refund_status"]) == set(Refund.Status.values)
+    assert set(snap["ticket_status"]) == {
+        "Valid · unused",
+        "Valid · used",
+        "Invalid",
+        "Invalid · transferred",
+        "Invalid · canceled",
+        "Invalid · refunded",
+    }
+    assert {"opened", "clicked", "deferred", "bounced", "complained"} <= set(
+        DeliveryEvent.objects.values_list("event_type", flat=True)
+    )
+
+
+def test_the_stories_around_the_statuses(seeded):
+    assert Order.objects.filter(status="paid", refunded_total__gt=0).exists()  # partially refunded
+    assert Order.objects.filter(tickets_held=True, event__send_tickets_automatically=False).exists()
+    assert not Order.objects.filter(tickets_held=True, event__send_tickets_automatically=True).exists()
+    assert Order.objects.filter(guest=None).exists() and Order.objects.exclude(guest=None).exists()
+    assert Guest.objects.filter(verified=True).exists() and Guest.objects.filter(verified=False).exists()
+    assert TicketType.objects.filter(requires_personal_data=True).exists()
+    assert Ticket.objects.annotate(n=Count("scans")).filter(n__gte=2).exists()
+    scans = set(Scan.objects.values_list("result", "reason"))
+    assert {("admitted", ""), ("denied", "already_used"), ("denied", "invalid")} <= scans
+    assert Scan.objects.exclude(access_area="").exclude(access_point="").exclude(device="").exists()
+    assert OutgoingMessage.objects.filter(kind="tickets_resend").exists()
+    assert TimelineEntry.objects.filter(action="order.contact_changed").exists()
+    bounce = OutgoingMessage.objects.filter(status="bounced", recipient__contains="@gmial.com")
+    assert bounce.filter(status_reason__contains="mailbox does not exist").exists()
+
+
+def test_sums_and_email_status_are_consistent(seeded):
+    for order in Order.objects.annotate(refunded=Sum("refunds__amount", filter=Q(refunds__status="succeeded"))):
+        assert (order.refunded or 0) == order.refunded_total, order.code
+        latest = order.messages.filter(kind__in=OutgoingMessage.TICKET_KINDS).order_by("-created_at", "-id").first()
+        assert order.email_status == (latest.status if latest else "not_sent"), order.code
+    for ticket in Ticket.objects.filter(used_at__isnull=False)[:50]:
+        assert ticket.scans.filter(result="admitted").exists()
+
+
+def test_the_demo_guest(seeded):
+    anna = Order.objects.get(code=ANNA_CODE)
+    assert (anna.contact_name, anna.contact_email) == ("Anna Müller", "anna.mueller@gmial.com")
+    assert anna.email_status == "bounced" and anna.guest is None
+    assert "mailbox does not exist" in anna.messages.get().status_reason
+    assert ANNA_CODE in seeded["output"]
+
+
+def test_the_demo_logins(seeded):
+    for login in LOGINS:
+        assert login.email in seeded["output"]
+        user = authenticate(username=login.email, password=login.password)
+        assert user is not None, login.email
+        if login.role is None:
+            assert user.is_superuser
+        else:
+            membership = Membership.objects.get(user=user, organisation__slug=login.org_slug)
+            assert membership.role == login.role
+            assert {r.name for r in membership.regions.all()} == set(login.regions)
+    owner = authenticate(username="owner@demo.example", password="demo-owner")
+    assert not Membership.objects.filter(user=owner, organisation__slug="alpenklang").exists()
+
+
+def _shape(order: Order) -> list:
+    return [(e.action, e.actor_kind, sorted(e.data)) for e in TimelineEntry.objects.filter(order=order).order_by("id")]
+
+
+def test_bulk_written_orders_read_like_service_written_ones(seeded, make_order):
+    """The crowd is written in bulk: its timeline must be what the services write for the same story."""
+    order = make_order()
+    message = order.messages.get()
+    message_claim(message_id=message.pk)
+    message_mark_sent(message_id=message.pk, provider="postmark", provider_message_id="pm-1")
+    delivery_event_record(
+        event=IncomingEvent(
+            provider="postmark", event_type="delivered", occurred_at=None, event_id="e1", provider_message_id="pm-1"
+        )
+    )
+    expected = _shape(order)
+    crowd = Order.objects.filter(event__name="Jazz im Hof", email_status="delivered").order_by("-id").first()
+    assert _shape(crowd) == expected
