@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from . import views
 
-org_patterns = [
+org_patterns: list[URLPattern | URLResolver] = [
     path("", views.my_events, name="my_events"),
     path("", include("guests.urls")),
     path("", include("orders.urls")),
