@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -149,7 +150,7 @@ ORGS = (
                 "Harbour Lights Festival",
                 "Hamburg",
                 "Elbufer Open-Air, Hamburg",
-                timedelta(days=-1, hours=2),
+                timedelta(days=-1, hours=14),
                 timedelta(days=3),
                 (
                     TicketTypeSpec("Day ticket", "49.00", "2.50"),
@@ -394,7 +395,9 @@ class DemoBuilder:
         return organisation
 
     def _event(self, organisation: Organisation, spec: EventSpec) -> Event:
-        starts = self.now.replace(minute=0, second=0) + spec.starts_in
+        # Days counted from today's midnight where the event takes place, so doors open at sensible hours.
+        midnight = timezone.localtime(self.now, ZoneInfo(spec.time_zone)).replace(hour=0, minute=0, second=0)
+        starts = midnight + spec.starts_in
         event = Event.objects.create(
             organisation=organisation,
             region=Region.objects.get(organisation=organisation, name=spec.region),
