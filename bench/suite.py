@@ -337,7 +337,7 @@ def _search_targets(ctx: Ctx, kind: str, n: int = 10) -> list[tuple[str, Callabl
             codes = [
                 c
                 for (c,) in _sql(
-                    "SELECT code FROM orders_order WHERE organisation_id = %s AND contact_email ILIKE %s ORDER BY created_at DESC, id DESC",
+                    "SELECT code FROM orders_order WHERE organisation_id = %s AND UPPER(contact_email) LIKE UPPER(%s) ORDER BY created_at DESC, id DESC",
                     [org, f"%{frag}%"],
                 )
             ]
@@ -360,13 +360,14 @@ def _search_targets(ctx: Ctx, kind: str, n: int = 10) -> list[tuple[str, Callabl
             surname = name.split()[-1]
             out.append((_search_url(ctx, surname), _expect_text(surname, 3, kind)))
     elif kind == "full name":
-        for _, code, name, _, _ in _sample_orders(ctx, n * 4):
-            (count,) = _sql(
-                "SELECT count(*) FROM orders_order WHERE organisation_id = %s AND contact_name ILIKE %s",
+        for _, code, name, _, _ in _sample_orders(ctx, n):
+            ((count,),) = _sql(
+                "SELECT count(*) FROM orders_order WHERE organisation_id = %s AND UPPER(contact_name) LIKE UPPER(%s)",
                 [org, f"%{name}%"],
-            )[0]
-            if count <= 10:
-                out.append((_search_url(ctx, name), _expect_codes([code], kind)))
+            )
+            # A rare name: that very order is on the first page. A common one: the page lists people of that name.
+            check = _expect_codes([code], kind) if count <= 10 else _expect_text(name, 3, kind)
+            out.append((_search_url(ctx, name), check))
     elif kind == "misspelt surname":
         for _, _, name, _, _ in _sample_orders(ctx, n * 3):
             surname = name.split()[-1]
@@ -436,7 +437,7 @@ def _guest_list_targets(ctx: Ctx, variant: str) -> list[tuple[str, Callable[[Any
         elif variant == "status + search":
             surname = ctx.rng.choice(("Schmidt", "Weber", "Kowalski", "Wagner", "Becker"))
             where, params, query = (
-                "status = 'paid' AND (contact_name ILIKE %s OR contact_email ILIKE %s)",
+                "status = 'paid' AND (UPPER(contact_name) LIKE UPPER(%s) OR UPPER(contact_email) LIKE UPPER(%s))",
                 [f"%{surname}%", f"%{surname}%"],
                 {"status": "paid", "q": surname},
             )
