@@ -29,7 +29,7 @@ def write_markdown(report: dict[str, Any], path: Path, notes: str = "") -> None:
         "",
         f"- {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM; {m['os']}",
         f"- Python {m['python']}, Django {m['django']}, PostgreSQL {m['postgresql']}",
-        f"- Date: {m['date']}; git commit {m['commit']}",
+        f"- Date: {m['date']}; git commit {m['commit']}; load average at the end {m.get('load_average')}",
         "",
         "## Repeat",
         "",
