@@ -71,6 +71,7 @@ def test_every_benchmark_runs_and_its_answers_are_right():
         results += BENCHMARKS[name](ctx, iterations=3)
     if shutil.which("wrk"):
         results += BENCHMARKS["order_detail_load"](ctx, duration=1)
+        results += BENCHMARKS["webhooks"](ctx, duration=1, messages=20)
     results += BENCHMARKS["scanner"](ctx)
     names = {r.name for r in results}
     assert {"order detail, 1 ticket", "order detail, 10 tickets", "search: misspelt surname"} <= names
