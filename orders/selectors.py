@@ -157,3 +157,16 @@ def ticket_scans(access: Access, code: str, ticket_id: str) -> tuple[Order, Tick
     if ticket is None:
         raise Http404("No such ticket.")
     return order, ticket, ticket.scans.all()
+
+
+def order_email_status(access: Access, code: str) -> str:
+    """A visible order's "Order email status" alone (one indexed query): what the order page polls while in flight."""
+    status = orders_visible(access).filter(code=code).values_list("email_status", flat=True).first()
+    if status is None:
+        raise Http404("No such order.")
+    return status
+
+
+def orders_email_statuses(access: Access, codes: Sequence[str]) -> dict[str, str]:
+    """code → "Order email status" for the visible orders among `codes`, in one query (the guest table's poll)."""
+    return dict(orders_visible(access).filter(code__in=list(codes)[:200]).values_list("code", "email_status"))

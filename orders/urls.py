@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("orders/<str:code>/", views.order_detail, name="order_detail"),
+    path("orders/<str:code>/refresh/", views.order_refresh, name="order_refresh"),
     path("orders/<str:code>/tickets/<str:ticket_id>/scans/", views.ticket_scans, name="ticket_scans"),
     path("orders/<str:code>/resend/", views.order_resend, name="order_resend"),
     path("orders/<str:code>/contact/", views.order_edit_contact, name="order_edit_contact"),

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
 from organiser_portal.permissions import Access, Perm, Role, access_organisation
@@ -15,6 +16,7 @@ from .errors import OrderActionError
 from .forms import ConfirmForm, ContactForm, FixAndResendForm, ResendForm
 from .menu import order_actions
 from .selectors import order_detail as order_detail_data
+from .selectors import order_email_status
 from .selectors import ticket_scans as ticket_scans_data
 from .services import order_change_contact, order_resend_tickets, order_send_held_tickets
 
@@ -23,12 +25,43 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+# The ⋯ menu items whose confirmation opens in place (a <dialog> on the order page) when htmx is on.
+DIALOG_ACTIONS = frozenset({"resend", "edit_contact", "send_held"})
+
+
+def _order_page_context(access: Access, code: str) -> dict:
+    detail = order_detail_data(access, code)
+    return {
+        "access": access,
+        "detail": detail,
+        "order": detail.order,
+        "latest": detail.latest_ticket_message,
+        "actions": order_actions(access, detail),
+        "dialog_actions": DIALOG_ACTIONS,
+    }
+
+
+def _order_refresh(request: HttpRequest, access: Access, code: str, flash: str = "") -> HttpResponse:
+    """The order page's changeable sections, each swapped in place by id (out of band)."""
+    context = {**_order_page_context(access, code), "flash": flash}
+    with timezone.override(context["order"].event.time_zone):
+        return render(request, "orders/order_refresh.html", context)
+
+
 @login_required
 def order_detail(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     access = access_organisation(request.user, org)
-    detail = order_detail_data(access, code)
-    context = {"access": access, "detail": detail, "order": detail.order, "actions": order_actions(access, detail)}
-    return render(request, "orders/order_detail.html", context)
+    return render(request, "orders/order_detail.html", _order_page_context(access, code))
+
+
+@login_required
+def order_refresh(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
+    """Polled while the ticket email is in flight: 204 (one query) while the status the page shows
+    (`?shown=`) still holds, else the changed sections (status, banner, messages, timeline …)."""
+    access = access_organisation(request.user, org)
+    if order_email_status(access, code) == request.GET.get("shown"):
+        return HttpResponse(status=204)
+    return _order_refresh(request, access, code)
 
 
 @login_required
@@ -54,9 +87,20 @@ def _delivery_context(access: Access, code: str, perm: Perm) -> dict:
     return {"access": access, "detail": detail, "order": detail.order, "valid_tickets": valid}
 
 
-def _done(request: HttpRequest, org: str, code: str, text: str) -> HttpResponse:
+def _done(request: HtmxHttpRequest, access: Access, code: str, text: str) -> HttpResponse:
+    """After an action: htmx gets the changed sections in place (the dialog empties and closes);
+    a plain form post goes back to the order page with the text as a message."""
+    if request.htmx:
+        return _order_refresh(request, access, code, flash=text)
     messages.success(request, text)
-    return redirect("order_detail", org=org, code=code)
+    return redirect("order_detail", org=access.organisation.slug, code=code)
+
+
+def _form_page(request: HtmxHttpRequest, template: str, partial: str, context: dict) -> HttpResponse:
+    """The confirmation form: the whole page, or for htmx only the form's section, to open in the dialog."""
+    if request.htmx:
+        return render(request, f"{template}#{partial}", {**context, "in_dialog": True})
+    return render(request, template, context)
 
 
 @login_required
@@ -76,9 +120,9 @@ def order_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
         except OrderActionError as error:
             form.add_error(None, str(error))
         else:
-            return _done(request, org, code, f"Tickets queued for {message.recipient}.")
+            return _done(request, access, code, f"Tickets queued for {message.recipient}.")
     refusal = rules.refusal_resend(order, valid_tickets=len(context["valid_tickets"]))
-    return render(request, "orders/order_resend.html", {**context, "form": form, "refusal": refusal})
+    return _form_page(request, "orders/order_resend.html", "resend", {**context, "form": form, "refusal": refusal})
 
 
 @login_required
@@ -113,9 +157,11 @@ def order_edit_contact(request: HtmxHttpRequest, org: str, code: str) -> HttpRes
             text = "Contact saved."
             if data.get("resend_tickets"):
                 text += f" Tickets queued for {data['contact_email']}."
-            return _done(request, org, code, text)
+            return _done(request, access, code, text)
     refusal = rules.refusal_edit_contact(order)
-    return render(request, "orders/order_edit_contact.html", {**context, "form": form, "refusal": refusal})
+    return _form_page(
+        request, "orders/order_edit_contact.html", "edit-contact", {**context, "form": form, "refusal": refusal}
+    )
 
 
 @login_required
@@ -140,9 +186,9 @@ def order_fix_and_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpR
             form.add_error(None, str(error))
         else:
             return _done(
-                request, org, code, f"Email corrected; tickets queued for {form.cleaned_data['contact_email']}."
+                request, access, code, f"Email corrected; tickets queued for {form.cleaned_data['contact_email']}."
             )
-    return render(request, "orders/order_fix_and_resend.html", {**context, "form": form})
+    return _form_page(request, "orders/order_fix_and_resend.html", "fix-and-resend", {**context, "form": form})
 
 
 @login_required
@@ -157,9 +203,11 @@ def order_send_held(request: HtmxHttpRequest, org: str, code: str) -> HttpRespon
         except OrderActionError as error:
             form.add_error(None, str(error))
         else:
-            return _done(request, org, code, f"Tickets released and queued for {order.contact_email}.")
+            return _done(request, access, code, f"Tickets released and queued for {order.contact_email}.")
     refusal = rules.refusal_send_held(order)
-    return render(request, "orders/order_send_held.html", {**context, "form": form, "refusal": refusal})
+    return _form_page(
+        request, "orders/order_send_held.html", "send-held", {**context, "form": form, "refusal": refusal}
+    )
 
 
 @login_required

@@ -64,6 +64,7 @@ def post_delivered_webhook(page: Page, live_server, message: OutgoingMessage) ->
 def test_fix_and_resend_from_the_bounce_banner_until_delivered(demo, worker, live_server, page: Page):
     log_in(page, live_server, "support@demo.example", "demo-support")
     page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{ANNA_CODE}/")
+    page.evaluate("window.stillTheSamePage = true")  # gone if anything reloads the page
     status = page.locator("#order-email-status")
     expect(status).to_contain_text("Bounced")
 
@@ -73,14 +74,18 @@ def test_fix_and_resend_from_the_bounce_banner_until_delivered(demo, worker, liv
     expect(banner.locator(".suggested-email")).to_have_text(FIXED_EMAIL)
     banner.get_by_role("link", name=f"Fix and resend to {FIXED_EMAIL}").click()
 
-    # The confirmation shows the change and which tickets go out.
-    confirm = page.locator("#fix-and-resend")
+    # The confirmation opens in place and shows the change and which tickets go out.
+    dialog = page.locator("dialog#action-dialog")
+    expect(dialog).to_be_visible()
+    confirm = dialog.locator("#fix-and-resend")
     expect(confirm).to_contain_text(f"from {ANNA_EMAIL} to {FIXED_EMAIL}")
     expect(confirm).to_contain_text("valid ticket")
     confirm.get_by_role("button", name="Fix and resend", exact=True).click()
 
-    # Back on the order: saved, and the worker sends it while the page watches.
+    # The page updates in place: saved, and the worker sends it while the page watches.
     expect(page.get_by_role("status").filter(has_text=f"tickets queued for {FIXED_EMAIL}")).to_be_visible()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#contact")).to_contain_text(FIXED_EMAIL)
     expect(page.locator("#bounce-banner")).to_have_count(0)
     expect(status).to_contain_text("Sent", timeout=30_000)
     expect(status).to_contain_text(f"to {FIXED_EMAIL}")
@@ -93,10 +98,14 @@ def test_fix_and_resend_from_the_bounce_banner_until_delivered(demo, worker, liv
     expect(status).to_contain_text("Delivered", timeout=15_000)
     message.refresh_from_db()
     assert message.status == "delivered"
+    resent_row = page.locator("#messages tbody tr").filter(has_text=FIXED_EMAIL)
+    expect(resent_row).to_contain_text("Delivered")
+    assert page.evaluate("window.stillTheSamePage === true"), "the page was reloaded"
 
     timeline = page.locator(".timeline")
     expect(timeline).to_contain_text(f"{ANNA_EMAIL} → {FIXED_EMAIL}")
     expect(timeline).to_contain_text(f"Tickets resent to {FIXED_EMAIL}")
+    expect(timeline).to_contain_text(f"email delivered to {FIXED_EMAIL}")
     expect(timeline.locator("li").filter(has_text=f"Tickets resent to {FIXED_EMAIL}")).to_contain_text(
         "support@demo.example"
     )
