@@ -6,7 +6,8 @@ from django_htmx.middleware import HtmxDetails
 from organiser_portal.permissions import access_organisation
 
 from .forms import GuestFilterForm
-from .selectors import event_get, event_guest_orders, guest_detail, search
+from .search import search
+from .selectors import event_get, event_guest_orders, guest_detail
 
 
 class HtmxHttpRequest(HttpRequest):

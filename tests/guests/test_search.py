@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from guests.selectors import search
+from guests.search import search
 from orders.models import Order
 from organiser_portal.models import Membership
 from organiser_portal.permissions import access_for
