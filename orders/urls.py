@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
     path("orders/<str:code>/", views.order_detail, name="order_detail"),
     path("orders/<str:code>/refresh/", views.order_refresh, name="order_refresh"),
     path("orders/<str:code>/tickets/<str:ticket_id>/scans/", views.ticket_scans, name="ticket_scans"),

@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,10 +17,12 @@ from .email_typos import suggest_email
 from .errors import OrderActionError
 from .forms import ConfirmForm, ContactForm, FixAndResendForm, ResendForm
 from .menu import order_actions
+from .models import Order
 from .selectors import order_detail as order_detail_data
-from .selectors import order_email_status
+from .selectors import order_email_status, orders_email_statuses
 from .selectors import ticket_scans as ticket_scans_data
 from .services import order_change_contact, order_resend_tickets, order_send_held_tickets
+from .templatetags.email_status_poll import poll_url
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -73,6 +77,27 @@ def ticket_scans(request: HtmxHttpRequest, org: str, code: str, ticket_id: str) 
     if request.htmx:
         return render(request, "orders/ticket_scans.html#scan-history", context)
     return render(request, "orders/ticket_scans.html", context)
+
+
+@login_required
+def orders_email_status(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    """The guest tables' poll (`?poll=<id>&o=CODE.status…`, the statuses the table shows): 204 while none
+    moved, else the moved badges and the poller again with what is still in flight. One query per table."""
+    access = access_organisation(request.user, org)
+    poll_id = request.GET.get("poll", "")
+    if not re.fullmatch(r"[a-z][a-z0-9-]{0,40}", poll_id):
+        return HttpResponse("Bad poll id.", status=400)
+    shown = dict(pair.partition(".")[::2] for pair in request.GET.getlist("o")[:200])
+    current = orders_email_statuses(access, list(shown))
+    changed = [Order(code=code, email_status=status) for code, status in current.items() if shown[code] != status]
+    if not changed:
+        return HttpResponse(status=204)
+    context = {
+        "changed": changed,
+        "poll_id": poll_id,
+        "url": poll_url(access.organisation.slug, poll_id, current.items()),
+    }
+    return render(request, "orders/email_status_badges.html", context)
 
 
 # --- Ticket delivery actions: resend, edit contact, fix and resend, send held, download -------------
