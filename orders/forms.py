@@ -37,7 +37,8 @@ class ResendForm(IdempotentForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("send_to") == self.TO_OTHER and not data.get("other_email"):
+        # An address that failed validation already says why; don't add "enter one" on top.
+        if data.get("send_to") == self.TO_OTHER and not data.get("other_email") and "other_email" not in self.errors:
             self.add_error("other_email", "Enter the address to send the tickets to.")
         return data
 
