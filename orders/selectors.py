@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
@@ -33,8 +34,33 @@ def order_get(access: Access, code: str) -> Order:
     return order
 
 
-def _last_scan(field: str) -> Subquery:
-    return Subquery(Scan.objects.filter(ticket=OuterRef("pk")).order_by("-scanned_at", "-id").values(field)[:1])
+_LAST_SCAN_FIELDS = ("ticket_id", "scanned_at", "access_area", "result")
+
+
+def _last_scans(ticket_ids: Sequence[int], *, distinct_on: bool | None = None) -> dict[int, tuple]:
+    """ticket id → (scanned_at, access_area, result) of its newest scan, for all the tickets in one query.
+
+    PostgreSQL: `DISTINCT ON (ticket_id)` over the `scan_ticket_time` index. Elsewhere (SQLite, the
+    embedded default) the portable form: the scans whose id is their ticket's newest.
+    """
+    if not ticket_ids:
+        return {}
+    if distinct_on is None:
+        distinct_on = connection.features.can_distinct_on_fields
+    scans = Scan.objects.filter(ticket_id__in=ticket_ids)
+    if distinct_on:
+        scans = scans.order_by("ticket_id", "-scanned_at", "-id").distinct("ticket_id")
+    else:
+        newest = Scan.objects.filter(ticket_id=OuterRef("ticket_id")).order_by("-scanned_at", "-id").values("id")[:1]
+        scans = scans.filter(id=Subquery(newest)).order_by()
+    return {row[0]: row[1:] for row in scans.values_list(*_LAST_SCAN_FIELDS)}
+
+
+def _attach_last_scans(tickets: Sequence[Ticket]) -> None:
+    """Set `last_scan_at`, `last_scan_area` and `last_scan_result` on each ticket (None when never scanned)."""
+    last = _last_scans([t.pk for t in tickets])
+    for ticket in tickets:
+        ticket.last_scan_at, ticket.last_scan_area, ticket.last_scan_result = last.get(ticket.pk, (None, None, None))  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -117,8 +143,8 @@ def _messages(order: Order) -> list[OutgoingMessage]:
 
 
 def order_detail(access: Access, code: str) -> OrderDetail:
-    """The order page's data: at most 7 queries (6 without refunds), whatever the number of tickets,
-    scans, messages, delivery events or timeline entries."""
+    """The order page's data: at most 7 queries (6 without refunds, 5 without tickets either), whatever
+    the number of tickets, scans, messages, delivery events or timeline entries."""
     order = (
         orders_visible(access)
         .select_related("event", "event__region", "guest")
@@ -128,13 +154,9 @@ def order_detail(access: Access, code: str) -> OrderDetail:
     )
     if order is None:
         raise Http404("No such order.")
-    tickets = list(
-        order.tickets.select_related("ticket_type", "line", "line__ticket_type").annotate(
-            last_scan_at=_last_scan("scanned_at"),
-            last_scan_area=_last_scan("access_area"),
-            last_scan_result=_last_scan("result"),
-        )
-    )
+    tickets = list(Ticket.objects.filter(order=order).select_related("ticket_type", "line", "line__ticket_type"))
+    # The newest scan of every ticket in one query, not three correlated subqueries per ticket.
+    _attach_last_scans(tickets)
     timeline = list(order.timeline.select_related("actor"))
     for entry in timeline:
         entry.sentence = describe(entry.action, entry.data)  # type: ignore[attr-defined]

@@ -1,7 +1,10 @@
 """Order reads are scoped to the access: organisation and regions."""
 
+from datetime import timedelta
+
 import pytest
 from django.http import Http404
+from django.utils import timezone
 
 from orders.selectors import order_detail, order_get, orders_visible, ticket_scans
 from organiser_portal.models import Membership
@@ -28,6 +31,34 @@ def test_last_scan_is_the_newest(member, make_order):
     ScanFactory(ticket=ticket, access_area="New")
     detail = order_detail(access_for(member(Role.VIEWER), order.organisation), order.code)
     assert detail.tickets[0].last_scan_area == "New"
+
+
+def test_last_scans_in_one_query_with_distinct_on_or_the_portable_form(member, make_order, django_assert_num_queries):
+    from orders.selectors import _last_scans
+
+    order = make_order(quantity=3)
+    first, second, unscanned = order.tickets.all()
+    ScanFactory(ticket=first, access_area="Old", scanned_at=timezone.now() - timedelta(hours=2))
+    ScanFactory(ticket=first, access_area="Newest", result="denied", reason="already_used")
+    ScanFactory(ticket=first, access_area="Middle", scanned_at=timezone.now() - timedelta(hours=1))
+    same_time = timezone.now() - timedelta(minutes=5)
+    ScanFactory(ticket=second, access_area="Tie, older id", scanned_at=same_time)
+    ScanFactory(ticket=second, access_area="Tie, newer id", scanned_at=same_time)
+    ids = [first.pk, second.pk, unscanned.pk]
+    for distinct_on in (True, False):  # DISTINCT ON (PostgreSQL) and the portable form (SQLite)
+        with django_assert_num_queries(1):
+            last = _last_scans(ids, distinct_on=distinct_on)
+        assert {k: v[1:] for k, v in last.items()} == {
+            first.pk: ("Newest", "denied"),
+            second.pk: ("Tie, newer id", "admitted"),
+        }
+    with django_assert_num_queries(0):
+        assert _last_scans([]) == {}
+
+    detail = order_detail(access_for(member(Role.VIEWER), order.organisation), order.code)
+    by_id = {t.pk: t for t in detail.tickets}
+    assert by_id[first.pk].last_scan_result == "denied" and by_id[first.pk].last_scan_at is not None
+    assert by_id[unscanned.pk].last_scan_at is None and by_id[unscanned.pk].last_scan_area is None
 
 
 def test_other_organisations_order_is_404(make_order, other_organisation):

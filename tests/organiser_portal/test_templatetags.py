@@ -1,0 +1,82 @@
+"""The `portal` tags render exactly what the old {% include %} components rendered."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.template import Context, Template
+
+# The component templates as they were before the tags: the reference the tags must match.
+OLD_EMAIL_STATUS = """<span class="badge {% if status == 'delivered' %}text-bg-success{% elif status == 'bounced' or status == 'rejected' or status == 'failed' or status == 'complained' %}text-bg-danger{% elif status == 'deferred' %}text-bg-warning{% elif status == 'not_sent' %}text-bg-light border{% else %}text-bg-info{% endif %}">{{ label }}</span>"""
+OLD_ORDER_STATUS = """<span class="badge {% if order.status == 'paid' %}{% if order.is_partially_refunded %}text-bg-warning{% else %}text-bg-success{% endif %}{% elif order.status == 'refunded' %}text-bg-warning{% elif order.status == 'cancelled' %}text-bg-dark{% elif order.status == 'expired' %}text-bg-secondary{% else %}text-bg-info{% endif %}">{{ order.status_label }}</span>{% if order.tickets_held %} <span class="badge text-bg-warning" title="Paid, but nothing is sent until someone sends the tickets">Held for review</span>{% endif %}"""
+OLD_MONEY = """<span class="money">{{ amount|floatformat:"2g" }}&nbsp;{{ currency }}</span>"""
+OLD_EVENT_TIME = """{% load tz %}{% timezone tz %}<time datetime="{{ when|date:'c' }}">{{ when|date:"D j M Y, H:i" }}</time> <span class="text-secondary small">{{ when|date:"T" }}</span>{% endtimezone %}"""
+
+
+def render(source: str, **context) -> str:
+    return Template(source).render(Context(context))
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["delivered", "bounced", "rejected", "failed", "complained", "deferred", "not_sent", "queued", "sent", ""],
+)
+def test_email_status_badge_matches_the_component(status):
+    label = f"<{status}>"  # escaped like the template escapes it
+    new = render("{% load portal %}{% email_status_badge status label %}", status=status, label=label)
+    assert new == render(OLD_EMAIL_STATUS, status=status, label=label)
+    assert new == render('{% include "components/email_status.html" %}', status=status, label=label)
+    assert "&lt;" in new
+
+
+def _order(status: str, *, partial: bool = False, held: bool = False) -> SimpleNamespace:
+    label = "Paid · partially refunded" if partial else status.title()
+    return SimpleNamespace(status=status, is_partially_refunded=partial, status_label=label, tickets_held=held)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        _order("paid"),
+        _order("paid", partial=True),
+        _order("paid", held=True),
+        _order("refunded"),
+        _order("cancelled"),
+        _order("expired"),
+        _order("reserved"),
+        _order("processing", held=True),
+    ],
+)
+def test_order_status_badge_matches_the_component(order):
+    new = render("{% load portal %}{% order_status_badge order %}", order=order)
+    assert new == render(OLD_ORDER_STATUS, order=order)
+    assert new == render('{% include "components/order_status.html" %}', order=order)
+
+
+@pytest.mark.parametrize("amount", [Decimal("0"), Decimal("12.5"), Decimal("1234567.891"), Decimal("-3.20"), None])
+@pytest.mark.parametrize("currency", ["EUR", "<b>"])
+def test_money_matches_the_component(amount, currency):
+    new = render("{% load portal %}{% money amount currency %}", amount=amount, currency=currency)
+    assert new == render(OLD_MONEY, amount=amount, currency=currency)
+    assert new == render('{% include "components/money.html" %}', amount=amount, currency=currency)
+
+
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"])
+@pytest.mark.parametrize(
+    "when", [datetime(2026, 1, 5, 23, 30, tzinfo=UTC), datetime(2026, 7, 1, 8, 0, tzinfo=UTC), None]
+)
+def test_event_time_matches_the_component_in_any_zone(tz, when):
+    new = render("{% load portal %}{% event_time when tz %}", when=when, tz=tz)
+    assert new == render(OLD_EVENT_TIME, when=when, tz=tz)
+    assert new == render('{% include "components/event_time.html" %}', when=when, tz=tz)
+
+
+def test_event_time_shows_the_events_zone_not_the_current_one():
+    when = datetime(2026, 1, 5, 23, 30, tzinfo=UTC)
+    html = render(
+        "{% load portal tz %}{% timezone 'Asia/Tokyo' %}{% event_time when tz %}{% endtimezone %}",
+        when=when,
+        tz="Europe/Berlin",
+    )
+    assert 'datetime="2026-01-06T00:30:00+01:00"' in html and "Tue 6 Jan 2026, 00:30" in html and ">CET<" in html
