@@ -175,6 +175,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # The outbox sweeper: messages left queued (broker down at commit, lost task) are handed over again.
     "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
+    # The search box's typo vocabulary (guests.NameWord): new names become correctable within 15 minutes.
+    "refresh-name-words": {"task": "guests.tasks.name_words_refresh", "schedule": 900.0},
 }
 
 LOGGING = {

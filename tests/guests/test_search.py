@@ -5,6 +5,7 @@ from django.db import connection
 from django.urls import reverse
 
 from guests.search import search
+from guests.services import name_words_refresh
 from orders.models import Order
 from organiser_portal.models import Membership
 from organiser_portal.permissions import access_for
@@ -73,6 +74,7 @@ def test_name_ranks_exact_then_prefix_then_substring(access, make_order):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="typo tolerance needs pg_trgm")
 def test_tolerates_a_typo_in_the_name_on_postgresql(access, anna):
+    name_words_refresh()  # the periodic task that keeps the vocabulary of name words current
     assert anna.code in codes(search(access, "Ana Müler"))
 
 
@@ -141,3 +143,84 @@ def test_search_page_says_no_order_means_no_purchase(client, member, organisatio
     client.force_login(member(Role.SUPPORT))
     page = client.get(reverse("search", kwargs={"org": organisation.slug}), {"q": "nobody@nowhere.example"})
     assert "No order means the purchase did not go through" in page.content.decode()
+
+
+def test_exact_email_through_the_index_is_still_scoped(organisation, other_organisation, make_order, access):
+    mine = make_order(contact_name="Lena Richter", contact_email="lena.richter976@web.de")
+    other_event = EventFactory(organisation=other_organisation)
+    GuestFactory(organisation=other_organisation, name="Lena Richter", email="lena.richter976@web.de")
+    theirs = make_order(
+        event=other_event, ticket_type=TicketTypeFactory(event=other_event), contact_email="lena.richter976@web.de"
+    )
+    results = search(access, "Lena.Richter976@WEB.de")
+    assert codes(results) == [mine.code] and theirs.code not in codes(results)
+    assert results.guests == []
+
+
+def test_whole_email_lists_exact_matches_first_even_when_older(access, make_order):
+    exact = make_order(contact_name="Y", contact_email="anna@example.com")
+    newer_longer = make_order(contact_name="X", contact_email="johanna@example.com")
+    assert codes(search(access, "anna@example.com")) == [exact.code, newer_longer.code]
+
+
+def test_name_results_are_newest_first_and_page(access, make_order):
+    made = [make_order(contact_name=f"Greta Schröder {n}", contact_email=f"g{n}@example.com") for n in range(5)]
+    newest_first = [o.code for o in reversed(made)]
+    assert codes(search(access, "schröder", page_size=2)) == newest_first[:2]
+    assert codes(search(access, "schröder", page=2, page_size=2)) == newest_first[2:4]
+    assert codes(search(access, "schröder", page=3, page_size=2)) == newest_first[4:]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the window and the trigram path are PostgreSQL's")
+def test_rare_and_common_names_take_either_path_and_agree(access, make_order, monkeypatch):
+    from guests import search as search_module
+
+    common = [make_order(contact_name=f"Max Weber {n}", contact_email=f"w{n}@example.com") for n in range(4)]
+    rare = make_order(contact_name="Ottilie Zwanziger", contact_email="oz@example.com")
+    monkeypatch.setattr(search_module, "WINDOW", 3)  # the newest 3 orders hold Zwanziger but few Webers
+    assert codes(search(access, "weber", page_size=2)) == [common[3].code, common[2].code]
+    assert codes(search(access, "zwanziger")) == [rare.code]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="typo tolerance through pg_trgm")
+def test_misspelt_surname_finds_the_order_through_the_name_words(access, make_order):
+    leuschner = make_order(contact_name="Jonas Leuschner", contact_email="jl@example.com")
+    make_order(contact_name="Bert Brecht", contact_email="bb@example.com")
+    name_words_refresh()
+    results = search(access, "Leuscher")
+    assert codes(results) == [leuschner.code]
+
+
+def test_region_limited_member_never_sees_other_regions_by_any_path(organisation, make_order):
+    north, south = RegionFactory(organisation=organisation), RegionFactory(organisation=organisation)
+    events = {r: EventFactory(organisation=organisation, region=r) for r in (north, south)}
+    orders = {
+        r: make_order(
+            event=e,
+            ticket_type=TicketTypeFactory(event=e),
+            contact_name="Jonas Leuschner",
+            contact_email=f"leuschner@{'north' if r == north else 'south'}.example",
+        )
+        for r, e in events.items()
+    }
+    name_words_refresh()
+    user = MembershipFactory(organisation=organisation, role=Role.SUPPORT, regions=[north]).user
+    access = access_for(user, organisation)
+    for query in ("Leuschner", "leuschner@south.example", "leuschner@", "Leuscher", "Jonas Leuschner"):
+        assert orders[south].code not in codes(search(access, query)), query
+    assert codes(search(access, "Leuschner")) == [orders[north].code]
+    assert codes(search(access, "Leuscher")) == [orders[north].code]
+
+
+def test_name_words_are_kept_current_by_the_refresh(organisation, make_order):
+    from guests.models import NameWord
+
+    make_order(contact_name="Ottilie Zwanziger-Brandt", contact_email="oz@example.com")
+    GuestFactory(organisation=organisation, name="Kunigunde Ab", email="k@example.com")
+    assert name_words_refresh() >= 4
+    words = set(NameWord.objects.filter(organisation=organisation).values_list("word", flat=True))
+    assert {"OTTILIE", "ZWANZIGER", "BRANDT", "KUNIGUNDE"} <= words and "AB" not in words
+    assert name_words_refresh() == 0  # a second run adds nothing
+    make_order(contact_name="Hildegard Zwanziger", contact_email="hz@example.com")
+    assert name_words_refresh() == 1
+    assert NameWord.objects.filter(organisation=organisation, word="HILDEGARD").exists()
