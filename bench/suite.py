@@ -495,8 +495,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _gunicorn(*, workers: int) -> tuple[subprocess.Popen, int]:
-    """A real gunicorn on 127.0.0.1 (never port 8000) against this database, DEBUG off."""
+def _gunicorn(*, workers: int, threads: int = 1) -> tuple[subprocess.Popen, int]:
+    """A real gunicorn on 127.0.0.1 (never port 8000) against this database, DEBUG off.
+
+    threads > 1: the gthread worker class, as production runs it (docker-compose.yml).
+    """
     db = settings.DATABASES["default"]
     port = int(os.environ.get("BENCH_PORT") or _free_port())
     env = os.environ | {
@@ -509,6 +512,8 @@ def _gunicorn(*, workers: int) -> tuple[subprocess.Popen, int]:
     }
     cmd = [sys.executable, "-m", "gunicorn", "organiser_portal.wsgi", "-w", str(workers)]
     cmd += ["-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    if threads > 1:
+        cmd += ["--worker-class", "gthread", "--threads", str(threads)]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True), port
 
 
@@ -739,18 +744,21 @@ end
 """
 
 
-def bench_webhooks(ctx: Ctx, *, duration: int = 10, connections: int = 8, messages: int = 1000) -> list[Result]:
+def bench_webhooks(
+    ctx: Ctx, *, duration: int = 10, connections: int = 8, messages: int = 1000, threads: int = 8
+) -> list[Result]:
     """Postmark "Delivery" webhooks for `messages` sent emails, posted round and round (so every event
     arrives several times) by wrk to one gunicorn worker; afterwards every message whose event was
     posted must be delivered with exactly one new delivered event, and the others untouched.
 
     It moves those messages from sent to delivered: each run takes other messages (seeded sample).
+    The worker runs as production runs it: one process, gthread with `threads` threads.
     """
     import base64
     import json
 
     result = Result(
-        "delivery webhooks, concurrent, with duplicates (1 gunicorn worker, wrk 8 connections)",
+        f"delivery webhooks, concurrent, with duplicates (1 gunicorn worker, {threads} threads, wrk {connections} connections)",
         "webhooks",
         "≥ 300 events/s on one gunicorn worker, none lost",
         unit="events/s",
@@ -803,7 +811,7 @@ def bench_webhooks(ctx: Ctx, *, duration: int = 10, connections: int = 8, messag
     secret = settings.ANYMAIL["WEBHOOK_SECRET"]
     secret = secret[0] if isinstance(secret, list | tuple) else secret
     auth = "Basic " + base64.b64encode(secret.encode()).decode()
-    server, port = _gunicorn(workers=1)
+    server, port = _gunicorn(workers=1, threads=threads)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base + "/accounts/login/", server)

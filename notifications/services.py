@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -251,57 +251,149 @@ def _dedup_key(event: IncomingEvent) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _find_message_id(event: IncomingEvent) -> int | None:
+@dataclass(frozen=True)
+class _Target:
+    """The few columns of the event's message that recording it needs (none of them change after queueing)."""
+
+    message_id: int
+    order_id: int
+    organisation_id: int
+    kind: str
+    recipient: str
+
+
+# The webhook path is the hottest write in the portal (a storm of events after each mailing), so
+# its statements are written out once here instead of being compiled by the ORM for every event.
+_MESSAGE = OutgoingMessage._meta.db_table
+_ORDER = Order._meta.db_table
+_EVENT = DeliveryEvent._meta.db_table
+
+# Lock the order row (same lock order as the order actions and message_mark_sent: order first, so a
+# webhook and an action never deadlock, and two events for one order queue up instead of racing).
+_FIND_AND_LOCK_SQL = f"""
+    SELECT m.id, m.order_id, m.organisation_id, m.kind, m.recipient
+    FROM {_MESSAGE} m JOIN {_ORDER} o ON o.id = m.order_id
+    WHERE m.{{column}} = %s ORDER BY m.id LIMIT 1 FOR UPDATE OF o"""
+
+# A concurrent copy of the same event waits for the first one's transaction, then inserts nothing.
+_INSERT_EVENT_SQL = f"""
+    INSERT INTO {_EVENT}
+        (organisation_id, message_id, event_type, occurred_at, reason, provider, dedup_key, raw, received_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)
+    ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING id"""
+
+# Move the message forward (the WHERE is the stage rule: never back; the row lock orders concurrent
+# events) and, if it moved and is the order's latest ticket email, set "Order email status": one
+# round trip. Answers (moved, order updated).
+_ADVANCE_SQL = f"""
+    WITH moved AS (
+        UPDATE {_MESSAGE} SET status = %(status)s, status_reason = %(reason)s, status_at = %(at)s
+        WHERE id = %(message)s AND status = ANY(%(lower)s)
+        RETURNING id, order_id, kind
+    ), synced AS (
+        UPDATE {_ORDER} o SET email_status = %(status)s FROM moved
+        WHERE o.id = moved.order_id AND moved.kind = ANY(%(ticket_kinds)s) AND o.email_status <> %(status)s
+          AND moved.id = (
+            SELECT latest.id FROM {_MESSAGE} latest
+            WHERE latest.order_id = moved.order_id AND latest.kind = ANY(%(ticket_kinds)s)
+            ORDER BY latest.created_at DESC, latest.id DESC LIMIT 1)
+        RETURNING o.id
+    )
+    SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM synced)"""
+
+_TICKET_KINDS = sorted(OutgoingMessage.TICKET_KINDS)
+_LOWER_STAGES = {s.value: [t.value for t in Status if STAGE[t] < STAGE[s]] for s in Status}
+
+
+def _find_and_lock_target(cursor: Any, event: IncomingEvent) -> _Target | None:
+    """The event's message, by the portal's metadata or else by the provider's message ID; its order is locked."""
+    row = None
     if event.portal_message_id.isdigit():
-        found = OutgoingMessage.objects.filter(pk=int(event.portal_message_id)).values_list("pk", flat=True).first()
-        if found:
-            return found
-    if event.provider_message_id:
-        return (
-            OutgoingMessage.objects.filter(provider_message_id=event.provider_message_id)
-            .values_list("pk", flat=True)
-            .first()
-        )
-    return None
+        cursor.execute(_FIND_AND_LOCK_SQL.format(column="id"), [int(event.portal_message_id)])
+        row = cursor.fetchone()
+    if row is None and event.provider_message_id:
+        cursor.execute(_FIND_AND_LOCK_SQL.format(column="provider_message_id"), [event.provider_message_id])
+        row = cursor.fetchone()
+    return _Target(*row) if row else None
 
 
-def delivery_event_record(*, event: IncomingEvent) -> DeliveryEvent | None:
-    """Keep the event once and move its message forward. A duplicate returns None and changes nothing.
+def _store_event_once(
+    cursor: Any, event: IncomingEvent, target: _Target | None, event_type: str, occurred_at: datetime
+) -> int | None:
+    """Insert the DeliveryEvent unless its dedup key is stored already: its id, or None for a duplicate."""
+    raw = event.raw if isinstance(event.raw, dict) else ({} if event.raw is None else {"event": event.raw})
+    cursor.execute(
+        _INSERT_EVENT_SQL,
+        [
+            target.organisation_id if target else None,
+            target.message_id if target else None,
+            event_type,
+            occurred_at,
+            event.reason[:300],
+            event.provider[:40],
+            _dedup_key(event),
+            json.dumps(raw, default=str),
+            timezone.now(),
+        ],
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def delivery_event_record(*, event: IncomingEvent) -> int | None:
+    """Keep the event once and move its message forward. Returns the stored event's id; a duplicate returns None and changes nothing.
 
     Out-of-order events end right because a message only ever moves to a later stage:
     a deferral after delivery is kept as an event but leaves the message delivered, a late
-    bounce moves a delivered message to bounced, and an open proves delivery.
+    bounce moves a delivered message to bounced, and an open proves delivery. A status change
+    writes one timeline entry and updates "Order email status" when the message is the order's
+    latest ticket email, in the same transaction.
+
+    Statements per event: find the message and lock its order, insert the event (a duplicate
+    stops here); move the message and sync the order in one statement; the timeline entry only
+    when the message moved.
     """
     event_type = event.event_type if event.event_type in EventType.values else EventType.UNKNOWN
     occurred_at = event.occurred_at or timezone.now()
-    raw = json.loads(json.dumps(event.raw, default=str)) if event.raw is not None else {}
-    with transaction.atomic():
-        message_id = _find_message_id(event)
-        message = _lock_message(message_id) if message_id else None
-        try:
-            with transaction.atomic():
-                stored = DeliveryEvent.objects.create(
-                    organisation_id=message.organisation_id if message else None,
-                    message=message,
-                    event_type=event_type,
-                    occurred_at=occurred_at,
-                    reason=event.reason[:300],
-                    provider=event.provider[:40],
-                    dedup_key=_dedup_key(event),
-                    raw=raw if isinstance(raw, dict) else {"event": raw},
-                )
-        except IntegrityError:
+    with transaction.atomic(), connection.cursor() as cursor:
+        target = _find_and_lock_target(cursor, event)
+        stored = _store_event_once(cursor, event, target, event_type, occurred_at)
+        if stored is None:
             return None
-        if message is None:
+        if target is None:
             log.info("Delivery event %s from %s matches no message", event_type, event.provider)
             return stored
-        if event_type == EventType.OPENED and message.opened_at is None:
-            message.opened_at = occurred_at
-            message.save(update_fields=["opened_at"])
-        if event_type == EventType.CLICKED and message.clicked_at is None:
-            message.clicked_at = occurred_at
-            message.save(update_fields=["clicked_at"])
-        if status := EVENT_STATUS.get(event_type):
-            reason = "" if status == Status.DELIVERED else event.reason
-            _advance(message, status, reason=reason, at=occurred_at, actor_kind=TimelineEntry.ActorKind.WEBHOOK)
+        if event_type == EventType.OPENED:
+            OutgoingMessage.objects.filter(pk=target.message_id, opened_at=None).update(opened_at=occurred_at)
+        if event_type == EventType.CLICKED:
+            OutgoingMessage.objects.filter(pk=target.message_id, clicked_at=None).update(clicked_at=occurred_at)
+        status = EVENT_STATUS.get(event_type)
+        if status is None:
+            return stored
+        reason = ("" if status == Status.DELIVERED else event.reason)[:300]
+        cursor.execute(
+            _ADVANCE_SQL,
+            {
+                "status": status,
+                "reason": reason,
+                "at": occurred_at,
+                "message": target.message_id,
+                "lower": _LOWER_STAGES[status],
+                "ticket_kinds": _TICKET_KINDS,
+            },
+        )
+        (moved, _synced) = cursor.fetchone()
+        if moved:
+            timeline_record(
+                order=Order(pk=target.order_id, organisation_id=target.organisation_id),
+                action=f"email.{status}",
+                actor_kind=TimelineEntry.ActorKind.WEBHOOK,
+                data={
+                    "kind": KIND_WORDS.get(target.kind, target.kind),
+                    "recipient": target.recipient,
+                    "message": target.message_id,
+                    "reason": reason,
+                },
+            )
     return stored
