@@ -102,11 +102,13 @@ NEWEST = _Order(
     fields=("created_at",),
     key=lambda row: (-row[1].timestamp(), -row[0]),
 )
-BY_NAME = _Order(
-    orm=(Upper("name"), "id"),  # the guest_name_upper index
-    sql="UPPER(s.name::text), s.pk",
-    fields=("name",),
-    key=lambda row: (row[1].upper(), row[0]),
+# Accounts newest first: the primary key's index walks in that order, where an order by name would
+# read a whole alphabet's worth of accounts before the first "Schröder".
+NEWEST_ACCOUNTS = _Order(
+    orm=("-id",),
+    sql="s.pk DESC",
+    fields=(),
+    key=lambda row: -row[0],
 )
 
 
@@ -173,7 +175,7 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
 
     Email (contains "@"): a whole address exactly first, then addresses containing it, newest first.
     Phone: the number as typed or as digits. Otherwise a name or email fragment, newest orders first
-    and accounts by name (an account of exactly that name first); on PostgreSQL also names spelt
+    and accounts newest first (an account of exactly that name first); on PostgreSQL also names spelt
     similarly (typos), through the NameWord vocabulary. Order codes and ticket IDs are exact: see search_jump.
     """
     query = " ".join(query.split())
@@ -208,7 +210,7 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
             guest_exact,
             ["email"],
             query,
-            BY_NAME,
+            NEWEST_ACCOUNTS,
             page,
             page_size,
             window=False,
@@ -217,7 +219,7 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
         results.kind = "phone"
         variants = _phone_variants(query)
         order_ids, more_orders = _page_ids(orders.filter(contact_phone__in=variants), NEWEST, page, page_size)
-        guest_ids, more_guests = _page_ids(guests.filter(phone__in=variants), BY_NAME, page, page_size)
+        guest_ids, more_guests = _page_ids(guests.filter(phone__in=variants), NEWEST_ACCOUNTS, page, page_size)
     elif len(query) >= MIN_SUBSTRING:
         results.kind = "name"
         could_be_email = " " not in query
@@ -235,7 +237,7 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
             Q(name__iexact=query),  # UPPER(name) = UPPER(%s): the guest_name_upper index
             ["name", "email"] if could_be_email else ["name"],
             query,
-            BY_NAME,
+            NEWEST_ACCOUNTS,
             page,
             page_size,
         )
@@ -298,7 +300,7 @@ def _add_similar_names(access: Access, results: SearchResults, page_size: int) -
         return
     fills: list[tuple[str, QuerySet, list[str], _Order]] = [
         ("orders", orders_visible(access).select_related("event"), ["contact_name"], NEWEST),
-        ("guests", guests_visible(access), ["name"], BY_NAME),
+        ("guests", guests_visible(access), ["name"], NEWEST_ACCOUNTS),
     ]
     for corrected in _corrections(access.organisation.pk, results.query):
         for kind, visible, columns, order in fills:

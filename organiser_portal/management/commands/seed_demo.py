@@ -4,6 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from guests.services import name_words_refresh
 from orders.models import Order
 from organiser_portal.demo import ANNA_CODE, ANNA_EMAIL, ANNA_NAME, LOGINS, demo_reset, demo_seed, is_seeded
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         else:
             started = time.monotonic()
             result = demo_seed()
+            name_words_refresh()  # the search box's typo vocabulary
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Created {len(result.organisations)} organisations and {result.orders} orders "
