@@ -158,11 +158,18 @@ def _exact_then_contains(
     page_size: int,
     *,
     window: bool = True,
+    exact_suffices: bool = False,
 ) -> tuple[list[int], bool]:
-    """One page of ids: rows matching `exact` first (a btree lookup), then the rest containing `query`."""
+    """One page of ids: rows matching `exact` first (a btree lookup), then the rest containing `query`.
+
+    With `exact_suffices`, exact matches alone answer (a whole email address that exists): the
+    substring fill would cost a trigram scan of every trigram in the address for rows nobody asked for.
+    """
     start, end = (page - 1) * page_size, page * page_size + 1
     exact_ids = list(visible.filter(exact).order_by(*order.orm).values_list("pk", flat=True)) if exact else []
     ids = exact_ids
+    if exact_suffices and exact_ids:
+        return ids[start : end - 1], len(ids) >= end
     if len(exact_ids) < end:
         seen = set(exact_ids)
         contains = _first_matches(visible, columns, query, order, end + len(exact_ids), window=window)
@@ -173,7 +180,8 @@ def _exact_then_contains(
 def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) -> SearchResults:
     """Orders and customer accounts matching `query`, best match first.
 
-    Email (contains "@"): a whole address exactly first, then addresses containing it, newest first.
+    Email (contains "@"): a whole address that exists answers exactly; otherwise (a fragment, or a
+    whole address nobody has) the addresses containing it, newest first.
     Phone: the number as typed or as digits. Otherwise a name or email fragment, newest orders first
     and accounts newest first (an account of exactly that name first); on PostgreSQL also names spelt
     similarly (typos), through the NameWord vocabulary. Order codes and ticket IDs are exact: see search_jump.
@@ -204,6 +212,7 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
             page,
             page_size,
             window=False,
+            exact_suffices=True,
         )
         guest_ids, more_guests = _exact_then_contains(
             guests.alias(email_lower=Lower("email")),
@@ -214,6 +223,7 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
             page,
             page_size,
             window=False,
+            exact_suffices=True,
         )
     elif _PHONE.match(query) and sum(c.isdigit() for c in query) >= 6:
         results.kind = "phone"
