@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from decimal import Decimal
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django import template
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -66,15 +68,27 @@ def _zone(tz: str | tzinfo) -> tzinfo:
     return ZoneInfo(tz) if isinstance(tz, str) else tz  # ZoneInfo caches its instances by key
 
 
+@cache
+def _date_names(language: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The translated weekday and month abbreviations `|date:"D"` and `|date:"M"` use, per language."""
+    return tuple(str(WEEKDAYS_ABBR[d]) for d in range(7)), ("", *(str(MONTHS_3[m]).title() for m in range(1, 13)))
+
+
 @register.simple_tag
 def event_time(when: datetime | None, tz: str | tzinfo) -> SafeString:
-    """A moment in the event's time zone, with the zone's abbreviation: `{% event_time event.starts_at event.time_zone %}`."""
+    """A moment in the event's time zone, with the zone's abbreviation: `{% event_time event.starts_at event.time_zone %}`.
+
+    The same text as `{% timezone tz %}` with `|date:'c'`, `|date:"D j M Y, H:i"` and `|date:"T"`, built
+    directly: Django's date formatter costs ~30 µs a call, and the guest list shows fifty of these.
+    """
     if when is None:
         return format_html('<time datetime=""></time> <span class="text-secondary small"></span>')
     local = timezone.localtime(when, _zone(tz)) if timezone.is_aware(when) else when
+    weekdays, months = _date_names(get_language())
+    text = f"{weekdays[local.weekday()]} {local.day} {months[local.month]} {local.year:04d}, {local.hour:02d}:{local.minute:02d}"
     return format_html(
         '<time datetime="{}">{}</time> <span class="text-secondary small">{}</span>',
-        date_format(local, "c"),
-        date_format(local, "D j M Y, H:i"),
-        date_format(local, "T"),
+        local.isoformat(),
+        text,
+        local.tzname() or "",
     )

@@ -80,3 +80,13 @@ def test_event_time_shows_the_events_zone_not_the_current_one():
         tz="Europe/Berlin",
     )
     assert 'datetime="2026-01-06T00:30:00+01:00"' in html and "Tue 6 Jan 2026, 00:30" in html and ">CET<" in html
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "en-gb"])
+def test_event_time_uses_the_active_languages_day_and_month_names(language):
+    from django.utils import translation
+
+    when = datetime(2026, 3, 2, 9, 5, tzinfo=UTC)
+    with translation.override(language):
+        new = render("{% load portal %}{% event_time when tz %}", when=when, tz="Europe/Berlin")
+        assert new == render(OLD_EVENT_TIME, when=when, tz="Europe/Berlin")
