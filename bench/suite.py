@@ -664,9 +664,14 @@ def _ms(value: str) -> float:
 
 
 def bench_script(
-    name: str, label: str, group: str, target: str, parse: Callable[[str, Result], list[Result]] | None = None
+    name: str,
+    label: str,
+    group: str,
+    target: str,
+    parse: Callable[[str, Result], list[Result]] | None = None,
+    args: list[str] | None = None,
 ) -> Callable[..., list[Result]]:
-    """Run bench/<name>.py (written with the feature it measures) and keep what it prints."""
+    """Run bench/<name>.py (written with the feature it measures) with `args` and keep what it prints."""
 
     def run(ctx: Ctx | None = None, **_: Any) -> list[Result]:
         path = ROOT / "bench" / f"{name}.py"
@@ -674,7 +679,9 @@ def bench_script(
         if not path.exists():
             result.status, result.note = "skipped", f"not built yet (bench/{name}.py doesn't exist)"
             return [result]
-        proc = subprocess.run([sys.executable, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        proc = subprocess.run(
+            [sys.executable, str(path), *(args or [])], cwd=ROOT, capture_output=True, text=True, timeout=1800
+        )
         result.extra = {"stdout": proc.stdout[-6000:], "stderr": proc.stderr[-3000:], "returncode": proc.returncode}
         result.status = "ok" if proc.returncode == 0 else "error"
         result.correct = proc.returncode == 0
@@ -722,6 +729,33 @@ def _parse_email(out: str, script: Result) -> list[Result]:
     r.passed = r.value >= 12
     r.status = "ok" if r.passed else "fail"
     return [r]
+
+
+def _parse_memory(out: str, script: Result) -> list[Result]:
+    m = re.search(r"RSS growth over ([\d,]+) renders: (-?[\d.]+) MB \(start ([\d.]+) MB, end ([\d.]+) MB", out)
+    if m is None:
+        raise ValueError("RSS growth")
+    renders = int(m[1].replace(",", ""))
+    r = Result(f"worker memory over {renders:,} PDF renders", "PDF", "RSS growth < 50 MB", unit="MB")
+    r.value, r.correct, r.samples = float(m[2]), True, renders
+    r.passed = r.value < 50
+    r.status = "ok" if r.passed else "fail"
+    r.note = f"RSS {m[3]} MB after warm-up → {m[4]} MB; PDF text checked every {min(500, max(1, renders // 4))} renders"
+    r.extra["rss_every_1000"] = re.findall(r"after\s+([\d,]+) renders: RSS\s+([\d.]+) MB", out)
+    script.status, script.passed = "ok", None
+    return [r]
+
+
+def bench_pdf_memory(ctx: Ctx | None = None, *, renders: int = 10_000, **_: Any) -> list[Result]:
+    """bench/bench_memory.py: one warm process renders `renders` distinct PDFs; RSS start → end."""
+    args = ["--renders", str(renders), "--every", str(max(1, min(1000, renders // 10)))]
+    args += ["--check-every", str(max(1, min(500, renders // 4)))]
+    results = bench_script("bench_memory", "bench/bench_memory.py", "PDF", "its own checks", _parse_memory, args)(ctx)
+    if len(results) == 2:  # one row, the figure (with the script's output), in place of the script's row
+        script, figure = results
+        figure.extra["stdout"] = script.extra["stdout"]
+        return [figure]
+    return results
 
 
 def not_built(label: str, group: str, target: str, why: str) -> Callable[..., list[Result]]:
@@ -876,9 +910,7 @@ BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "search": bench_search,
     "guest_list": bench_guest_list,
     "pdf": bench_script("bench_pdf", "bench/bench_pdf.py", "PDF", "its own checks", _parse_pdf),
-    "pdf_memory": not_built(
-        "worker memory over 10,000 PDF renders", "PDF", "RSS growth < 50 MB", "no memory benchmark yet"
-    ),
+    "pdf_memory": bench_pdf_memory,
     "email": bench_script("bench_email", "bench/bench_email.py", "email", "its own checks", _parse_email),
     "webhooks": bench_webhooks,
     "scanner": bench_scanner,

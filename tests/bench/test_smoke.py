@@ -73,9 +73,10 @@ def test_every_benchmark_runs_and_its_answers_are_right():
         results += BENCHMARKS["order_detail_load"](ctx, duration=1)
         results += BENCHMARKS["webhooks"](ctx, duration=1, messages=20)
     results += BENCHMARKS["scanner"](ctx)
+    results += BENCHMARKS["pdf_memory"](ctx, renders=20)
     names = {r.name for r in results}
     assert {"order detail, 1 ticket", "order detail, 10 tickets", "search: misspelt surname"} <= names
-    assert {"guest list: page 1,000", "guest list: status + search"} <= names
+    assert {"guest list: page 1,000", "guest list: status + search", "worker memory over 20 PDF renders"} <= names
     for r in results:
         if r.status == "skipped":
             assert r.note.startswith("not built yet"), r
