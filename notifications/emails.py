@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.template.loader import render_to_string
 
-from orders.models import Order
 from tickets.models import Ticket
 from tickets.pdf import order_tickets_pdf, pdf_filename, valid_tickets
 
@@ -40,7 +39,7 @@ class SendResult:
 
 def build_email(message: OutgoingMessage) -> AnymailMessage:
     """The email for `message`; ticket emails carry every valid ticket of the order as one PDF."""
-    order = Order.objects.select_related("event", "organisation").get(pk=message.order_id)
+    order = message.order  # message_claim loads it with its event and organisation: no queries here
     context: dict[str, Any] = {
         "order": order,
         "event": order.event,

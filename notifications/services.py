@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from orders.models import Order, TimelineEntry
@@ -65,19 +65,77 @@ def _timeline_data(message: OutgoingMessage, **extra: Any) -> dict[str, Any]:
 
 
 def _sync_order_email_status(message: OutgoingMessage) -> None:
-    """Order email status = the status of the order's latest ticket email."""
+    """Order email status = the status of the order's latest ticket email (one UPDATE)."""
     if message.kind not in OutgoingMessage.TICKET_KINDS:
         return
-    latest = (
-        OutgoingMessage.objects.filter(order_id=message.order_id, kind__in=OutgoingMessage.TICKET_KINDS)
-        .order_by("-created_at", "-id")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if latest == message.pk:
-        Order.objects.filter(pk=message.order_id).exclude(email_status=message.status).update(
-            email_status=message.status
+    latest = OutgoingMessage.objects.filter(order_id=OuterRef("pk"), kind__in=OutgoingMessage.TICKET_KINDS)
+    latest_id = Subquery(latest.order_by("-created_at", "-id").values("pk")[:1])
+    Order.objects.filter(pk=message.order_id).exclude(email_status=message.status).alias(latest_id=latest_id).filter(
+        latest_id=message.pk
+    ).update(email_status=message.status)
+
+
+# The webhook path is the hottest write in the portal (a storm of events after each mailing), so
+# its statements are written out once here instead of being compiled by the ORM for every event.
+_MESSAGE = OutgoingMessage._meta.db_table
+_ORDER = Order._meta.db_table
+_EVENT = DeliveryEvent._meta.db_table
+
+# If the message just moved (the CTE "moved") and is its order's latest ticket email, the order's
+# "Order email status" follows, in the same statement.
+_SYNC_ORDER_CTE = f"""
+    synced AS (
+        UPDATE {_ORDER} o SET email_status = %(status)s FROM moved
+        WHERE o.id = moved.order_id AND moved.kind = ANY(%(ticket_kinds)s) AND o.email_status <> %(status)s
+          AND moved.id = (
+            SELECT latest.id FROM {_MESSAGE} latest
+            WHERE latest.order_id = moved.order_id AND latest.kind = ANY(%(ticket_kinds)s)
+            ORDER BY latest.created_at DESC, latest.id DESC LIMIT 1)
+        RETURNING o.id
+    )"""
+
+# Move the message forward (the WHERE is the stage rule: never back; the row lock orders concurrent
+# events) and sync the order: one round trip. Answers (moved, order updated).
+_ADVANCE_SQL = f"""
+    WITH moved AS (
+        UPDATE {_MESSAGE} SET status = %(status)s, status_reason = %(reason)s, status_at = %(at)s
+        WHERE id = %(message)s AND status = ANY(%(lower)s)
+        RETURNING id, order_id, kind
+    ), {_SYNC_ORDER_CTE}
+    SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM synced)"""
+
+# queued → sending for exactly one caller (the conditional UPDATE is the lock), and sync the order.
+_CLAIM_SQL = f"""
+    WITH moved AS (
+        UPDATE {_MESSAGE} SET status = %(status)s, attempts = attempts + 1, status_at = %(at)s
+        WHERE id = %(message)s AND status = %(queued)s
+        RETURNING id, order_id, kind
+    ), {_SYNC_ORDER_CTE}
+    SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM synced)"""
+
+_TICKET_KINDS = sorted(OutgoingMessage.TICKET_KINDS)
+_LOWER_STAGES = {s.value: [t.value for t in Status if STAGE[t] < STAGE[s]] for s in Status}
+
+
+def _move(*, message_id: int, status: str, reason: str, at: datetime) -> bool:
+    """Move the message forward to `status` (never back) and sync its order's email status; whether it moved.
+
+    Call holding the order's lock: the order's latest ticket email can't change meanwhile.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ADVANCE_SQL,
+            {
+                "status": status,
+                "reason": reason,
+                "at": at,
+                "message": message_id,
+                "lower": _LOWER_STAGES[status],
+                "ticket_kinds": _TICKET_KINDS,
+            },
         )
+        (moved, _synced) = cursor.fetchone()
+    return bool(moved)
 
 
 def message_queue(
@@ -128,23 +186,32 @@ def message_claim(*, message_id: int) -> OutgoingMessage | None:
     Returns the claimed message, or None when it is not (or no longer) queued, so a task
     delivered twice sends once.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        claimed = OutgoingMessage.objects.filter(pk=message_id, status=Status.QUEUED).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, status_at=now
+    with connection.cursor() as cursor:  # one statement: atomic on its own
+        cursor.execute(
+            _CLAIM_SQL,
+            {
+                "status": Status.SENDING,
+                "queued": Status.QUEUED,
+                "at": timezone.now(),
+                "message": message_id,
+                "ticket_kinds": _TICKET_KINDS,
+            },
         )
-        if not claimed:
-            return None
-        message = OutgoingMessage.objects.select_related("order").get(pk=message_id)
-        _sync_order_email_status(message)
-    return message
+        (claimed, _synced) = cursor.fetchone()
+    if not claimed:
+        return None
+    # With the order, event and organisation the email is built from: no second read in build_email.
+    return OutgoingMessage.objects.select_related("order__event", "order__organisation").get(pk=message_id)
 
 
 def _lock_message(message_id: int) -> OutgoingMessage:
-    # Same lock order as the order actions (order first), so a webhook and an action never deadlock.
-    order_id = OutgoingMessage.objects.values_list("order_id", flat=True).get(pk=message_id)
-    Order.objects.select_for_update().filter(pk=order_id).first()
-    return OutgoingMessage.objects.select_for_update().select_related("order").get(pk=message_id)
+    """The message with its order, the order row locked (one query).
+
+    Same lock order as the order actions and the webhooks (order first), so they never deadlock.
+    Only the order row is locked: the message's status is changed by guarded UPDATEs (_move),
+    which never move it back even if this read is older than a concurrent change.
+    """
+    return OutgoingMessage.objects.select_related("order").select_for_update(of=("order",)).get(pk=message_id)
 
 
 def _advance(
@@ -155,14 +222,11 @@ def _advance(
     at: datetime | None = None,
     actor_kind: str = TimelineEntry.ActorKind.SYSTEM,
 ) -> bool:
-    """Move the (locked) message forward to `status`; never back. Returns whether it moved."""
-    if STAGE[Status(status)] <= STAGE[Status(message.status)]:
+    """Move the message (its order locked) forward to `status`; never back. Returns whether it moved."""
+    at = at or timezone.now()
+    if not _move(message_id=message.pk, status=status, reason=reason[:300], at=at):
         return False
-    message.status = status
-    message.status_reason = reason[:300]
-    message.status_at = at or timezone.now()
-    message.save(update_fields=["status", "status_reason", "status_at"])
-    _sync_order_email_status(message)
+    message.status, message.status_reason, message.status_at = status, reason[:300], at
     timeline_record(
         order=message.order,
         action=f"email.{status}",
@@ -262,12 +326,6 @@ class _Target:
     recipient: str
 
 
-# The webhook path is the hottest write in the portal (a storm of events after each mailing), so
-# its statements are written out once here instead of being compiled by the ORM for every event.
-_MESSAGE = OutgoingMessage._meta.db_table
-_ORDER = Order._meta.db_table
-_EVENT = DeliveryEvent._meta.db_table
-
 # Lock the order row (same lock order as the order actions and message_mark_sent: order first, so a
 # webhook and an action never deadlock, and two events for one order queue up instead of racing).
 _FIND_AND_LOCK_SQL = f"""
@@ -282,28 +340,6 @@ _INSERT_EVENT_SQL = f"""
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)
     ON CONFLICT (dedup_key) DO NOTHING
     RETURNING id"""
-
-# Move the message forward (the WHERE is the stage rule: never back; the row lock orders concurrent
-# events) and, if it moved and is the order's latest ticket email, set "Order email status": one
-# round trip. Answers (moved, order updated).
-_ADVANCE_SQL = f"""
-    WITH moved AS (
-        UPDATE {_MESSAGE} SET status = %(status)s, status_reason = %(reason)s, status_at = %(at)s
-        WHERE id = %(message)s AND status = ANY(%(lower)s)
-        RETURNING id, order_id, kind
-    ), synced AS (
-        UPDATE {_ORDER} o SET email_status = %(status)s FROM moved
-        WHERE o.id = moved.order_id AND moved.kind = ANY(%(ticket_kinds)s) AND o.email_status <> %(status)s
-          AND moved.id = (
-            SELECT latest.id FROM {_MESSAGE} latest
-            WHERE latest.order_id = moved.order_id AND latest.kind = ANY(%(ticket_kinds)s)
-            ORDER BY latest.created_at DESC, latest.id DESC LIMIT 1)
-        RETURNING o.id
-    )
-    SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM synced)"""
-
-_TICKET_KINDS = sorted(OutgoingMessage.TICKET_KINDS)
-_LOWER_STAGES = {s.value: [t.value for t in Status if STAGE[t] < STAGE[s]] for s in Status}
 
 
 def _find_and_lock_target(cursor: Any, event: IncomingEvent) -> _Target | None:
@@ -372,18 +408,7 @@ def delivery_event_record(*, event: IncomingEvent) -> int | None:
         if status is None:
             return stored
         reason = ("" if status == Status.DELIVERED else event.reason)[:300]
-        cursor.execute(
-            _ADVANCE_SQL,
-            {
-                "status": status,
-                "reason": reason,
-                "at": occurred_at,
-                "message": target.message_id,
-                "lower": _LOWER_STAGES[status],
-                "ticket_kinds": _TICKET_KINDS,
-            },
-        )
-        (moved, _synced) = cursor.fetchone()
+        moved = _move(message_id=target.message_id, status=status, reason=reason, at=occurred_at)
         if moved:
             timeline_record(
                 order=Order(pk=target.order_id, organisation_id=target.organisation_id),
