@@ -7,5 +7,7 @@ COPY pyproject.toml ./
 COPY . .
 RUN pip install --no-cache-dir . && DEBUG=1 python manage.py collectstatic --no-input
 ENV PYTHONUNBUFFERED=1
+# gthread (gunicorn.conf.py): 8 threads per worker overlap the database waits of the webhook storms.
+ENV GUNICORN_THREADS=8
 EXPOSE 8000
-CMD ["gunicorn", "organiser_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "8", "--timeout", "30"]
+CMD ["gunicorn", "organiser_portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]

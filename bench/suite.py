@@ -498,7 +498,8 @@ def _free_port() -> int:
 def _gunicorn(*, workers: int, threads: int = 1) -> tuple[subprocess.Popen, int]:
     """A real gunicorn on 127.0.0.1 (never port 8000) against this database, DEBUG off.
 
-    threads > 1: the gthread worker class, as production runs it (docker-compose.yml).
+    threads > 1: gthread with that many threads, as production runs it (gunicorn.conf.py, GUNICORN_THREADS=8
+    in docker-compose.yml and the Dockerfile).
     """
     db = settings.DATABASES["default"]
     port = int(os.environ.get("BENCH_PORT") or _free_port())
