@@ -1,6 +1,9 @@
 """Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium, see /work/shared/BROWSER.md)
 against pytest-django's live server. Never `playwright install`: these machines can't fetch its browser."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 
@@ -24,3 +27,13 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1440, "height": 900}, "locale": "en-GB"}
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory):
+    """Where the browser tests save their screenshots: the README's docs/screenshots/ when
+    SAVE_SCREENSHOTS=1 (to refresh them on purpose), else a temporary folder, so a test run
+    leaves the work tree as it found it."""
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    return tmp_path_factory.mktemp("screenshots")

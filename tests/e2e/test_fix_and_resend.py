@@ -4,7 +4,6 @@ tracking endpoint, and the order page follows each step without being reloaded b
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -19,7 +18,6 @@ from organiser_portal.celery import app as celery_app
 from organiser_portal.demo import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 FIXED_EMAIL = "anna.mueller@gmail.com"
 WEBHOOK_SECRET = "e2e-hook:e2e-secret"
 
@@ -61,7 +59,7 @@ def post_delivered_webhook(page: Page, live_server, message: OutgoingMessage) ->
     assert response.status == 200, response.text()
 
 
-def test_fix_and_resend_from_the_bounce_banner_until_delivered(demo, worker, live_server, page: Page):
+def test_fix_and_resend_from_the_bounce_banner_until_delivered(demo, worker, live_server, page: Page, screenshot_dir):
     log_in(page, live_server, "support@demo.example", "demo-support")
     page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{ANNA_CODE}/")
     page.evaluate("window.stillTheSamePage = true")  # gone if anything reloads the page
@@ -109,4 +107,4 @@ def test_fix_and_resend_from_the_bounce_banner_until_delivered(demo, worker, liv
     expect(timeline.locator("li").filter(has_text=f"Tickets resent to {FIXED_EMAIL}")).to_contain_text(
         "support@demo.example"
     )
-    page.screenshot(path=str(SCREENSHOTS / "fix-and-resend.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "fix-and-resend.png"), full_page=True)

@@ -1,7 +1,5 @@
 """The support agent's daily loop in a real browser: find the guest, read the order, see what can be done."""
 
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
@@ -9,7 +7,6 @@ from playwright.sync_api import Page, expect
 from organiser_portal.demo import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -25,14 +22,14 @@ def log_in(page: Page, live_server, email: str, password: str) -> None:
     expect(page.get_by_role("heading", name="My events")).to_be_visible()
 
 
-def test_support_agent_finds_the_bounced_order_and_reads_it(demo, live_server, page: Page):
+def test_support_agent_finds_the_bounced_order_and_reads_it(demo, live_server, page: Page, screenshot_dir):
     log_in(page, live_server, "support@demo.example", "demo-support")
 
     # The guest list of the demo's main event.
     page.get_by_role("table").get_by_role("link").first.click()
     expect(page.get_by_role("heading", name="Guests")).to_be_visible()
     expect(page.locator("#guest-table tbody tr").first).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "guest-list.png"))
+    page.screenshot(path=str(screenshot_dir / "guest-list.png"))
 
     # Search as you type: the header box shows matching orders while typing.
     search_box = page.get_by_label("Search guests and orders")
@@ -58,7 +55,7 @@ def test_support_agent_finds_the_bounced_order_and_reads_it(demo, live_server, p
     # The ⋯ menu: a support agent may not refund, and is told why.
     page.get_by_text("⋯ Actions").click()
     expect(page.get_by_text("Your role (Support agent) can't refund orders")).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "order-detail.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "order-detail.png"), full_page=True)
 
 
 def test_the_menu_opens_from_the_keyboard(demo, live_server, page: Page):
