@@ -66,7 +66,8 @@ def write_markdown(report: dict[str, Any], path: Path, notes: str = "") -> None:
         "|---|---:|---:|---:|---:|---|---|---|",
     ]
     for r in report["results"]:
-        unit = "ms" if r["unit"] in ("ms", "requests/s") else r["unit"]
+        # median / p95 are latencies wherever a throughput is the value (requests/s, events/s …)
+        unit = "ms" if r["unit"] == "ms" or r["unit"].endswith("/s") else r["unit"]
         lines.append(
             f"| {r['name']} | {_fmt(r['median'], unit)} | {_fmt(r['p95'], unit)} "
             f"| {_fmt(r['value'], r['unit'] if r['value'] is not None else '')} | {_fmt(r['queries'])} "

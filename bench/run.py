@@ -25,7 +25,6 @@ sys.path.insert(0, str(ROOT))
 
 COMMAND = "make bench  # = DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench .venv/bin/python bench/run.py"
 SEED_COMMAND = "DATABASE_URL=… .venv/bin/python manage.py seed_scale --orders 1000000 --seed 1 --replace"
-SEED_LOG = ROOT / "var" / "seed_scale_last.json"
 
 
 def _setup_django() -> None:
@@ -166,7 +165,12 @@ def run(only: list[str] | None, iterations: int | None, duration: int) -> dict[s
         results.extend(r.as_dict() for r in got)
         print(f"   ({time.perf_counter() - t:.1f} s)", flush=True)
     plans = query_plans(ctx) if not only or {"search", "guest_list"} & set(only) else []
-    seed = json.loads(SEED_LOG.read_text()) if SEED_LOG.exists() else None
+    from django.db import connection
+
+    from organiser_portal.management.commands.seed_scale import seed_log_path
+
+    seed_log = seed_log_path(connection.settings_dict["NAME"])
+    seed = json.loads(seed_log.read_text()) if seed_log.exists() else None
     return {
         "machine": machine(),
         "command": COMMAND,

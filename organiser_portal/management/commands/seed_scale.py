@@ -4,9 +4,15 @@ import json
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils import timezone
 
 from bench.seed_scale import seed_scale
+
+
+def seed_log_path(database: str):
+    """One log per database, so a small seed into another database never passes for the measured data set."""
+    return settings.BASE_DIR / "var" / f"seed_scale_{database}.json"
 
 
 class Command(BaseCommand):
@@ -26,9 +32,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{table:32} {n:>12,}")
         for step, s in result.seconds.items():
             self.stdout.write(f"{step:32} {s:>10.1f} s")
-        # Kept for bench/run.py, which reports how long the data set took to build.
-        log = settings.BASE_DIR / "var" / "seed_scale_last.json"
-        log.write_text(
+        # Kept for bench/run.py, which reports how long the data set it measures took to build.
+        seed_log_path(connection.settings_dict["NAME"]).write_text(
             json.dumps(
                 {
                     "orders": orders,
