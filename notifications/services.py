@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from orders.models import Order, TimelineEntry
@@ -122,6 +122,14 @@ def _move(*, message_id: int, status: str, reason: str, at: datetime) -> bool:
 
     Call holding the order's lock: the order's latest ticket email can't change meanwhile.
     """
+    if not _is_postgres():
+        return _move_portable(
+            message_id=message_id,
+            from_statuses=_LOWER_STAGES[status],
+            status=status,
+            status_reason=reason,
+            status_at=at,
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             _ADVANCE_SQL,
@@ -135,6 +143,14 @@ def _move(*, message_id: int, status: str, reason: str, at: datetime) -> bool:
             },
         )
         (moved, _synced) = cursor.fetchone()
+    return bool(moved)
+
+
+def _move_portable(*, message_id: int, from_statuses: list[str], **fields: Any) -> bool:
+    """_ADVANCE_SQL / _CLAIM_SQL in the ORM, for SQLite: the same guarded update, then the order's sync."""
+    moved = OutgoingMessage.objects.filter(pk=message_id, status__in=from_statuses).update(**fields)
+    if moved:
+        _sync_order_email_status(OutgoingMessage.objects.only("pk", "order_id", "kind", "status").get(pk=message_id))
     return bool(moved)
 
 
@@ -186,18 +202,27 @@ def message_claim(*, message_id: int) -> OutgoingMessage | None:
     Returns the claimed message, or None when it is not (or no longer) queued, so a task
     delivered twice sends once.
     """
-    with connection.cursor() as cursor:  # one statement: atomic on its own
-        cursor.execute(
-            _CLAIM_SQL,
-            {
-                "status": Status.SENDING,
-                "queued": Status.QUEUED,
-                "at": timezone.now(),
-                "message": message_id,
-                "ticket_kinds": _TICKET_KINDS,
-            },
+    if not _is_postgres():
+        claimed = _move_portable(
+            message_id=message_id,
+            from_statuses=[Status.QUEUED],
+            status=Status.SENDING,
+            attempts=F("attempts") + 1,
+            status_at=timezone.now(),
         )
-        (claimed, _synced) = cursor.fetchone()
+    else:
+        with connection.cursor() as cursor:  # one statement: atomic on its own
+            cursor.execute(
+                _CLAIM_SQL,
+                {
+                    "status": Status.SENDING,
+                    "queued": Status.QUEUED,
+                    "at": timezone.now(),
+                    "message": message_id,
+                    "ticket_kinds": _TICKET_KINDS,
+                },
+            )
+            (claimed, _synced) = cursor.fetchone()
     if not claimed:
         return None
     # With the order, event and organisation the email is built from: no second read in build_email.
@@ -331,25 +356,33 @@ class _Target:
 _FIND_AND_LOCK_SQL = f"""
     SELECT m.id, m.order_id, m.organisation_id, m.kind, m.recipient
     FROM {_MESSAGE} m JOIN {_ORDER} o ON o.id = m.order_id
-    WHERE m.{{column}} = %s ORDER BY m.id LIMIT 1 FOR UPDATE OF o"""
+    WHERE m.{{column}} = %s ORDER BY m.id LIMIT 1{{lock}}"""
 
 # A concurrent copy of the same event waits for the first one's transaction, then inserts nothing.
 _INSERT_EVENT_SQL = f"""
     INSERT INTO {_EVENT}
         (organisation_id, message_id, event_type, occurred_at, reason, provider, dedup_key, raw, received_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, {{raw}}, %s)
     ON CONFLICT (dedup_key) DO NOTHING
     RETURNING id"""
+
+
+def _is_postgres() -> bool:
+    """The hot paths below use PostgreSQL's single-statement forms; the embedded SQLite default (one
+    writer at a time, so no row locks needed) takes the plain forms with the same rules."""
+    return connection.vendor == "postgresql"
 
 
 def _find_and_lock_target(cursor: Any, event: IncomingEvent) -> _Target | None:
     """The event's message, by the portal's metadata or else by the provider's message ID; its order is locked."""
     row = None
+    lock = " FOR UPDATE OF o" if _is_postgres() else ""
     if event.portal_message_id.isdigit():
-        cursor.execute(_FIND_AND_LOCK_SQL.format(column="id"), [int(event.portal_message_id)])
+        cursor.execute(_FIND_AND_LOCK_SQL.format(column="id", lock=lock), [int(event.portal_message_id)])
         row = cursor.fetchone()
     if row is None and event.provider_message_id:
-        cursor.execute(_FIND_AND_LOCK_SQL.format(column="provider_message_id"), [event.provider_message_id])
+        sql = _FIND_AND_LOCK_SQL.format(column="provider_message_id", lock=lock)
+        cursor.execute(sql, [event.provider_message_id])
         row = cursor.fetchone()
     return _Target(*row) if row else None
 
@@ -360,7 +393,7 @@ def _store_event_once(
     """Insert the DeliveryEvent unless its dedup key is stored already: its id, or None for a duplicate."""
     raw = event.raw if isinstance(event.raw, dict) else ({} if event.raw is None else {"event": event.raw})
     cursor.execute(
-        _INSERT_EVENT_SQL,
+        _INSERT_EVENT_SQL.format(raw="%s::jsonb" if _is_postgres() else "%s"),
         [
             target.organisation_id if target else None,
             target.message_id if target else None,
