@@ -12,6 +12,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from django import template
+from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
@@ -92,3 +93,34 @@ def event_time(when: datetime | None, tz: str | tzinfo) -> SafeString:
         text,
         local.tzname() or "",
     )
+
+
+def _hm(d: datetime) -> str:
+    return f"{d.hour:02d}:{d.minute:02d}"
+
+
+def _dm(d: datetime) -> str:
+    return f"{d.day} {_date_names(get_language())[1][d.month]}"
+
+
+# The `|date` formats the order page uses, built directly (same text): Django's formatter costs ~30 µs a call.
+_DATE_FORMATS = {
+    "c": lambda d: d.isoformat(),
+    "j M, H:i": lambda d: f"{_dm(d)}, {_hm(d)}",
+    "j M, H:i:s": lambda d: f"{_dm(d)}, {_hm(d)}:{d.second:02d}",
+    "j M Y, H:i": lambda d: f"{_dm(d)} {d.year:04d}, {_hm(d)}",
+    "j M Y, H:i T": lambda d: f"{_dm(d)} {d.year:04d}, {_hm(d)} {d.tzname() or ''}",
+    "D j M Y, H:i": lambda d: f"{_date_names(get_language())[0][d.weekday()]} {_dm(d)} {d.year:04d}, {_hm(d)}",
+}
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def quick_date(value: datetime | None, arg: str) -> str:
+    """`|date:arg` for a datetime (already in the current time zone, like `|date`), without Django's formatter
+    for the formats above; any other format or value goes to `|date` itself."""
+    build = _DATE_FORMATS.get(arg)
+    if value is None or value == "":
+        return ""
+    if build is None or not isinstance(value, datetime) or timezone.is_naive(value):
+        return date_filter(value, arg)
+    return build(value)
