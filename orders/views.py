@@ -1,11 +1,14 @@
 import re
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
 from organiser_portal.permissions import Access, Perm, Role, access_organisation
@@ -31,10 +34,24 @@ class HtmxHttpRequest(HttpRequest):
 
 # The ⋯ menu items whose confirmation opens in place (a <dialog> on the order page) when htmx is on.
 DIALOG_ACTIONS = frozenset({"resend", "edit_contact", "send_held"})
+_TICKET_SLOT = "TICKETIDSLOT"
+
+
+def _attach_ticket_urls(access: Access, order: Order, tickets) -> None:
+    """Each ticket row's "Scan history" and "PDF" links: two reversals in all, not three per row."""
+    urls = {}
+    for name in ("ticket_scans", "ticket_pdf"):
+        kwargs = {"org": access.organisation.slug, "code": order.code, "ticket_id": _TICKET_SLOT}
+        urls[name] = reverse(name, kwargs=kwargs).split(_TICKET_SLOT)
+    for ticket in tickets:
+        ticket_id = quote(ticket.public_id, safe=RFC3986_SUBDELIMS + "/~:@")
+        ticket.scans_url = ticket_id.join(urls["ticket_scans"])
+        ticket.pdf_url = ticket_id.join(urls["ticket_pdf"])
 
 
 def _order_page_context(access: Access, code: str) -> dict:
     detail = order_detail_data(access, code)
+    _attach_ticket_urls(access, detail.order, detail.tickets)
     return {
         "access": access,
         "detail": detail,
