@@ -1,6 +1,10 @@
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
 from organiser_portal.permissions import access_organisation
@@ -8,6 +12,8 @@ from organiser_portal.permissions import access_organisation
 from .forms import GuestFilterForm
 from .search import search
 from .selectors import event_get, event_guest_orders, guest_detail
+
+_SLOT = "ORDERCODESLOT"
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -34,6 +40,15 @@ def search_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
     return render(request, "guests/search.html", context)
 
 
+def _attach_row_urls(org: str, orders) -> None:
+    """Each row's order and customer links: two reversals a page, not two a row."""
+    order_url = reverse("order_detail", kwargs={"org": org, "code": _SLOT}).split(_SLOT)
+    guest_url = reverse("guest_detail", kwargs={"org": org, "guest_id": 0}).rsplit("/0/", 1)
+    for order in orders:
+        order.detail_url = quote(order.code, safe=RFC3986_SUBDELIMS + "/~:@").join(order_url)
+        order.guest_url = f"/{order.guest_id}/".join(guest_url) if order.guest_id else ""
+
+
 @login_required
 def event_guests(request: HtmxHttpRequest, org: str, event_id: str) -> HttpResponse:
     access = access_organisation(request.user, org)
@@ -41,6 +56,7 @@ def event_guests(request: HtmxHttpRequest, org: str, event_id: str) -> HttpRespo
     form = GuestFilterForm(request.GET, event=event)
     filters = form.filters()
     page = event_guest_orders(access, event, filters, after=request.GET.get("after"), before=request.GET.get("before"))
+    _attach_row_urls(access.organisation.slug, page.orders)
     context = {"access": access, "event": event, "form": form, "filters": filters, "page": page}
     if request.htmx and request.htmx.target == "guest-table":
         return render(request, "guests/event_guests.html#guest-table", context)
