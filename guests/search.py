@@ -9,7 +9,7 @@ a page to know whether there is a next one).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from functools import reduce
@@ -88,19 +88,17 @@ def _upper(column: str) -> Upper:
 
 @dataclass(frozen=True)
 class _Order:
-    """One ordering, three ways: for the ORM, for SQL over the window's columns, and in Python."""
+    """One ordering, two ways: for the ORM, and for SQL over the columns of a subquery `s`."""
 
     orm: tuple[Any, ...]
     sql: str
     fields: tuple[str, ...]
-    key: Callable[[tuple], Any]
 
 
 NEWEST = _Order(
     orm=("-created_at", "-id"),
     sql="s.created_at DESC, s.pk DESC",
     fields=("created_at",),
-    key=lambda row: (-row[1].timestamp(), -row[0]),
 )
 # Accounts newest first: the primary key's index walks in that order, where an order by name would
 # read a whole alphabet's worth of accounts before the first "Schröder".
@@ -108,7 +106,6 @@ NEWEST_ACCOUNTS = _Order(
     orm=("-id",),
     sql="s.pk DESC",
     fields=(),
-    key=lambda row: -row[0],
 )
 
 
@@ -120,8 +117,9 @@ def _first_matches(
     PostgreSQL: first the newest WINDOW rows through the ordering index (stops early for a common
     name: NOTES.md measured 3.7 ms for a surname on 10,000 orders); if they hold fewer than `limit`
     matches, the name is rare, so collect all its matches through the trigram indexes (a bitmap scan
-    of a few hundred rows) and sort them here. Either way the cost is bounded, whatever the planner
-    estimates for a LIKE '%…%'. `window=False` skips the first step where matches are always rare (email).
+    of a few hundred rows) and let SQL hand back only the first `limit` of them. Either way the cost
+    is bounded, whatever the planner estimates for a LIKE '%…%'. `window=False` skips the first step
+    where matches are always rare (email).
     """
     match = reduce(or_, (Q(**{f"{column}__icontains": query}) for column in columns))
     if not _is_postgres():
@@ -139,8 +137,17 @@ def _first_matches(
             ids = [row[0] for row in cur.fetchall()]
         if len(ids) >= limit:
             return ids
-    rows = sorted(visible.filter(match).values_list("pk", *order.fields), key=order.key)
-    return [row[0] for row in rows[:limit]]
+    # The ordering runs over the matches only (MATERIALIZED keeps the planner from walking the ordering
+    # index through a whole organisation for a rare name) and only `limit` ids come back: a name on a
+    # few thousand orders ("Stein") used to ship every match here to be sorted.
+    matches = visible.filter(match).order_by().values(*dict.fromkeys(["pk", *order.fields]))
+    matches_sql, matches_params = matches.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"WITH s AS MATERIALIZED ({matches_sql}) SELECT s.pk FROM s ORDER BY {order.sql} LIMIT %s",
+            [*matches_params, limit],
+        )
+        return [row[0] for row in cur.fetchall()]
 
 
 def _rows(qs: QuerySet, ids: Sequence[int]) -> list:
