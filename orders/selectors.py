@@ -154,7 +154,11 @@ def order_detail(access: Access, code: str) -> OrderDetail:
     )
     if order is None:
         raise Http404("No such order.")
-    tickets = list(Ticket.objects.filter(order=order).select_related("ticket_type", "line", "line__ticket_type"))
+    tickets = list(Ticket.objects.filter(order=order).select_related("ticket_type", "line"))
+    for ticket in tickets:
+        # A line's tickets are of its type: reuse the ticket's instead of joining the ticket types twice.
+        if ticket.line.ticket_type_id == ticket.ticket_type_id:
+            ticket.line.ticket_type = ticket.ticket_type
     # The newest scan of every ticket in one query, not three correlated subqueries per ticket.
     _attach_last_scans(tickets)
     timeline = list(order.timeline.select_related("actor"))
