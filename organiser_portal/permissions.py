@@ -56,6 +56,8 @@ class Access:
     organisation: Organisation
     role: str
     region_ids: frozenset[int] | None  # None: every region
+    # The user is a member of this organisation alone: the header needs no organisation switcher (nor its query).
+    sole_organisation: bool = False
 
     @property
     def perms(self) -> frozenset[Perm]:
@@ -85,12 +87,15 @@ def _membership_access(user, memberships: QuerySet[Membership], organisation: Or
     the membership's own comes along in the same query."""
     regions = Membership.regions.through.objects.filter(membership_id=OuterRef("pk"))
     if organisation is None:
-        memberships = memberships.select_related("organisation")
+        # A page's access: whether the user belongs elsewhere too comes along, for the header's switcher.
+        elsewhere = Membership.objects.filter(user_id=OuterRef("user_id")).exclude(pk=OuterRef("pk"))
+        memberships = memberships.select_related("organisation").annotate(elsewhere=Exists(elsewhere))
     membership = memberships.annotate(limited=Exists(regions)).first()
     if membership is None:
         return None
     region_ids = frozenset(membership.regions.values_list("pk", flat=True)) if membership.limited else None
-    return Access(user.pk, organisation or membership.organisation, membership.role, region_ids or None)
+    sole = organisation is None and not getattr(membership, "elsewhere", True)
+    return Access(user.pk, organisation or membership.organisation, membership.role, region_ids or None, sole)
 
 
 def access_for(user, organisation: Organisation) -> Access | None:

@@ -1,6 +1,8 @@
 """My events shows each user exactly the events their membership and regions allow; other organisations are 404."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from organiser_portal.models import Membership, Region
@@ -91,6 +93,13 @@ def test_a_single_organisation_user_gets_no_switcher(client, member):
     client.force_login(member(Role.SUPPORT))
     response = client.get(reverse("my_events", kwargs={"org": "festival"}))
     assert "switcher" not in response.content.decode()
+
+
+def test_a_single_organisation_user_costs_no_switcher_query(client, member):
+    client.force_login(member(Role.SUPPORT))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("my_events", kwargs={"org": "festival"}))
+    assert not [q for q in queries if q["sql"].startswith('SELECT "organiser_portal_organisation"')]
 
 
 def test_the_dashboard_sends_a_user_to_their_organisation(client, member):
