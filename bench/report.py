@@ -20,7 +20,7 @@ def write_markdown(report: dict[str, Any], path: Path, notes: str = "") -> None:
         "# Benchmark results",
         "",
         "Written by `bench/run.py` (issue 5). Server-side figures: Django's test client in-process (server",
-        "time and SQL queries per request, DEBUG off) and a real gunicorn (2 sync workers) driven by `wrk` on",
+        "time and SQL queries per request, DEBUG off) and a real gunicorn (2 worker processes, gthread, gunicorn.conf.py) driven by `wrk` on",
         "127.0.0.1. Every request's answer is checked (the search finds the expected order, the order page",
         "shows the order code and every ticket ID, the guest list shows the expected first row), so a fast",
         "wrong answer fails.",
