@@ -1,6 +1,6 @@
 """The shared badges and values of every page, as tags: `{% load portal %}`.
 
-They render exactly what templates/components/*.html render, without an `{% include %}` (a context
+They render what the former templates/components/*.html includes rendered, without an `{% include %}` (a context
 push, a template lookup and a node walk) per table cell: the guest list shows 150 of them a page.
 """
 

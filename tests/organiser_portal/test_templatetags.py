@@ -1,4 +1,4 @@
-"""The `portal` tags render exactly what the old {% include %} components rendered."""
+"""The `portal` tags render exactly what the {% include %} components they replaced rendered."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,7 +26,6 @@ def test_email_status_badge_matches_the_component(status):
     label = f"<{status}>"  # escaped like the template escapes it
     new = render("{% load portal %}{% email_status_badge status label %}", status=status, label=label)
     assert new == render(OLD_EMAIL_STATUS, status=status, label=label)
-    assert new == render('{% include "components/email_status.html" %}', status=status, label=label)
     assert "&lt;" in new
 
 
@@ -51,7 +50,6 @@ def _order(status: str, *, partial: bool = False, held: bool = False) -> SimpleN
 def test_order_status_badge_matches_the_component(order):
     new = render("{% load portal %}{% order_status_badge order %}", order=order)
     assert new == render(OLD_ORDER_STATUS, order=order)
-    assert new == render('{% include "components/order_status.html" %}', order=order)
 
 
 @pytest.mark.parametrize("amount", [Decimal("0"), Decimal("12.5"), Decimal("1234567.891"), Decimal("-3.20"), None])
@@ -59,7 +57,6 @@ def test_order_status_badge_matches_the_component(order):
 def test_money_matches_the_component(amount, currency):
     new = render("{% load portal %}{% money amount currency %}", amount=amount, currency=currency)
     assert new == render(OLD_MONEY, amount=amount, currency=currency)
-    assert new == render('{% include "components/money.html" %}', amount=amount, currency=currency)
 
 
 @pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"])
@@ -69,7 +66,6 @@ def test_money_matches_the_component(amount, currency):
 def test_event_time_matches_the_component_in_any_zone(tz, when):
     new = render("{% load portal %}{% event_time when tz %}", when=when, tz=tz)
     assert new == render(OLD_EVENT_TIME, when=when, tz=tz)
-    assert new == render('{% include "components/event_time.html" %}', when=when, tz=tz)
 
 
 def test_event_time_shows_the_events_zone_not_the_current_one():
