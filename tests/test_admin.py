@@ -11,6 +11,7 @@ from notifications.models import DeliveryEvent, OutgoingMessage
 from orders.models import Refund, TimelineEntry
 from organiser_portal.models import Membership, Region
 from tickets.models import Scan
+from tickets.services import scanner_device_create
 
 from .factories import DeliveryEventFactory, GuestFactory, MembershipFactory, OutgoingMessageFactory, ScanFactory
 
@@ -29,6 +30,7 @@ def one_of_everything(organisation, make_order):
     order = make_order(quantity=2, guest=guest, contact_name="Jonas Weber", contact_email="jonas@example.com")
     ticket = order.tickets.first()
     ScanFactory(ticket=ticket)
+    scanner_device_create(organisation=organisation, name="Gate A", event=order.event)
     message = OutgoingMessageFactory(order=order, status="delivered")
     DeliveryEventFactory(message=message)
     refund = Refund.objects.create(

@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from organiser_portal.admin import LargeTableAdmin
 
-from .models import Scan, Ticket
+from .models import Scan, ScannerDevice, Ticket
+from .services import scanner_device_revoke, scanner_token_new
 
 
 class ScanInline(admin.TabularInline):
@@ -50,3 +53,33 @@ class ScanAdmin(LargeTableAdmin):
     list_select_related = ("ticket", "event")
     search_fields = ("ticket__public_id__exact",)
     autocomplete_fields = ("organisation", "event", "ticket")
+
+
+@admin.register(ScannerDevice)
+class ScannerDeviceAdmin(admin.ModelAdmin):
+    """Door scanners. The token is shown once, when the device is added; afterwards only its last characters."""
+
+    list_display = ("name", "organisation", "event", "token_hint", "created_at", "last_seen_at", "revoked_at")
+    list_filter = ("organisation",)
+    list_select_related = ("organisation", "event")
+    search_fields = ("name",)
+    autocomplete_fields = ("organisation", "event")
+    readonly_fields = ("token_hint", "created_at", "last_seen_at", "revoked_at")
+    actions = ["revoke"]
+
+    def save_model(self, request: HttpRequest, obj: ScannerDevice, form, change: bool) -> None:
+        if not change:
+            token = scanner_token_new()
+            obj.set_token(token)
+            self.message_user(
+                request,
+                f"The token of {obj.name}, shown this once only (Authorization: Bearer …): {token}",
+                messages.WARNING,
+            )
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Revoke the selected devices' tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ScannerDevice]) -> None:
+        for device in queryset.filter(revoked_at__isnull=True):
+            scanner_device_revoke(device=device)
+        self.message_user(request, "Revoked: their scans are refused from now on.", messages.SUCCESS)

@@ -1,5 +1,8 @@
-"""Tickets (one admission each) and the scans reported by door scanners."""
+"""Tickets (one admission each), the door scanners and the scans they report."""
 
+import hashlib
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -62,6 +65,53 @@ class Ticket(models.Model):
         return "Invalid"
 
 
+def token_hash(token: str) -> str:
+    """What is stored of a scanner's bearer token: its SHA-256 (the token itself is shown once, at creation)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ScannerDevice(models.Model):
+    """A door scanner (app or handheld) that reports check-ins through the API with its own bearer token."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="scanner_devices")
+    name = models.CharField(max_length=120, help_text="Shown as the device of its scans, e.g. “Gate A”.")
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="scanner_devices",
+        help_text="Bound to this event: it checks in for no other. Empty: each scan names its event.",
+    )
+    access_area = models.CharField(max_length=120, blank=True, help_text="Used when a scan names none.")
+    access_point = models.CharField(max_length=120, blank=True, help_text="Used when a scan names none.")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hint = models.CharField(
+        max_length=8, editable=False, help_text="The token's last characters, to tell tokens apart."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["organisation", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def set_token(self, token: str) -> None:
+        self.token_hash = token_hash(token)
+        self.token_hint = token[-4:]
+
+    def clean(self) -> None:
+        if self.event is not None and self.event.organisation_id != self.organisation_id:
+            raise ValidationError({"event": "This event belongs to another organisation."})
+
+
 class Scan(models.Model):
     class Result(models.TextChoices):
         ADMITTED = "admitted", "Admitted"
@@ -85,7 +135,16 @@ class Scan(models.Model):
     access_point = models.CharField(max_length=120, blank=True)
     result = models.CharField(max_length=8, choices=Result.choices)
     reason = models.CharField(max_length=16, choices=Reason.choices, blank=True, default="")
-    device = models.CharField(max_length=120, blank=True)
+    device = models.CharField(max_length=120, blank=True, help_text="The scanner's name when it reported.")
+    scanner = models.ForeignKey(
+        ScannerDevice, on_delete=models.SET_NULL, null=True, blank=True, related_name="scans", editable=False
+    )
+    client_scan_id = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The scanner's own ID of this scan: a re-sent upload is kept once.",
+    )
 
     class Meta:
         ordering = ["-scanned_at", "-id"]
@@ -94,5 +153,10 @@ class Scan(models.Model):
             models.CheckConstraint(
                 condition=Q(result="admitted", reason="") | Q(result="denied") & ~Q(reason=""),
                 name="scan_denied_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["scanner", "client_scan_id"],
+                condition=~Q(client_scan_id=""),
+                name="scan_unique_client_scan_id",
             ),
         ]

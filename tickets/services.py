@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .models import Ticket
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from organiser_portal.codes import ALPHABET, TICKET_ID_LENGTH
+from organiser_portal.models import Event, Organisation
+
+from .models import Scan, ScannerDevice, Ticket
 
 if TYPE_CHECKING:
     from orders.models import Order
+
+TOKEN_PREFIX = "scn_"
+_ID_CHARS = frozenset(ALPHABET)
+_TYPED_ID_NOISE = re.compile(r"[\s-]+")  # "acd efg-hjk", as door staff type a ticket ID
+# What a check-in reads of the ticket, its type and order (the answer the scanner shows), in one locked query.
+_CHECK_IN_FIELDS = (
+    "event_id",
+    "status",
+    "invalid_reason",
+    "used_at",
+    "public_id",
+    "attendee_name",
+    "ticket_type__name",
+    "order__code",
+)
 
 
 def tickets_issue(*, order: Order) -> list[Ticket]:
@@ -27,3 +52,141 @@ def tickets_issue(*, order: Order) -> list[Ticket]:
         for _ in range(line.quantity)
     ]
     return Ticket.objects.bulk_create(tickets)
+
+
+class CheckInError(Exception):
+    """A check-in this scanner may not make (it is revoked, or bound to another event). The text says why."""
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """What a check-in did: the one Scan written, or the scan reported before (`repeated`) when nothing changed."""
+
+    scan: Scan
+    repeated: bool = False
+
+
+# A device's last_seen_at is written at most this often: not a write on every scan.
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def scanner_device_create(
+    *, organisation: Organisation, name: str, event: Event | None = None, access_area: str = "", access_point: str = ""
+) -> tuple[ScannerDevice, str]:
+    """A new scanner device and its bearer token. The token is returned this once: only its SHA-256 is stored."""
+    if event is not None and event.organisation_id != organisation.pk:
+        raise CheckInError(f"Event {event.public_id} belongs to another organisation.")
+    device = ScannerDevice(
+        organisation=organisation, name=name, event=event, access_area=access_area, access_point=access_point
+    )
+    token = scanner_token_new()
+    device.set_token(token)
+    device.save(force_insert=True)
+    return device, token
+
+
+def scanner_token_new() -> str:
+    """A new bearer token: 256 random bits, prefixed so a leaked one is recognisable."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def scanner_device_revoke(*, device: ScannerDevice) -> ScannerDevice:
+    """Revoke the device's token from now on. Revoking a revoked device changes nothing."""
+    now = timezone.now()
+    ScannerDevice.objects.filter(pk=device.pk, revoked_at__isnull=True).update(revoked_at=now)
+    device.refresh_from_db(fields=["revoked_at"])
+    return device
+
+
+def _ticket_for_code(*, organisation_id: int, code: str) -> Ticket | None:
+    """The organisation's ticket whose QR secret (or typed ticket ID) is `code`, its row locked; None when none is."""
+    tickets = Ticket.objects.select_for_update(of=("self",)).select_related("ticket_type", "order")
+    typed = _TYPED_ID_NOISE.sub("", code).upper()
+    if len(typed) == TICKET_ID_LENGTH and set(typed) <= _ID_CHARS:
+        tickets = tickets.filter(public_id=typed)
+    else:
+        tickets = tickets.filter(secret=code)
+    # Another organisation's ticket is not found at all: its scanners learn nothing about it.
+    return tickets.filter(organisation_id=organisation_id).only(*_CHECK_IN_FIELDS).first()
+
+
+def _verdict(ticket: Ticket | None, event: Event) -> tuple[str, str]:
+    if ticket is None:
+        return Scan.Result.DENIED, Scan.Reason.UNKNOWN
+    if ticket.event_id != event.pk:
+        return Scan.Result.DENIED, Scan.Reason.WRONG_EVENT
+    if not ticket.is_valid:
+        return Scan.Result.DENIED, Scan.Reason.INVALID
+    if ticket.used_at is not None:
+        return Scan.Result.DENIED, Scan.Reason.ALREADY_USED
+    return Scan.Result.ADMITTED, Scan.Reason.NONE
+
+
+def ticket_check_in(
+    *,
+    device: ScannerDevice,
+    code: str,
+    event: Event,
+    scanned_at: datetime | None = None,
+    access_area: str = "",
+    access_point: str = "",
+    client_scan_id: str = "",
+) -> CheckIn:
+    """Admit or deny the ticket whose QR secret or ticket ID is `code` at `event`, and record exactly one Scan.
+
+    Admitted: a valid ticket of this event, never used before; its `used_at` becomes the scan's time. Denied
+    otherwise, with the reason: unknown (no ticket of the device's organisation has that code; the raw code is
+    kept), wrong_event, invalid, already_used. The ticket row is locked, so of two scans at once exactly one admits.
+    A scan the device sent before (same `client_scan_id`) returns that scan, `repeated`, and changes nothing.
+    `scanned_at` is when the scanner read the code (offline scanners upload later); never later than now.
+    """
+    if device.is_revoked:
+        raise CheckInError("This scanner has been revoked.")
+    if event.organisation_id != device.organisation_id:
+        raise CheckInError("This scanner belongs to another organisation.")
+    bound = device.event if device.event_id is not None else None  # loaded with the device, no query
+    if bound is not None and bound.pk != event.pk:
+        raise CheckInError(f"This scanner checks in for {bound.name} ({bound.public_id}) only.")
+    now = timezone.now()
+    scanned_at = min(scanned_at or now, now)
+    code = code.strip()
+    scan = Scan(
+        organisation_id=device.organisation_id,
+        event=event,
+        scanned_at=scanned_at,
+        access_area=access_area or device.access_area,
+        access_point=access_point or device.access_point,
+        device=device.name,
+        scanner=device,
+        client_scan_id=client_scan_id,
+    )
+    try:
+        with transaction.atomic():
+            ticket = _ticket_for_code(organisation_id=device.organisation_id, code=code)
+            scan.ticket = ticket
+            scan.result, scan.reason = _verdict(ticket, event)
+            scan.raw_code = "" if ticket else code[: Scan._meta.get_field("raw_code").max_length or 200]
+            scan.save(force_insert=True)
+            if ticket is not None and scan.result == Scan.Result.ADMITTED:
+                ticket.used_at = scanned_at
+                Ticket.objects.filter(pk=ticket.pk).update(used_at=scanned_at, updated_at=now)
+    except IntegrityError:
+        # The unique (scanner, client_scan_id) refused a re-sent upload: answer with what was recorded then.
+        earlier = _earlier_scan(device=device, client_scan_id=client_scan_id)
+        if earlier is None:
+            raise
+        return CheckIn(scan=earlier, repeated=True)
+    if device.last_seen_at is None or now - device.last_seen_at >= SEEN_EVERY:
+        ScannerDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
+        device.last_seen_at = now
+    return CheckIn(scan=scan)
+
+
+def _earlier_scan(*, device: ScannerDevice, client_scan_id: str) -> Scan | None:
+    if not client_scan_id:
+        return None
+    return (
+        Scan.objects.select_related("event", "ticket__ticket_type", "ticket__order")
+        .filter(scanner=device, client_scan_id=client_scan_id)
+        .first()
+    )
