@@ -1,6 +1,7 @@
 """Guest: a customer account within one organisation. Guest-checkout orders have none."""
 
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower, Upper
 
 from organiser_portal.models import Organisation
@@ -24,7 +25,8 @@ class Guest(models.Model):
         ]
         indexes = [
             models.Index(Lower("email"), name="guest_email_lower"),
-            models.Index(Upper("name"), name="guest_name_upper"),
+            # A full name as typed, newest account first, straight from the index (guests.search).
+            models.Index(F("organisation"), Upper("name"), F("id").desc(), name="guest_org_name"),
             models.Index(fields=["phone"], name="guest_phone"),
         ]
 

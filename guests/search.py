@@ -1,24 +1,26 @@
 """The one search box: orders and customer accounts by name, email, phone, order code or ticket ID.
 
 Everything is scoped through the user's Access (organisation and regions). The queries are written
-to stay fast at a million orders: lookups that hit an index (exact code / ticket ID / email / phone,
-trigram indexes on UPPER(name) and UPPER(email)), no COUNT over large sets (fetch one row more than
-a page to know whether there is a next one).
+to stay fast at a million orders: lookups that hit an index (exact code / ticket ID / email / phone /
+full name; the text-search index of the words of names and addresses; trigram indexes on UPPER(name)
+and UPPER(email) for text inside a word), no COUNT over large sets (fetch one row more than a page to
+know whether there is a next one).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from functools import reduce
-from operator import or_
+from functools import cache, reduce
+from operator import and_, or_
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import F, Q, QuerySet, TextField
+from django.db.models import BooleanField, Expression, F, Q, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Lower, Upper
 
 from orders.models import Order
@@ -33,10 +35,7 @@ from .selectors import _code_like, guests_visible
 MIN_SUBSTRING = 3  # a trigram index needs three characters to narrow anything down
 _PHONE = re.compile(r"^\+?[\d\s\-()/.]{6,}$")
 _WHOLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
-# The newest rows a name search reads through the ordering index before it switches to the trigram
-# index: a name on more than ~1 in WINDOW / page rows fills its page inside the window (a few ms);
-# a rarer one is cheap to collect whole through the trigram index and sort.
-WINDOW = 4000
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: what PostgreSQL's text search parser keeps of a word
 
 
 def _is_postgres() -> bool:
@@ -109,45 +108,56 @@ NEWEST_ACCOUNTS = _Order(
 )
 
 
-def _first_matches(
-    visible: QuerySet, columns: Sequence[str], query: str, order: _Order, limit: int, *, window: bool = True
-) -> list[int]:
-    """Ids of the first `limit` rows of `visible`, in `order`, with `query` in one of `columns` (case-insensitive).
+Step = Callable[[int], list[int]]  # the ids of up to `limit` matching rows, in the search's order
 
-    PostgreSQL: first the newest WINDOW rows through the ordering index (stops early for a common
-    name: NOTES.md measured 3.7 ms for a surname on 10,000 orders); if they hold fewer than `limit`
-    matches, the name is rare, so collect all its matches through the trigram indexes (a bitmap scan
-    of a few hundred rows) and let SQL hand back only the first `limit` of them. Either way the cost
-    is bounded, whatever the planner estimates for a LIKE '%…%'. `window=False` skips the first step
-    where matches are always rare (email).
+
+def _matching(visible: QuerySet, match: Q | Expression, order: _Order) -> Step:
+    """A step whose matches PostgreSQL finds through whichever index the planner prefers."""
+    return lambda limit: list(visible.filter(match).order_by(*order.orm).values_list("pk", flat=True)[:limit])
+
+
+def _words(visible: QuerySet, columns: Sequence[str], query: str, order: _Order) -> Step | None:
+    """Rows with a word starting with each word typed, in the name or in the email before the @.
+
+    PostgreSQL: the stored, GIN-indexed `search_words` (migration_ops.search_words_column). With its
+    statistics the planner walks the newest rows for a common name (stopping when the page is full)
+    and takes a rare one from the index. SQLite (demo-sized data): each word anywhere in the columns.
     """
-    match = reduce(or_, (Q(**{f"{column}__icontains": query}) for column in columns))
+    words = _WORD.findall(query.lower())
+    if not words:
+        return None
+    if _is_postgres():
+        table = visible.model._meta.db_table
+        match: Q | Expression = RawSQL(
+            f'"{table}"."search_words" @@ to_tsquery(\'simple\', %s)',
+            [" & ".join(f"{word}:*" for word in words)],
+            output_field=BooleanField(),
+        )
+    else:
+        match = reduce(and_, (reduce(or_, (Q(**{f"{c}__icontains": w}) for c in columns)) for w in words))
+    return _matching(visible, match, order)
+
+
+def _contains(visible: QuerySet, columns: Sequence[str], query: str, order: _Order) -> Step:
+    """Rows with `query` anywhere in one of `columns`, case-insensitive.
+
+    PostgreSQL: through the trigram indexes on UPPER(column), collecting every match (MATERIALIZED
+    keeps the planner from walking the ordering index through a whole organisation, which it
+    would for lack of statistics on a LIKE '%…%'), then handing back only the first `limit` ids.
+    """
+    matches = visible.filter(reduce(or_, (Q(**{f"{column}__icontains": query}) for column in columns)))
     if not _is_postgres():
-        return list(visible.filter(match).order_by(*order.orm).values_list("pk", flat=True)[:limit])
-    if window:
-        newest = visible.order_by(*order.orm).values(*dict.fromkeys(["pk", *order.fields, *columns]))[:WINDOW]
-        newest_sql, newest_params = newest.query.sql_with_params()
-        pattern = f"%{connection.ops.prep_for_like_query(query)}%"
-        where = " OR ".join(f"UPPER(s.{column}::text) LIKE UPPER(%s)" for column in columns)
+        return _matching(matches, Q(), order)
+
+    def step(limit: int) -> list[int]:
+        sql, params = matches.order_by().values(*dict.fromkeys(["pk", *order.fields])).query.sql_with_params()
         with connection.cursor() as cur:
             cur.execute(
-                f"SELECT s.pk FROM ({newest_sql}) s WHERE {where} ORDER BY {order.sql} LIMIT %s",
-                [*newest_params, *[pattern] * len(columns), limit],
+                f"WITH s AS MATERIALIZED ({sql}) SELECT s.pk FROM s ORDER BY {order.sql} LIMIT %s", [*params, limit]
             )
-            ids = [row[0] for row in cur.fetchall()]
-        if len(ids) >= limit:
-            return ids
-    # The ordering runs over the matches only (MATERIALIZED keeps the planner from walking the ordering
-    # index through a whole organisation for a rare name) and only `limit` ids come back: a name on a
-    # few thousand orders ("Stein") used to ship every match here to be sorted.
-    matches = visible.filter(match).order_by().values(*dict.fromkeys(["pk", *order.fields]))
-    matches_sql, matches_params = matches.query.sql_with_params()
-    with connection.cursor() as cur:
-        cur.execute(
-            f"WITH s AS MATERIALIZED ({matches_sql}) SELECT s.pk FROM s ORDER BY {order.sql} LIMIT %s",
-            [*matches_params, limit],
-        )
-        return [row[0] for row in cur.fetchall()]
+            return [row[0] for row in cur.fetchall()]
+
+    return step
 
 
 def _rows(qs: QuerySet, ids: Sequence[int]) -> list:
@@ -155,32 +165,18 @@ def _rows(qs: QuerySet, ids: Sequence[int]) -> list:
     return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
-def _exact_then_contains(
-    visible: QuerySet,
-    exact: Q | None,
-    columns: Sequence[str],
-    query: str,
-    order: _Order,
-    page: int,
-    page_size: int,
-    *,
-    window: bool = True,
-    exact_suffices: bool = False,
-) -> tuple[list[int], bool]:
-    """One page of ids: rows matching `exact` first (a btree lookup), then the rest containing `query`.
-
-    With `exact_suffices`, exact matches alone answer (a whole email address that exists): the
-    substring fill would cost a trigram scan of every trigram in the address for rows nobody asked for.
+def _page(steps: Sequence[tuple[Step | None, bool]], page: int, page_size: int) -> tuple[list[int], bool]:
+    """One page of ids from the steps in turn: each adds the rows the earlier ones lack until the page, and
+    one row more to know there is a next, is full. A step marked as a fallback runs only when nothing
+    before it matched (a substring search after a word search that found no one).
     """
     start, end = (page - 1) * page_size, page * page_size + 1
-    exact_ids = list(visible.filter(exact).order_by(*order.orm).values_list("pk", flat=True)) if exact else []
-    ids = exact_ids
-    if exact_suffices and exact_ids:
-        return ids[start : end - 1], len(ids) >= end
-    if len(exact_ids) < end:
-        seen = set(exact_ids)
-        contains = _first_matches(visible, columns, query, order, end + len(exact_ids), window=window)
-        ids = exact_ids + [pk for pk in contains if pk not in seen]
+    ids: list[int] = []
+    for step, fallback in steps:
+        if step is None or len(ids) >= end or (fallback and ids):
+            continue
+        seen = set(ids)
+        ids += [pk for pk in step(end + len(ids)) if pk not in seen]
     return ids[start : end - 1], len(ids) >= end
 
 
@@ -189,89 +185,103 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
 
     Email (contains "@"): a whole address that exists answers exactly; otherwise (a fragment, or a
     whole address nobody has) the addresses containing it, newest first.
-    Phone: the number as typed or as digits. Otherwise a name or email fragment, newest orders first
-    and accounts newest first (an account of exactly that name first); on PostgreSQL also names spelt
-    similarly (typos), through the NameWord vocabulary. Order codes and ticket IDs are exact: see search_jump.
+    Phone: the number as typed or as digits. Otherwise a name: exactly that name first, then words
+    starting with the words typed, then similar spellings, then text inside a word (see _name_steps).
+    Orders newest first, accounts newest first. Order codes and ticket IDs are exact: see search_jump.
     """
     query = " ".join(query.split())
     results = SearchResults(query=query, kind="", page=page)
     if not query:
         return results
     results.jump_to = search_jump(access, query)
-    orders = orders_visible(access)
-    guests = guests_visible(access)
     if results.jump_to is not None:
         results.kind = "code"
         results.orders = [results.jump_to] if page == 1 else []
         return results
     if "@" in query:
         results.kind = "email"
-        whole = bool(_WHOLE_EMAIL.match(query))
-        # LOWER(col) = lower(%s): the order_email_lower and guest_email_lower btree indexes, ~0.1 ms.
-        order_exact = Q(email_lower=query.lower()) if whole else None
-        guest_exact = Q(email_lower=query.lower()) if whole else None
-        order_ids, more_orders = _exact_then_contains(
-            orders.alias(email_lower=Lower("contact_email")),
-            order_exact,
-            ["contact_email"],
-            query,
-            NEWEST,
-            page,
-            page_size,
-            window=False,
-            exact_suffices=True,
-        )
-        guest_ids, more_guests = _exact_then_contains(
-            guests.alias(email_lower=Lower("email")),
-            guest_exact,
-            ["email"],
-            query,
-            NEWEST_ACCOUNTS,
-            page,
-            page_size,
-            window=False,
-            exact_suffices=True,
-        )
+        steps = _email_steps(query)
     elif _PHONE.match(query) and sum(c.isdigit() for c in query) >= 6:
         results.kind = "phone"
-        variants = _phone_variants(query)
-        order_ids, more_orders = _page_ids(orders.filter(contact_phone__in=variants), NEWEST, page, page_size)
-        guest_ids, more_guests = _page_ids(guests.filter(phone__in=variants), NEWEST_ACCOUNTS, page, page_size)
+        steps = _phone_steps(query)
     elif len(query) >= MIN_SUBSTRING:
         results.kind = "name"
-        could_be_email = " " not in query
-        order_ids, more_orders = _exact_then_contains(
-            orders,
-            None,  # no index on an order's whole name; a full name is rare enough to come first by itself
-            ["contact_name", "contact_email"] if could_be_email else ["contact_name"],
-            query,
-            NEWEST,
-            page,
-            page_size,
-        )
-        guest_ids, more_guests = _exact_then_contains(
-            guests,
-            Q(name__iexact=query),  # UPPER(name) = UPPER(%s): the guest_name_upper index
-            ["name", "email"] if could_be_email else ["name"],
-            query,
-            NEWEST_ACCOUNTS,
-            page,
-            page_size,
-        )
+        steps = _name_steps(access.organisation.pk, query)
     else:
         return results
-    results.orders = _rows(orders.select_related("event"), order_ids)
-    results.guests = _rows(guests, guest_ids)
+    order_target, guest_target = _targets(access)
+    order_ids, more_orders = _page(steps(order_target), page, page_size)
+    guest_ids, more_guests = _page(steps(guest_target), page, page_size)
+    results.orders = _rows(order_target.visible.select_related("event"), order_ids)
+    results.guests = _rows(guest_target.visible, guest_ids)
     results.has_next = more_orders or more_guests
-    if results.kind == "name" and page == 1:
-        _add_similar_names(access, results, page_size)
     return results
 
 
-def _page_ids(qs: QuerySet, order: _Order, page: int, page_size: int) -> tuple[list[int], bool]:
-    start = (page - 1) * page_size
-    ids = list(qs.order_by(*order.orm).values_list("pk", flat=True)[start : start + page_size + 1])
-    return ids[:page_size], len(ids) > page_size
+@dataclass(frozen=True)
+class _Target:
+    """What the search looks through (orders or customer accounts): the rows this access sees, their columns, their order."""
+
+    visible: QuerySet
+    name: str
+    email: str
+    phone: str
+    order: _Order
+
+
+def _targets(access: Access) -> tuple[_Target, _Target]:
+    return (
+        _Target(orders_visible(access), "contact_name", "contact_email", "contact_phone", NEWEST),
+        _Target(guests_visible(access), "name", "email", "phone", NEWEST_ACCOUNTS),
+    )
+
+
+Steps = Callable[[_Target], list[tuple[Step | None, bool]]]  # a kind of query's steps for one target (see _page)
+
+
+def _email_steps(query: str) -> Steps:
+    """A whole address that exists answers exactly, from the LOWER(email) btree index (~0.1 ms); otherwise,
+    or for a fragment, the addresses containing it."""
+    whole = query.lower() if _WHOLE_EMAIL.match(query) else None
+
+    def steps(t: _Target) -> list[tuple[Step | None, bool]]:
+        exact = _matching(t.visible.alias(email_lower=Lower(t.email)), Q(email_lower=whole), t.order) if whole else None
+        return [(exact, False), (_contains(t.visible, [t.email], query, t.order), True)]
+
+    return steps
+
+
+def _phone_steps(query: str) -> Steps:
+    variants = _phone_variants(query)
+    return lambda t: [(_matching(t.visible, Q(**{f"{t.phone}__in": variants}), t.order), False)]
+
+
+def _name_steps(organisation_id: int, query: str) -> Steps:
+    """Exactly that full name first (the order_org_name / guest_org_name indexes hand them over newest
+    first); then names and email addresses with words starting with the words typed; then the names
+    spelt most like it (typos, through the NameWord vocabulary). Only when none of these finds anyone,
+    the name (or, for a single word, the email address) containing the text anywhere: "gmial.com", or
+    "ottmüller" for "müller" when no Müller exists.
+    """
+    corrections = cache(lambda: _corrections(organisation_id, query))
+
+    def steps(t: _Target) -> list[tuple[Step | None, bool]]:
+        def similar(limit: int) -> list[int]:
+            ids: dict[int, None] = {}
+            for corrected in corrections():
+                if len(ids) < limit and (step := _words(t.visible, [t.name], corrected, t.order)):
+                    ids.update(dict.fromkeys(step(limit)))
+            return list(ids)
+
+        anywhere = [t.name] if " " in query else [t.name, t.email]
+        return [
+            (_matching(t.visible, Q(**{f"{t.name}__iexact": query}), t.order), False),
+            (_words(t.visible, [t.name, t.email], query, t.order), False),
+            (similar, False),
+            (_contains(t.visible, anywhere, query, t.order), True),
+        ]
+
+    return steps
 
 
 def similar_words(organisation_id: int, word: str, *, limit: int = 2) -> list[str]:
@@ -304,27 +314,3 @@ def _corrections(organisation_id: int, query: str) -> list[str]:
         return [w for w in options[0] if w != words[0]]
     corrected = " ".join(o[0] for o in options)
     return [corrected] if corrected != " ".join(words) else []
-
-
-def _add_similar_names(access: Access, results: SearchResults, page_size: int) -> None:
-    """Typo tolerance: when the substring search left room on the first page, fill it with the orders and
-    accounts of the closest spelling(s) of the name found in the NameWord vocabulary.
-
-    Kept out of the main query on purpose: pg_trgm's `%` over every order's name reads ~12,000 candidate
-    rows per query at a million orders; over the vocabulary of distinct words it is ~1 ms.
-    """
-    if len(results.orders) >= page_size and len(results.guests) >= page_size:
-        return
-    fills: list[tuple[str, QuerySet, list[str], _Order]] = [
-        ("orders", orders_visible(access).select_related("event"), ["contact_name"], NEWEST),
-        ("guests", guests_visible(access), ["name"], NEWEST_ACCOUNTS),
-    ]
-    for corrected in _corrections(access.organisation.pk, results.query):
-        for kind, visible, columns, order in fills:
-            shown: list = getattr(results, kind)
-            room = page_size - len(shown)
-            if room <= 0:
-                continue
-            seen = {row.pk for row in shown}
-            ids = [pk for pk in _first_matches(visible, columns, corrected, order, page_size) if pk not in seen]
-            shown += _rows(visible, ids[:room])

@@ -34,19 +34,22 @@ def search_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
     results = search(access, request.GET.get("q", ""), page=_page_number(request.GET.get("page")))
     if results.jump_to is not None and not request.htmx:
         return redirect("order_detail", org=org, code=results.jump_to.code)
+    _attach_row_urls(org, results.orders, results.guests)
     context = {"access": access, "results": results}
     if request.htmx:
         return render(request, "guests/search.html#search-results", context)
     return render(request, "guests/search.html", context)
 
 
-def _attach_row_urls(org: str, orders) -> None:
-    """Each row's order and customer links: two reversals a page, not two a row."""
+def _attach_row_urls(org: str, orders, guests=()) -> None:
+    """Each row's order and customer links: two reversals a page, not one or two a row."""
     order_url = reverse("order_detail", kwargs={"org": org, "code": _SLOT}).split(_SLOT)
     guest_url = reverse("guest_detail", kwargs={"org": org, "guest_id": 0}).rsplit("/0/", 1)
     for order in orders:
         order.detail_url = quote(order.code, safe=RFC3986_SUBDELIMS + "/~:@").join(order_url)
         order.guest_url = f"/{order.guest_id}/".join(guest_url) if order.guest_id else ""
+    for guest in guests:
+        guest.detail_url = f"/{guest.pk}/".join(guest_url)
 
 
 @login_required

@@ -81,6 +81,10 @@ class Order(models.Model):
             models.Index(fields=["event", "status", "-created_at"], name="order_event_status"),
             models.Index(fields=["event", "email_status", "-created_at"], name="order_event_email_status"),
             models.Index(fields=["organisation", "-created_at", "-id"], name="order_org_created"),
+            # A full name as typed, newest first, straight from the index (guests.search).
+            models.Index(
+                F("organisation"), Upper("contact_name"), F("created_at").desc(), F("id").desc(), name="order_org_name"
+            ),
         ]
 
     def __str__(self) -> str:
