@@ -199,6 +199,7 @@ def main() -> int:
     else:
         only = args.only.split(",") if args.only else None
         report = run(only, args.iterations, args.duration)
+        out.mkdir(parents=True, exist_ok=True)
         (out / "results.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     notes = ROOT / "bench" / "NOTES.md"
     write_markdown(report, out / "RESULTS.md", notes.read_text() if notes.exists() else "")
