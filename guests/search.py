@@ -19,9 +19,10 @@ from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import BooleanField, Expression, F, Q, QuerySet, TextField
+from django.db.models import BooleanField, Expression, F, Model, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Lower, Upper
+from django.db.models.functions import Cast, Lower, StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 
 from orders.models import Order
 from orders.selectors import orders_visible
@@ -116,23 +117,28 @@ def _matching(visible: QuerySet, match: Q | Expression, order: _Order) -> Step:
     return lambda limit: list(visible.filter(match).order_by(*order.orm).values_list("pk", flat=True)[:limit])
 
 
+def _has_words(model: type[Model], words: Sequence[str], *, prefix: bool) -> Expression:
+    """PostgreSQL: the row's stored, GIN-indexed `search_words` (migration_ops.search_words_column)
+    hold each of `words` (lower case), or with `prefix` a word starting with each."""
+    return RawSQL(
+        f'"{model._meta.db_table}"."search_words" @@ to_tsquery(\'simple\', %s)',
+        [" & ".join(f"{word}:*" if prefix else word for word in words)],
+        output_field=BooleanField(),
+    )
+
+
 def _words(visible: QuerySet, columns: Sequence[str], query: str, order: _Order) -> Step | None:
     """Rows with a word starting with each word typed, in the name or in the email before the @.
 
-    PostgreSQL: the stored, GIN-indexed `search_words` (migration_ops.search_words_column). With its
-    statistics the planner walks the newest rows for a common name (stopping when the page is full)
-    and takes a rare one from the index. SQLite (demo-sized data): each word anywhere in the columns.
+    PostgreSQL: through `search_words`. With its statistics the planner walks the newest rows for a
+    common name (stopping when the page is full) and takes a rare one from the index. SQLite
+    (demo-sized data): each word anywhere in the columns.
     """
     words = _WORD.findall(query.lower())
     if not words:
         return None
     if _is_postgres():
-        table = visible.model._meta.db_table
-        match: Q | Expression = RawSQL(
-            f'"{table}"."search_words" @@ to_tsquery(\'simple\', %s)',
-            [" & ".join(f"{word}:*" for word in words)],
-            output_field=BooleanField(),
-        )
+        match: Q | Expression = _has_words(visible.model, words, prefix=True)
     else:
         match = reduce(and_, (reduce(or_, (Q(**{f"{c}__icontains": w}) for c in columns)) for w in words))
     return _matching(visible, match, order)
@@ -241,11 +247,23 @@ Steps = Callable[[_Target], list[tuple[Step | None, bool]]]  # a kind of query's
 
 def _email_steps(query: str) -> Steps:
     """A whole address that exists answers exactly, from the LOWER(email) btree index (~0.1 ms); otherwise,
-    or for a fragment, the addresses containing it."""
+    or for a fragment, the addresses containing it.
+
+    A fragment's complete words before the @ ("mueller57" in "imon.mueller57@": bounded on both sides,
+    unlike "imon") are words of the address's `search_words`: on PostgreSQL those narrow the rows
+    through the words index (~0.2 ms) before the address is compared, instead of a trigram scan that
+    reads every trigram of the fragment (5–9 ms at a million orders for a fragment with common ones).
+    """
     whole = query.lower() if _WHOLE_EMAIL.match(query) else None
+    local_words = _WORD.findall(query.lower().split("@")[0])[1:] if "@" in query and _is_postgres() else []
 
     def steps(t: _Target) -> list[tuple[Step | None, bool]]:
         exact = _matching(t.visible.alias(email_lower=Lower(t.email)), Q(email_lower=whole), t.order) if whole else None
+        if local_words:
+            # STRPOS rather than LIKE: the planner must not add the trigram index back through a LIKE.
+            inside: GreaterThan = GreaterThan(StrIndex(Upper(t.email), Upper(Value(query))), 0)
+            narrowed = t.visible.filter(_has_words(t.visible.model, local_words, prefix=False))
+            return [(exact, False), (_matching(narrowed, inside, t.order), True)]
         return [(exact, False), (_contains(t.visible, [t.email], query, t.order), True)]
 
     return steps

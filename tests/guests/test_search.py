@@ -189,6 +189,21 @@ def test_an_email_fragment_lists_every_address_containing_it_newest_first(access
     assert codes(search(access, "anna@example")) == [newer.code, older.code]
 
 
+def test_an_email_fragment_with_whole_words_before_the_at_finds_exactly_the_addresses_containing_it(
+    access, make_order, organisation
+):
+    # "weber37" is bounded on both sides, so it narrows through the words index; the comparison stays exact.
+    anna = make_order(contact_name="A", contact_email="anna.weber37@example.com")
+    johanna = make_order(contact_name="J", contact_email="Johanna.Weber37@mail.example")
+    make_order(contact_name="B", contact_email="anna.weber370@example.com")
+    make_order(contact_name="C", contact_email="weber37@example.com")
+    make_order(contact_name="D", contact_email="nna.weber.37@example.com")
+    account = GuestFactory(organisation=organisation, name="J", email="johanna.weber37@example.org")
+    results = search(access, "NNA.weber37@")
+    assert codes(results) == [johanna.code, anna.code]
+    assert results.guests == [account]
+
+
 def test_name_results_are_newest_first_and_page(access, make_order):
     made = [make_order(contact_name=f"Greta Schröder {n}", contact_email=f"g{n}@example.com") for n in range(5)]
     newest_first = [o.code for o in reversed(made)]
