@@ -117,30 +117,51 @@ def _matching(visible: QuerySet, match: Q | Expression, order: _Order) -> Step:
     return lambda limit: list(visible.filter(match).order_by(*order.orm).values_list("pk", flat=True)[:limit])
 
 
-def _has_words(model: type[Model], words: Sequence[str], *, prefix: bool) -> Expression:
+Terms = Sequence[Sequence[str]]  # words that must all match, each given as one or more alternative spellings
+
+
+def _typed(query: str) -> list[list[str]]:
+    return [[word] for word in _WORD.findall(query.lower())]
+
+
+def _tsquery(terms: Terms, *, prefix: bool) -> str:
+    """ "anna" "müller|möller" → (anna:*) & (müller:* | möller:*), from letters and digits only, so
+    nothing typed is read as tsquery syntax."""
+
+    def spelling(text: str) -> str:
+        return " & ".join(f"{part}:*" if prefix else part for part in _WORD.findall(text.lower()))
+
+    groups = (" | ".join(f"({s})" for s in map(spelling, alternatives) if s) for alternatives in terms)
+    return " & ".join(f"({group})" for group in groups if group)
+
+
+def _has_words(model: type[Model], terms: Terms, *, prefix: bool) -> Expression:
     """PostgreSQL: the row's stored, GIN-indexed `search_words` (migration_ops.search_words_column)
-    hold each of `words` (lower case), or with `prefix` a word starting with each."""
+    hold each of the terms (or, with `prefix`, words starting with them)."""
     return RawSQL(
         f'"{model._meta.db_table}"."search_words" @@ to_tsquery(\'simple\', %s)',
-        [" & ".join(f"{word}:*" if prefix else word for word in words)],
+        [_tsquery(terms, prefix=prefix)],
         output_field=BooleanField(),
     )
 
 
-def _words(visible: QuerySet, columns: Sequence[str], query: str, order: _Order) -> Step | None:
-    """Rows with a word starting with each word typed, in the name or in the email before the @.
+def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, order: _Order, *, prefix: bool) -> Step | None:
+    """Rows with each of the terms as a word (with `prefix`: a word starting with it) in the name or
+    in the email before the @.
 
     PostgreSQL: through `search_words`. With its statistics the planner walks the newest rows for a
     common name (stopping when the page is full) and takes a rare one from the index. SQLite
-    (demo-sized data): each word anywhere in the columns.
+    (demo-sized data): each term anywhere in the columns.
     """
-    words = _WORD.findall(query.lower())
-    if not words:
+    if not _tsquery(terms, prefix=prefix):
         return None
     if _is_postgres():
-        match: Q | Expression = _has_words(visible.model, words, prefix=True)
+        match: Q | Expression = _has_words(visible.model, terms, prefix=prefix)
     else:
-        match = reduce(and_, (reduce(or_, (Q(**{f"{c}__icontains": w}) for c in columns)) for w in words))
+        match = reduce(
+            and_,
+            (reduce(or_, (Q(**{f"{c}__icontains": term}) for c in columns for term in group)) for group in terms),
+        )
     return _matching(visible, match, order)
 
 
@@ -268,7 +289,7 @@ def _email_steps(query: str) -> Steps:
             return [(exact, False), (_contains(t.visible, [t.email], query, t.order), True)]
         # STRPOS rather than LIKE: the planner must not add the trigram index back through a LIKE.
         inside: GreaterThan = GreaterThan(StrIndex(Upper(t.email), Upper(Value(query))), 0)
-        narrowed = t.visible.filter(_has_words(t.visible.model, rare_words, prefix=False), inside)
+        narrowed = t.visible.filter(_has_words(t.visible.model, [[w] for w in rare_words], prefix=False), inside)
         return [(exact, False), (_collected(narrowed, t.order), True)]
 
     return steps
@@ -281,25 +302,22 @@ def _phone_steps(query: str) -> Steps:
 
 def _name_steps(organisation_id: int, query: str) -> Steps:
     """Exactly that full name first (the order_org_name / guest_org_name indexes hand them over newest
-    first); then names and email addresses with words starting with the words typed; then the names
-    spelt most like it (typos, through the NameWord vocabulary). Only when none of these finds anyone,
-    the name (or, for a single word, the email address) containing the text anywhere: "gmial.com", or
+    first); then names and email addresses with words starting with the words typed; then names with
+    the known words spelt most like the words typed (typos). Only when none of these finds anyone, the
+    name (or, for a single word, the email address) containing the text anywhere: "gmial.com", or
     "ottmüller" for "müller" when no Müller exists.
     """
-    corrections = cache(lambda: _corrections(organisation_id, query))
+    spellings = cache(lambda: _spellings(organisation_id, query))
 
     def steps(t: _Target) -> list[tuple[Step | None, bool]]:
         def similar(limit: int) -> list[int]:
-            ids: dict[int, None] = {}
-            for corrected in corrections():
-                if len(ids) < limit and (step := _words(t.visible, [t.name], corrected, t.order)):
-                    ids.update(dict.fromkeys(step(limit)))
-            return list(ids)
+            step = _words(t.visible, [t.name], terms, t.order, prefix=False) if (terms := spellings()) else None
+            return step(limit) if step else []
 
         anywhere = [t.name] if " " in query else [t.name, t.email]
         return [
             (_matching(t.visible, Q(**{f"{t.name}__iexact": query}), t.order), False),
-            (_words(t.visible, [t.name, t.email], query, t.order), False),
+            (_words(t.visible, [t.name, t.email], _typed(query), t.order, prefix=True), False),
             (similar, False),
             (_contains(t.visible, anywhere, query, t.order), True),
         ]
@@ -326,14 +344,10 @@ def similar_words(organisation_id: int, word: str, *, limit: int = 2) -> list[st
     return get_close_matches(word, list(words.values_list("word", flat=True)), n=limit, cutoff=0.75)
 
 
-def _corrections(organisation_id: int, query: str) -> list[str]:
-    """Queries with each misspelt word replaced by the closest known name word ("ANA MÜLER" → "ANNA MÜLLER")."""
-    words = query.upper().split()
-    options = [
-        [w] if len(w) < MIN_SUBSTRING else (similar_words(organisation_id, w, limit=2 if len(words) == 1 else 1) or [w])
-        for w in words
-    ]
-    if len(words) == 1:
-        return [w for w in options[0] if w != words[0]]
-    corrected = " ".join(o[0] for o in options)
-    return [corrected] if corrected != " ".join(words) else []
+def _spellings(organisation_id: int, query: str) -> list[list[str]]:
+    """For each word typed, the known name words spelt most like it, or the word itself when it is one
+    ("ANA MÜLER" → [ANNA, HANNA], [MÜLLER, MÖLLER]); empty when every word is known."""
+    words = _WORD.findall(query.upper())
+    options = [[w] if len(w) < MIN_SUBSTRING else similar_words(organisation_id, w) or [w] for w in words]
+    known = [option[:1] if option[0] == word else option for word, option in zip(words, options, strict=True)]
+    return known if any(option != [word] for word, option in zip(words, known, strict=True)) else []

@@ -234,6 +234,16 @@ def test_misspelt_surname_finds_the_order_through_the_name_words(access, make_or
     assert codes(results) == [leuschner.code]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="typo tolerance through pg_trgm")
+def test_a_typo_close_to_two_names_lists_both_newest_first(access, make_order):
+    schmitt = make_order(contact_name="Eva Schmitt", contact_email="es@example.com")
+    schmidt = make_order(contact_name="Eva Schmidt", contact_email="ed@example.com")
+    make_order(contact_name="Eva Braun", contact_email="eb@example.com")
+    name_words_refresh()
+    assert codes(search(access, "Schmdt")) == [schmidt.code, schmitt.code]
+    assert codes(search(access, "eva schmdt")) == [schmidt.code, schmitt.code]
+
+
 def test_region_limited_member_never_sees_other_regions_by_any_path(organisation, make_order):
     north, south = RegionFactory(organisation=organisation), RegionFactory(organisation=organisation)
     events = {r: EventFactory(organisation=organisation, region=r) for r in (north, south)}
