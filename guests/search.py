@@ -301,11 +301,11 @@ def _phone_steps(query: str) -> Steps:
 
 
 def _name_steps(organisation_id: int, query: str) -> Steps:
-    """Exactly that full name first (the order_org_name / guest_org_name indexes hand them over newest
-    first); then names and email addresses with words starting with the words typed; then names with
-    the known words spelt most like the words typed (typos). Only when none of these finds anyone, the
-    name (or, for a single word, the email address) containing the text anywhere: "gmial.com", or
-    "ottmüller" for "müller" when no Müller exists.
+    """Exactly that full name first, for more than one word (the order_org_name / guest_org_name
+    indexes hand them over newest first); then names and email addresses with words starting with the
+    words typed; then names with the known words spelt most like the words typed (typos). Only when
+    none of these finds anyone, the name (or, for a single word, the email address) containing the
+    text anywhere: "gmial.com", or "ottmüller" for "müller" when no Müller exists.
     """
     spellings = cache(lambda: _spellings(organisation_id, query))
 
@@ -314,12 +314,14 @@ def _name_steps(organisation_id: int, query: str) -> Steps:
             step = _words(t.visible, [t.name], terms, t.order, prefix=False) if (terms := spellings()) else None
             return step(limit) if step else []
 
-        anywhere = [t.name] if " " in query else [t.name, t.email]
+        one_word = " " not in query
+        # A single word's exact matches ("Madonna") come among the words starting with it anyway.
+        exact = None if one_word else _matching(t.visible, Q(**{f"{t.name}__iexact": query}), t.order)
         return [
-            (_matching(t.visible, Q(**{f"{t.name}__iexact": query}), t.order), False),
+            (exact, False),
             (_words(t.visible, [t.name, t.email], _typed(query), t.order, prefix=True), False),
             (similar, False),
-            (_contains(t.visible, anywhere, query, t.order), True),
+            (_contains(t.visible, [t.name, t.email] if one_word else [t.name], query, t.order), True),
         ]
 
     return steps

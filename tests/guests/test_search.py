@@ -72,11 +72,12 @@ def test_a_whole_email_nobody_has_falls_back_to_addresses_containing_it(access, 
 def test_name_ranks_exact_then_word_starts_and_text_inside_a_word_only_when_no_word_matches(access, make_order):
     inner = make_order(contact_name="Marianna Klein", contact_email="m@example.com")
     prefix = make_order(contact_name="Anna Schmidt", contact_email="s@example.com")
-    older_exact = make_order(contact_name="ANNA", contact_email="a2@example.com")
-    newer = make_order(contact_name="Annabell Roth", contact_email="r@example.com")
-    exact = make_order(contact_name="Anna", contact_email="a@example.com")
-    # An exact full name comes first, then every name with a word starting "anna", newest first.
-    assert codes(search(access, "anna")) == [exact.code, older_exact.code, newer.code, prefix.code]
+    older_exact = make_order(contact_name="ANNA SCHMIDT", contact_email="a2@example.com")
+    newer = make_order(contact_name="Annabell Schmidt", contact_email="r@example.com")
+    exact = make_order(contact_name="Anna Schmidt", contact_email="a@example.com")
+    # An exact full name comes first, then every name with words starting "anna" and "schmidt", newest first.
+    assert codes(search(access, "anna schmidt")) == [exact.code, older_exact.code, prefix.code, newer.code]
+    assert codes(search(access, "anna")) == [exact.code, newer.code, older_exact.code, prefix.code]
     # Text inside a word only when no word starts with it.
     assert codes(search(access, "arianna")) == [inner.code]
 
