@@ -91,3 +91,14 @@ def test_ticket_of_another_order_is_404(member, make_order):
     access = access_for(member(Role.VIEWER), first.organisation)
     with pytest.raises(Http404):
         ticket_scans(access, first.code, second.tickets.get().public_id)
+
+
+def test_region_limited_member_does_not_see_orders_of_events_without_a_region(organisation, make_order):
+    north = RegionFactory(organisation=organisation)
+    order = make_order()  # the fixture's event has no region
+    user = MembershipFactory(organisation=organisation, role=Role.SUPPORT, regions=[north]).user
+
+    with pytest.raises(Http404):
+        order_detail(access_for(user, organisation), order.code)
+    everywhere = MembershipFactory(organisation=organisation, role=Role.SUPPORT).user
+    assert order_detail(access_for(everywhere, organisation), order.code).order == order
