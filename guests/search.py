@@ -303,9 +303,9 @@ def _phone_steps(query: str) -> Steps:
 def _name_steps(organisation_id: int, query: str) -> Steps:
     """Exactly that full name first, for more than one word (the order_org_name / guest_org_name
     indexes hand them over newest first); then names and email addresses with words starting with the
-    words typed; then names with the known words spelt most like the words typed (typos). Only when
-    none of these finds anyone, the name (or, for a single word, the email address) containing the
-    text anywhere: "gmial.com", or "ottmüller" for "müller" when no Müller exists.
+    words typed. Only when these find no one: names with the known words spelt most like the words
+    typed (typos); and when those find no one either, the name (or, for a single word, the email
+    address) containing the text anywhere: "gmial.com", or "ottmüller" for "müller" with no Müller.
     """
     spellings = cache(lambda: _spellings(organisation_id, query))
 
@@ -320,7 +320,7 @@ def _name_steps(organisation_id: int, query: str) -> Steps:
         return [
             (exact, False),
             (_words(t.visible, [t.name, t.email], _typed(query), t.order, prefix=True), False),
-            (similar, False),
+            (similar, True),
             (_contains(t.visible, [t.name, t.email] if one_word else [t.name], query, t.order), True),
         ]
 
