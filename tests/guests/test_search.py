@@ -214,10 +214,16 @@ def test_name_results_are_newest_first_and_page(access, make_order):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's two paths are PostgreSQL's")
+@pytest.mark.parametrize("collect_below", [0, 10**9], ids=["walk newest first", "collect and sort"])
 @pytest.mark.parametrize("planner_off", ["enable_indexscan", "enable_bitmapscan"])
-def test_common_and_rare_names_give_the_same_page_whichever_index_the_planner_takes(access, make_order, planner_off):
+def test_common_and_rare_names_give_the_same_page_by_every_path(
+    access, make_order, monkeypatch, collect_below, planner_off
+):
+    from guests import search as search_module
+
     common = [make_order(contact_name=f"Max Weber {n}", contact_email=f"w{n}@example.com") for n in range(4)]
     rare = make_order(contact_name="Ottilie Zwanziger", contact_email="oz@example.com")
+    monkeypatch.setattr(search_module, "COLLECT_BELOW", collect_below)
     with connection.cursor() as cur:
         # Walking the newest orders in date order, or reading the words index and sorting: the same answer.
         cur.execute(f"SET LOCAL {planner_off} = off")
