@@ -1,5 +1,7 @@
 """CompiledQuery: the SQL compiled once answers like the ORM for any arguments, and refuses what it can't reuse."""
 
+import threading
+
 import pytest
 from django.db import connection
 from django.db.models import Exists, OuterRef
@@ -65,3 +67,22 @@ def test_related_managers_and_other_argument_types_are_refused(make_order):
         CompiledQuery(lambda entry_id: order.timeline.filter(pk=entry_id)).fetch(1)
     with pytest.raises(TypeError):
         CompiledQuery(lambda held: Order.objects.filter(tickets_held=held)).fetch(True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sql_compiled_in_one_thread_runs_on_another_threads_connection(make_order):
+    order = make_order()
+    query = CompiledQuery(lambda order_id: Order.objects.filter(pk=order_id))
+    assert query.fetch(order.pk) == [order]
+    found = []
+
+    def fetch_and_close() -> None:  # as a gunicorn thread serves a request on its own connection
+        try:
+            found.extend(query.fetch(order.pk))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=fetch_and_close)
+    thread.start()
+    thread.join()
+    assert found == [order]
