@@ -148,7 +148,7 @@ def run(only: list[str] | None, iterations: int | None, duration: int) -> dict[s
         kwargs: dict[str, int] = {}
         if iterations and name in ("order_detail", "search", "guest_list"):
             kwargs["iterations"] = iterations
-        if name == "order_detail_load":
+        if name in ("order_detail_load", "scanner"):
             kwargs["duration"] = duration
         t = time.perf_counter()
         try:

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from organiser_portal.admin import LargeTableAdmin
 
 from .models import Scan, ScannerDevice, Ticket
+from .selectors import scanner_device_forget
 from .services import scanner_device_revoke, scanner_token_new
 
 
@@ -77,6 +78,7 @@ class ScannerDeviceAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
         super().save_model(request, obj, form, change)
+        scanner_device_forget(obj)  # a changed name or event applies to this process's next scan
 
     @admin.action(description="Revoke the selected devices' tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ScannerDevice]) -> None:

@@ -6,33 +6,47 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from orders.models import Order
 from organiser_portal.codes import ALPHABET, TICKET_ID_LENGTH
-from organiser_portal.models import Event, Organisation
+from organiser_portal.models import Event, Organisation, TicketType
 
 from .models import Scan, ScannerDevice, Ticket
-
-if TYPE_CHECKING:
-    from orders.models import Order
+from .selectors import scanner_device_forget
 
 TOKEN_PREFIX = "scn_"
 _ID_CHARS = frozenset(ALPHABET)
 _TYPED_ID_NOISE = re.compile(r"[\s-]+")  # "acd efg-hjk", as door staff type a ticket ID
-# What a check-in reads of the ticket, its type and order (the answer the scanner shows), in one locked query.
-_CHECK_IN_FIELDS = (
-    "event_id",
-    "status",
-    "invalid_reason",
-    "used_at",
-    "public_id",
-    "attendee_name",
-    "ticket_type__name",
-    "order__code",
-)
+RAW_CODE_LENGTH = Scan._meta.get_field("raw_code").max_length or 200
+# The door rush path runs two statements of plain SQL (the device comes from tickets.selectors): the ORM's
+# query building cost more CPU than the database work, and one process must serve several hundred scans a
+# second (bench/suite.py: bench_scanner). Columns in the models' field order: `from_db` fills them in turn.
+_TICKET_FIELDS = ("id", "event_id", "order_id", "ticket_type_id", "public_id", "status", "invalid_reason", "used_at")
+_LOCK_TICKET_SQL = """
+    SELECT t.id, t.event_id, t.order_id, t.ticket_type_id, t.public_id, t.status, t.invalid_reason, t.used_at,
+           t.attendee_name, tt.name, o.code
+    FROM tickets_ticket t
+    JOIN organiser_portal_tickettype tt ON tt.id = t.ticket_type_id
+    JOIN orders_order o ON o.id = t.order_id
+    WHERE t.{column} = %s AND t.organisation_id = %s
+    FOR UPDATE OF t
+"""
+_INSERT_SCAN_SQL = """
+    INSERT INTO tickets_scan (organisation_id, event_id, ticket_id, raw_code, scanned_at, access_area, access_point,
+                              result, reason, device, scanner_id, client_scan_id)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    RETURNING id
+"""
+# Admitted: the scan and the ticket's first use in one statement.
+_ADMIT_SQL = f"""
+    WITH scan AS ({_INSERT_SCAN_SQL}),
+         used AS (UPDATE tickets_ticket SET used_at = %s, updated_at = %s WHERE id = %s)
+    SELECT id FROM scan
+"""
 
 
 def tickets_issue(*, order: Order) -> list[Ticket]:
@@ -91,23 +105,31 @@ def scanner_token_new() -> str:
 
 
 def scanner_device_revoke(*, device: ScannerDevice) -> ScannerDevice:
-    """Revoke the device's token from now on. Revoking a revoked device changes nothing."""
+    """Revoke the device's token from now on: at once in this process, within DEVICE_CACHE_SECONDS in the
+    others (tickets.selectors). Revoking a revoked device changes nothing."""
     now = timezone.now()
     ScannerDevice.objects.filter(pk=device.pk, revoked_at__isnull=True).update(revoked_at=now)
     device.refresh_from_db(fields=["revoked_at"])
+    scanner_device_forget(device)
     return device
 
 
-def _ticket_for_code(*, organisation_id: int, code: str) -> Ticket | None:
-    """The organisation's ticket whose QR secret (or typed ticket ID) is `code`, its row locked; None when none is."""
-    tickets = Ticket.objects.select_for_update(of=("self",)).select_related("ticket_type", "order")
+def _ticket_for_code(cursor: Any, *, organisation_id: int, code: str) -> Ticket | None:
+    """The organisation's ticket whose QR secret (or typed ticket ID) is `code`, its row locked, with its type's
+    name and order's code; None when there is none. Another organisation's ticket is not found at all."""
     typed = _TYPED_ID_NOISE.sub("", code).upper()
     if len(typed) == TICKET_ID_LENGTH and set(typed) <= _ID_CHARS:
-        tickets = tickets.filter(public_id=typed)
+        cursor.execute(_LOCK_TICKET_SQL.format(column="public_id"), [typed, organisation_id])
     else:
-        tickets = tickets.filter(secret=code)
-    # Another organisation's ticket is not found at all: its scanners learn nothing about it.
-    return tickets.filter(organisation_id=organisation_id).only(*_CHECK_IN_FIELDS).first()
+        cursor.execute(_LOCK_TICKET_SQL.format(column="secret"), [code, organisation_id])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    alias = connection.alias
+    ticket = Ticket.from_db(alias, (*_TICKET_FIELDS, "attendee_name"), row[:9])
+    ticket.ticket_type = TicketType.from_db(alias, ("id", "name"), (row[3], row[9]))
+    ticket.order = Order.from_db(alias, ("id", "code"), (row[2], row[10]))
+    return ticket
 
 
 def _verdict(ticket: Ticket | None, event: Event) -> tuple[str, str]:
@@ -161,15 +183,22 @@ def ticket_check_in(
         client_scan_id=client_scan_id,
     )
     try:
-        with transaction.atomic():
-            ticket = _ticket_for_code(organisation_id=device.organisation_id, code=code)
+        with transaction.atomic(), connection.cursor() as cursor:
+            ticket = _ticket_for_code(cursor, organisation_id=device.organisation_id, code=code)
             scan.ticket = ticket
             scan.result, scan.reason = _verdict(ticket, event)
-            scan.raw_code = "" if ticket else code[: Scan._meta.get_field("raw_code").max_length or 200]
-            scan.save(force_insert=True)
+            scan.raw_code = "" if ticket else code[:RAW_CODE_LENGTH]
+            values = [
+                *(scan.organisation_id, event.pk, scan.ticket_id, scan.raw_code, scanned_at, scan.access_area),
+                *(scan.access_point, scan.result, scan.reason, scan.device, device.pk, client_scan_id),
+            ]
             if ticket is not None and scan.result == Scan.Result.ADMITTED:
+                cursor.execute(_ADMIT_SQL, [*values, scanned_at, now, ticket.pk])
                 ticket.used_at = scanned_at
-                Ticket.objects.filter(pk=ticket.pk).update(used_at=scanned_at, updated_at=now)
+            else:
+                cursor.execute(_INSERT_SCAN_SQL, values)
+            (scan.pk,) = cursor.fetchone()
+            scan._state.adding, scan._state.db = False, connection.alias
     except IntegrityError:
         # The unique (scanner, client_scan_id) refused a re-sent upload: answer with what was recorded then.
         earlier = _earlier_scan(device=device, client_scan_id=client_scan_id)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tickets import selectors
 from tickets.models import Ticket
 from tickets.services import scanner_device_create
 
@@ -24,3 +25,9 @@ def token(device_and_token):
 @pytest.fixture
 def ticket(make_order) -> Ticket:
     return make_order().tickets.get()
+
+
+@pytest.fixture(autouse=True)
+def no_cached_devices():
+    """Each test starts without scanner devices kept from another test's (rolled back) data."""
+    selectors._devices.clear()
