@@ -72,7 +72,7 @@ class CompiledQuery(Generic[T]):
         for index, position in compiled.slots:
             params[index] = args[position]
         compiler = copy.copy(compiled.compiler)
-        compiler.connection = connections[compiler.using]  # this thread's: Django's connections are per thread
+        compiler.connection = connections[compiled.queryset.db]  # this thread's: Django's connections are per thread
         compiler.as_sql = lambda *a, **kw: (compiled.sql, tuple(params))  # type: ignore[method-assign]
         queryset = compiled.queryset._chain()  # type: ignore[attr-defined]
         queryset.query.get_compiler = lambda *a, **kw: compiler
