@@ -21,6 +21,18 @@ order.refresh_from_db()
 print("STATUS", order.email_status)
 """
 
+CHECK_IN = """
+import json
+from django.test import Client
+from orders.models import Order
+ticket = Order.objects.get(code="ANNA7MU").tickets.first()
+for _ in range(2):
+    response = Client().post("/api/v1/check-ins/", json.dumps({"code": ticket.secret, "event": ticket.event.public_id}),
+                             content_type="application/json", HTTP_AUTHORIZATION="Bearer TOKEN", HTTP_HOST="127.0.0.1")
+    answer = response.json()
+    print("CHECK-IN", answer["result"], answer["reason"], answer["ticket"]["first_used_at"] is not None)
+"""
+
 EMAIL_STATUS = """
 from orders.models import Order
 print("STATUS", Order.objects.get(code="ANNA7MU").email_status)
@@ -52,3 +64,8 @@ def test_embedded_default_seeds_sends_and_plays_a_delivery(tmp_path):
 
     manage("simulate_delivery", "ANNA7MU", "delivered")
     assert "STATUS delivered" in manage("shell", "-c", EMAIL_STATUS)
+
+    # A door scanner checks Anna's ticket in through the API: admitted, then already used.
+    token = manage("scanner_device_create", "--org", "nordlicht", "--name", "Gate A").strip().splitlines()[-1]
+    checked_in = manage("shell", "-c", CHECK_IN.replace("TOKEN", token))
+    assert "CHECK-IN admitted  True" in checked_in and "CHECK-IN denied already_used True" in checked_in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from django.db import connection
 
@@ -53,11 +54,16 @@ def scanner_device_for_token(token: str) -> ScannerDevice | None:
     if row is None:
         return None
     n = len(_DEVICE_FIELDS)
-    device = ScannerDevice.from_db(connection.alias, _DEVICE_FIELDS, row[:n])
+    device = ScannerDevice.from_db(connection.alias, _DEVICE_FIELDS, (*row[: n - 2], *map(db_time, row[n - 2 : n])))
     device.event = Event.from_db(connection.alias, _EVENT_FIELDS, row[n:]) if row[n] is not None else None
     if not device.is_revoked:
         _devices[key] = (time.monotonic() + DEVICE_CACHE_SECONDS, device)
     return device
+
+
+def db_time(value: datetime | None) -> datetime | None:
+    """A time read with plain SQL: SQLite (the embedded default) hands back naive UTC, PostgreSQL aware times."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def scanner_device_forget(device: ScannerDevice) -> None:

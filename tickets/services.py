@@ -16,7 +16,7 @@ from organiser_portal.codes import ALPHABET, TICKET_ID_LENGTH
 from organiser_portal.models import Event, Organisation, TicketType
 
 from .models import Scan, ScannerDevice, Ticket
-from .selectors import scanner_device_forget
+from .selectors import db_time, scanner_device_forget
 
 TOKEN_PREFIX = "scn_"
 _ID_CHARS = frozenset(ALPHABET)
@@ -32,8 +32,7 @@ _LOCK_TICKET_SQL = """
     FROM tickets_ticket t
     JOIN organiser_portal_tickettype tt ON tt.id = t.ticket_type_id
     JOIN orders_order o ON o.id = t.order_id
-    WHERE t.{column} = %s AND t.organisation_id = %s
-    FOR UPDATE OF t
+    WHERE t.{column} = %s AND t.organisation_id = %s {lock}
 """
 _INSERT_SCAN_SQL = """
     INSERT INTO tickets_scan (organisation_id, event_id, ticket_id, raw_code, scanned_at, access_area, access_point,
@@ -41,12 +40,9 @@ _INSERT_SCAN_SQL = """
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     RETURNING id
 """
-# Admitted: the scan and the ticket's first use in one statement.
-_ADMIT_SQL = f"""
-    WITH scan AS ({_INSERT_SCAN_SQL}),
-         used AS (UPDATE tickets_ticket SET used_at = %s, updated_at = %s WHERE id = %s)
-    SELECT id FROM scan
-"""
+_USE_TICKET_SQL = "UPDATE tickets_ticket SET used_at = %s, updated_at = %s WHERE id = %s"
+# Admitted, on PostgreSQL: the scan and the ticket's first use in one statement.
+_ADMIT_SQL = f"WITH scan AS ({_INSERT_SCAN_SQL}), used AS ({_USE_TICKET_SQL}) SELECT id FROM scan"
 
 
 def tickets_issue(*, order: Order) -> list[Ticket]:
@@ -117,16 +113,18 @@ def scanner_device_revoke(*, device: ScannerDevice) -> ScannerDevice:
 def _ticket_for_code(cursor: Any, *, organisation_id: int, code: str) -> Ticket | None:
     """The organisation's ticket whose QR secret (or typed ticket ID) is `code`, its row locked, with its type's
     name and order's code; None when there is none. Another organisation's ticket is not found at all."""
+    # SQLite (the embedded default) has no row locks: it lets one writer at a time in anyway.
+    lock = "FOR UPDATE OF t" if connection.vendor == "postgresql" else ""
     typed = _TYPED_ID_NOISE.sub("", code).upper()
     if len(typed) == TICKET_ID_LENGTH and set(typed) <= _ID_CHARS:
-        cursor.execute(_LOCK_TICKET_SQL.format(column="public_id"), [typed, organisation_id])
+        cursor.execute(_LOCK_TICKET_SQL.format(column="public_id", lock=lock), [typed, organisation_id])
     else:
-        cursor.execute(_LOCK_TICKET_SQL.format(column="secret"), [code, organisation_id])
+        cursor.execute(_LOCK_TICKET_SQL.format(column="secret", lock=lock), [code, organisation_id])
     row = cursor.fetchone()
     if row is None:
         return None
     alias = connection.alias
-    ticket = Ticket.from_db(alias, (*_TICKET_FIELDS, "attendee_name"), row[:9])
+    ticket = Ticket.from_db(alias, (*_TICKET_FIELDS, "attendee_name"), (*row[:7], db_time(row[7]), row[8]))
     ticket.ticket_type = TicketType.from_db(alias, ("id", "name"), (row[3], row[9]))
     ticket.order = Order.from_db(alias, ("id", "code"), (row[2], row[10]))
     return ticket
@@ -188,17 +186,10 @@ def ticket_check_in(
             scan.ticket = ticket
             scan.result, scan.reason = _verdict(ticket, event)
             scan.raw_code = "" if ticket else code[:RAW_CODE_LENGTH]
-            values = [
-                *(scan.organisation_id, event.pk, scan.ticket_id, scan.raw_code, scanned_at, scan.access_area),
-                *(scan.access_point, scan.result, scan.reason, scan.device, device.pk, client_scan_id),
-            ]
-            if ticket is not None and scan.result == Scan.Result.ADMITTED:
-                cursor.execute(_ADMIT_SQL, [*values, scanned_at, now, ticket.pk])
-                ticket.used_at = scanned_at
-            else:
-                cursor.execute(_INSERT_SCAN_SQL, values)
-            (scan.pk,) = cursor.fetchone()
-            scan._state.adding, scan._state.db = False, connection.alias
+            admitted = ticket if scan.result == Scan.Result.ADMITTED else None
+            _insert_scan(cursor, scan, admits=admitted, now=now)
+            if admitted is not None:
+                admitted.used_at = scanned_at
     except IntegrityError:
         # The unique (scanner, client_scan_id) refused a re-sent upload: answer with what was recorded then.
         earlier = _earlier_scan(device=device, client_scan_id=client_scan_id)
@@ -209,6 +200,26 @@ def ticket_check_in(
         ScannerDevice.objects.filter(pk=device.pk).update(last_seen_at=now)
         device.last_seen_at = now
     return CheckIn(scan=scan)
+
+
+def _insert_scan(cursor: Any, scan: Scan, *, admits: Ticket | None, now: datetime) -> None:
+    """Insert the scan, and when it admits a ticket set that ticket's first use (one statement on PostgreSQL)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    values = [
+        *(scan.organisation_id, scan.event_id, scan.ticket_id, scan.raw_code, adapt(scan.scanned_at)),
+        *(scan.access_area, scan.access_point, scan.result, scan.reason, scan.device, scan.scanner_id),
+        scan.client_scan_id,
+    ]
+    use = [adapt(scan.scanned_at), adapt(now), admits.pk] if admits is not None else None
+    if use and connection.vendor == "postgresql":
+        cursor.execute(_ADMIT_SQL, [*values, *use])
+        (scan.pk,) = cursor.fetchone()
+    else:  # SQLite (the embedded default) has no data-modifying WITH
+        cursor.execute(_INSERT_SCAN_SQL, values)
+        (scan.pk,) = cursor.fetchone()
+        if use:
+            cursor.execute(_USE_TICKET_SQL, use)
+    scan._state.adding, scan._state.db = False, connection.alias
 
 
 def _earlier_scan(*, device: ScannerDevice, client_scan_id: str) -> Scan | None:
