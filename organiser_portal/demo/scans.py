@@ -3,6 +3,7 @@ turned away, codes from elsewhere. A ticket is "Valid · used" from its first ad
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,12 @@ def _scan(ctx: OrderStory, ticket: Ticket | None, when: datetime, **fields) -> S
     )
 
 
+def _into(rng: random.Random, window: int) -> int:
+    """A second within the doors-open window. One draw whatever the window's length: randint's draws
+    depend on its range, so seeds seconds apart would otherwise part ways here and give different data."""
+    return int(rng.random() * window)
+
+
 def scans_for_order(ctx: OrderStory, order: Order) -> list[Scan]:
     rng = ctx.rng
     opened, now = ctx.event.starts_at, ctx.b.now
@@ -39,7 +46,7 @@ def scans_for_order(ctx: OrderStory, order: Order) -> list[Scan]:
     for ticket in order.tickets.select_related("ticket_type").order_by("id"):
         if not ticket.is_valid:
             if ticket.invalid_reason != Ticket.InvalidReason.TRANSFERRED and rng.random() < 0.25:
-                when = opened + timedelta(seconds=rng.randint(0, window))
+                when = opened + timedelta(seconds=_into(rng, window))
                 scans.append(
                     _scan(
                         ctx,
@@ -54,7 +61,7 @@ def scans_for_order(ctx: OrderStory, order: Order) -> list[Scan]:
             continue
         if rng.random() > 0.45:
             continue
-        entered = opened + timedelta(seconds=rng.randint(0, window))
+        entered = opened + timedelta(seconds=_into(rng, window))
         gate = rng.choice(GATES)
         scans.append(_scan(ctx, ticket, entered, access_area=ENTRANCE, access_point=gate, result=Result.ADMITTED))
         ticket.used_at = entered
@@ -102,7 +109,7 @@ def stranger_scans(ctx: OrderStory) -> list[Scan]:
         _scan(
             ctx,
             None,
-            opened + timedelta(seconds=rng.randint(0, window)),
+            opened + timedelta(seconds=_into(rng, window)),
             raw_code=raw,
             access_area=ENTRANCE,
             access_point=rng.choice(GATES),
@@ -119,7 +126,7 @@ def stranger_scans(ctx: OrderStory) -> list[Scan]:
             _scan(
                 ctx,
                 ticket,
-                opened + timedelta(seconds=rng.randint(0, window)),
+                opened + timedelta(seconds=_into(rng, window)),
                 access_area=ENTRANCE,
                 access_point=rng.choice(GATES),
                 result=Result.DENIED,
