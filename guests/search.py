@@ -43,6 +43,15 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+# What a result row shows (templates/guests/search.html): building 20 whole orders with their events
+# was a fifth of a name search's CPU.
+ORDER_ROW = (
+    *("code", "guest_id", "contact_name", "contact_email", "status", "refunded_total", "tickets_held"),
+    *("email_status", "created_at", "event__name", "event__time_zone"),
+)
+GUEST_ROW = ("name", "email", "phone", "verified")
+
+
 @dataclass
 class SearchResults:
     query: str
@@ -260,8 +269,8 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
     order_target, guest_target = _targets(access)
     order_ids, more_orders = _page(steps(order_target), page, page_size)
     guest_ids, more_guests = _page(steps(guest_target), page, page_size)
-    results.orders = _rows(order_target.visible.select_related("event"), order_ids)
-    results.guests = _rows(guest_target.visible, guest_ids)
+    results.orders = _rows(order_target.visible.select_related("event").only(*ORDER_ROW), order_ids)
+    results.guests = _rows(guest_target.visible.only(*GUEST_ROW), guest_ids)
     results.has_next = more_orders or more_guests
     return results
 
