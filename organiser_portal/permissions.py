@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from .compiled_queries import CompiledQuery
 from .models import Membership, Organisation
 
 Role = Membership.Role
@@ -81,19 +82,29 @@ class Access:
         return q
 
 
-def _membership_access(user, memberships: QuerySet[Membership], organisation: Organisation | None) -> Access | None:
-    """The Access of the (at most one) membership in `memberships`: one query, or two for a region-limited
-    member (the `limited` annotation spares everyone else the regions query). Without `organisation`
-    the membership's own comes along in the same query."""
-    regions = Membership.regions.through.objects.filter(membership_id=OuterRef("pk"))
-    if organisation is None:
-        # A page's access: whether the user belongs elsewhere too comes along, for the header's switcher.
-        elsewhere = Membership.objects.filter(user_id=OuterRef("user_id")).exclude(pk=OuterRef("pk"))
-        memberships = memberships.select_related("organisation").annotate(elsewhere=Exists(elsewhere))
-    membership = memberships.annotate(limited=Exists(regions)).first()
+def _with_region_flag(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
+    # The `limited` annotation spares every member who isn't region-limited the regions query.
+    return memberships.annotate(limited=Exists(Membership.regions.through.objects.filter(membership_id=OuterRef("pk"))))
+
+
+# A page's access, run on every page: compiled to SQL once per process (compiled_queries.py). Whether the
+# user belongs elsewhere too comes along, for the header's organisation switcher.
+_PAGE_MEMBERSHIP = CompiledQuery(
+    lambda user_id, slug: _with_region_flag(
+        Membership.objects.filter(user_id=user_id, organisation__slug=slug)
+        .select_related("organisation")
+        .annotate(elsewhere=Exists(Membership.objects.filter(user_id=OuterRef("user_id")).exclude(pk=OuterRef("pk"))))
+    )[:1]
+)
+
+
+def _membership_access(user, membership: Membership | None, organisation: Organisation | None) -> Access | None:
+    """The Access of `membership` (one query, or two for a region-limited member). Without `organisation`
+    it is the membership's own."""
     if membership is None:
         return None
-    region_ids = frozenset(membership.regions.values_list("pk", flat=True)) if membership.limited else None
+    limited = getattr(membership, "limited", True)
+    region_ids = frozenset(membership.regions.values_list("pk", flat=True)) if limited else None
     sole = organisation is None and not getattr(membership, "elsewhere", True)
     return Access(user.pk, organisation or membership.organisation, membership.role, region_ids or None, sole)
 
@@ -104,7 +115,8 @@ def access_for(user, organisation: Organisation) -> Access | None:
         return None
     if user.is_superuser:
         return Access(user.pk, organisation, Role.OWNER, None)
-    return _membership_access(user, Membership.objects.filter(user=user, organisation=organisation), organisation)
+    membership = _with_region_flag(Membership.objects.filter(user=user, organisation=organisation)).first()
+    return _membership_access(user, membership, organisation)
 
 
 def access_organisation(user, slug: str) -> Access:
@@ -119,7 +131,7 @@ def access_organisation(user, slug: str) -> Access:
         organisation = Organisation.objects.filter(slug=slug).first()
         access = Access(user.pk, organisation, Role.OWNER, None) if organisation else None
     else:
-        access = _membership_access(user, Membership.objects.filter(user=user, organisation__slug=slug), None)
+        access = _membership_access(user, next(iter(_PAGE_MEMBERSHIP.fetch(user.pk, slug)), None), None)
     if access is None:
         raise Http404("No such organisation.")
     return access
