@@ -101,7 +101,11 @@ class Order(models.Model):
     def status_label(self) -> str:
         if self.is_partially_refunded:
             return "Paid · partially refunded"
-        return self.get_status_display()
+        return self.Status(self.status).label  # get_status_display() flattens the choices on every call
+
+    @property
+    def email_status_label(self) -> str:
+        return OrderEmailStatus(self.email_status).label
 
 
 class OrderLine(models.Model):

@@ -122,3 +122,15 @@ def test_my_events_links_to_the_guest_list(client, member, event):
     client.force_login(member(Role.VIEWER))
     page = client.get(reverse("my_events", kwargs={"org": event.organisation.slug})).content.decode()
     assert guests_url(event) in page
+
+
+def test_guest_list_and_search_rows_escape_what_guests_typed(client, member, make_order, event, organisation):
+    hostile = "<script>alert(1)</script>"
+    order = make_order(contact_name=f"Eve {hostile}", contact_email="eve@example.com")
+    GuestFactory(organisation=organisation, name=f"Eve {hostile}", email="eve2@example.com")
+    client.force_login(member(Role.VIEWER))
+    search_url = reverse("search", kwargs={"org": organisation.slug}) + "?q=eve"
+    for url in (guests_url(event), search_url):
+        page = client.get(url).content.decode()
+        assert hostile not in page and "Eve &lt;script&gt;alert(1)&lt;/script&gt;" in page, url
+        assert f'href="/o/{organisation.slug}/orders/{order.code}/"' in page, url
