@@ -232,6 +232,18 @@ def test_common_and_rare_names_give_the_same_page_by_every_path(
         assert codes(search(access, "zwanziger")) == [rare.code]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the walk is PostgreSQL's")
+def test_a_name_missing_from_the_newest_orders_is_collected_after_a_bounded_walk(access, make_order, monkeypatch):
+    from guests import search as search_module
+
+    old = [make_order(contact_name=f"Max Weber {n}", contact_email=f"w{n}@example.com") for n in range(3)]
+    for n in range(3):
+        make_order(contact_name=f"Newer Buyer {n}", contact_email=f"n{n}@example.com")
+    monkeypatch.setattr(search_module, "COLLECT_BELOW", 0)  # as if the name were common: walk first
+    monkeypatch.setattr(search_module, "WALK_AT_MOST", 2)  # the newest two orders hold no Weber
+    assert codes(search(access, "weber")) == [o.code for o in reversed(old)]
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="typo tolerance through pg_trgm")
 def test_misspelt_surname_finds_the_order_through_the_name_words(access, make_order):
     leuschner = make_order(contact_name="Jonas Leuschner", contact_email="jl@example.com")
