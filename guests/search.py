@@ -182,17 +182,28 @@ def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, order: _Orde
             ),
             order,
         )
-    matches = visible.filter(_has_words(visible.model, terms, prefix=prefix))
-    collected = _collected(matches, order)
+    tsquery = _tsquery(terms, prefix=prefix)
+    collected = _collected(visible.filter(_has_words(visible.model, terms, prefix=prefix)), order)
 
     def step(limit: int) -> list[int]:
-        if _estimated_rows(matches) >= COLLECT_BELOW:
-            walked = _walked(visible, _tsquery(terms, prefix=prefix), order, limit)
+        if _estimated_matches(visible.model, tsquery) >= COLLECT_BELOW:
+            walked = _walked(visible, tsquery, order, limit)
             if len(walked) >= limit:
                 return walked
         return collected(limit)
 
     return step
+
+
+def _estimated_matches(model: type[Model], tsquery: str) -> float:
+    """The planner's estimate of the rows whose words match, from the words' statistics (EXPLAIN:
+    planning only, ~0.2 ms). For the whole table: what collecting reads, whoever's rows they are."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {model._meta.db_table} WHERE search_words @@ to_tsquery('simple', %s)",
+            [tsquery],
+        )
+        return float(cur.fetchone()[0][0]["Plan"]["Plan Rows"])
 
 
 def _walked(visible: QuerySet, tsquery: str, order: _Order, limit: int) -> list[int]:
@@ -207,14 +218,6 @@ def _walked(visible: QuerySet, tsquery: str, order: _Order, limit: int) -> list[
             [*params, tsquery, limit],
         )
         return [row[0] for row in cur.fetchall()]
-
-
-def _estimated_rows(qs: QuerySet) -> float:
-    """The planner's estimate of how many rows `qs` holds (EXPLAIN: planning only, ~0.2 ms)."""
-    sql, params = qs.order_by().values("pk").query.sql_with_params()
-    with connection.cursor() as cur:
-        cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        return float(cur.fetchone()[0][0]["Plan"]["Plan Rows"])
 
 
 def _collected(matches: QuerySet, order: _Order) -> Step:
