@@ -134,13 +134,18 @@ def _typed(query: str) -> list[list[str]]:
 
 
 def _tsquery(terms: Terms, *, prefix: bool) -> str:
-    """ "anna" "müller|möller" → (anna:*) & (müller:* | möller:*), from letters and digits only, so
-    nothing typed is read as tsquery syntax."""
+    """[anna], [müller, möller] → (anna) & (müller | möller), from letters and digits only, so nothing
+    typed is read as tsquery syntax. With `prefix` the last term is a word's beginning, as it may
+    still be being typed: (anna) & (mül:*). Earlier terms stay whole words: a prefix on a common first
+    name ("anna:*") makes the index gather every word it starts, twice the time of "anna"."""
 
-    def spelling(text: str) -> str:
-        return " & ".join(f"{part}:*" if prefix else part for part in _WORD.findall(text.lower()))
+    def spelling(text: str, last: bool) -> str:
+        return " & ".join(f"{part}:*" if prefix and last else part for part in _WORD.findall(text.lower()))
 
-    groups = (" | ".join(f"({s})" for s in map(spelling, alternatives) if s) for alternatives in terms)
+    groups = [
+        " | ".join(f"({s})" for alternative in alternatives if (s := spelling(alternative, i == len(terms) - 1)))
+        for i, alternatives in enumerate(terms)
+    ]
     return " & ".join(f"({group})" for group in groups if group)
 
 
@@ -165,8 +170,8 @@ WALK_AT_MOST = 20_000
 
 
 def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, order: _Order, *, prefix: bool) -> Step | None:
-    """Rows with each of the terms as a word (with `prefix`: a word starting with it) in the name or
-    in the email before the @.
+    """Rows with each of the terms as a word (with `prefix`, the last one as a word's beginning) in the
+    name or in the email before the @.
 
     PostgreSQL: through `search_words`, whose statistics tell how many rows match (see COLLECT_BELOW).
     SQLite (demo-sized data): each term anywhere in the columns.

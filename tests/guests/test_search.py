@@ -75,8 +75,10 @@ def test_name_ranks_exact_then_word_starts_and_text_inside_a_word_only_when_no_w
     older_exact = make_order(contact_name="ANNA SCHMIDT", contact_email="a2@example.com")
     newer = make_order(contact_name="Annabell Schmidt", contact_email="r@example.com")
     exact = make_order(contact_name="Anna Schmidt", contact_email="a@example.com")
-    # An exact full name comes first, then every name with words starting "anna" and "schmidt", newest first.
-    assert codes(search(access, "anna schmidt")) == [exact.code, older_exact.code, prefix.code, newer.code]
+    # An exact full name comes first, then every name with the words typed, newest first: the last word
+    # as a beginning (it may still be being typed), the ones before it whole.
+    assert codes(search(access, "anna schmidt")) == [exact.code, older_exact.code, prefix.code]
+    assert codes(search(access, "schmidt anna")) == [exact.code, newer.code, older_exact.code, prefix.code]
     assert codes(search(access, "anna")) == [exact.code, newer.code, older_exact.code, prefix.code]
     # Text inside a word only when no word starts with it.
     assert codes(search(access, "arianna")) == [inner.code]
