@@ -149,13 +149,11 @@ def _tsquery(terms: Terms, *, prefix: bool) -> str:
     return " & ".join(f"({group})" for group in groups if group)
 
 
-def _has_words(model: type[Model], terms: Terms, *, prefix: bool) -> Expression:
+def _has_words(model: type[Model], tsquery: str) -> Expression:
     """PostgreSQL: the row's stored, GIN-indexed `search_words` (migration_ops.search_words_column)
-    hold each of the terms (or, with `prefix`, words starting with them)."""
+    match `tsquery` (see _tsquery)."""
     return RawSQL(
-        f'"{model._meta.db_table}"."search_words" @@ to_tsquery(\'simple\', %s)',
-        [_tsquery(terms, prefix=prefix)],
-        output_field=BooleanField(),
+        f'"{model._meta.db_table}"."search_words" @@ to_tsquery(\'simple\', %s)', [tsquery], output_field=BooleanField()
     )
 
 
@@ -176,7 +174,8 @@ def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, order: _Orde
     PostgreSQL: through `search_words`, whose statistics tell how many rows match (see COLLECT_BELOW).
     SQLite (demo-sized data): each term anywhere in the columns.
     """
-    if not _tsquery(terms, prefix=prefix):
+    tsquery = _tsquery(terms, prefix=prefix)
+    if not tsquery:
         return None
     if not _is_postgres():
         return _matching(
@@ -187,8 +186,7 @@ def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, order: _Orde
             ),
             order,
         )
-    tsquery = _tsquery(terms, prefix=prefix)
-    collected = _collected(visible.filter(_has_words(visible.model, terms, prefix=prefix)), order)
+    collected = _collected(visible.filter(_has_words(visible.model, tsquery)), order)
 
     def step(limit: int) -> list[int]:
         if _estimated_matches(visible.model, tsquery) >= COLLECT_BELOW:
@@ -226,10 +224,10 @@ def _walked(visible: QuerySet, tsquery: str, order: _Order, limit: int) -> list[
 
 
 def _collected(matches: QuerySet, order: _Order) -> Step:
-    """A step for matches the planner can't count (a LIKE '%…%', a STRPOS): on PostgreSQL every match
-    is collected first and only then ordered, so the planner never walks the ordering index through
-    a whole organisation hoping to meet `limit` matches early (it would, for lack of statistics:
-    0.6 s for an address fragment that seven orders have). Only `limit` ids come back."""
+    """A step that, on PostgreSQL, collects every match first and only then orders them, handing back
+    `limit` ids: for a name's few matches (see COLLECT_BELOW), and for matches the planner can't count
+    (a LIKE '%…%', a STRPOS), where it would walk the ordering index through a whole organisation
+    hoping to meet `limit` of them early (0.6 s for an address fragment that seven orders have)."""
     if not _is_postgres():
         return _matching(matches, Q(), order)
 
@@ -349,7 +347,9 @@ def _email_steps(query: str) -> Steps:
             return [(exact, False), (_contains(t.visible, [t.email], query, t.order), True)]
         # STRPOS rather than LIKE: the planner must not add the trigram index back through a LIKE.
         inside: GreaterThan = GreaterThan(StrIndex(Upper(t.email), Upper(Value(query))), 0)
-        narrowed = t.visible.filter(_has_words(t.visible.model, [[w] for w in rare_words], prefix=False), inside)
+        narrowed = t.visible.filter(
+            _has_words(t.visible.model, _tsquery([[w] for w in rare_words], prefix=False)), inside
+        )
         return [(exact, False), (_collected(narrowed, t.order), True)]
 
     return steps
