@@ -43,7 +43,7 @@ BENCH_ENV := DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) SEC
 bench-data: install
 	createdb -h 127.0.0.1 -U postgres portal_bench 2>/dev/null || true
 	$(BENCH_ENV) $(PY) manage.py migrate --no-input
-	$(BENCH_ENV) $(PY) manage.py seed_scale --orders $(BENCH_ORDERS) --seed 1 --replace
+	$(BENCH_ENV) $(PY) bench/seed.py --orders $(BENCH_ORDERS) --seed 1 --replace
 
 bench: install
 	$(BENCH_ENV) $(PY) bench/run.py

@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench python bench/run.py
     python bench/run.py --only search,guest_list --iterations 20
 
-The database must hold the scale organisation (`manage.py seed_scale --orders 1000000 --seed 1`).
+The database must hold the scale organisation (`python bench/seed.py --orders 1000000 --seed 1`).
 Runs with DEBUG off, as production does.
 """
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 COMMAND = "make bench  # = DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench .venv/bin/python bench/run.py"
-SEED_COMMAND = "DATABASE_URL=… .venv/bin/python manage.py seed_scale --orders 1000000 --seed 1 --replace"
+SEED_COMMAND = "DATABASE_URL=… .venv/bin/python bench/seed.py --orders 1000000 --seed 1 --replace"
 
 
 def _setup_django() -> None:
@@ -147,7 +147,7 @@ def run(only: list[str] | None, iterations: int | None, duration: int) -> dict[s
     try:
         ctx = suite.Ctx.load()
     except ObjectDoesNotExist:
-        sys.exit("No scale data in this database: run `make bench-data` (manage.py seed_scale) first.")
+        sys.exit("No scale data in this database: run `make bench-data` (bench/seed.py) first.")
     results: list[dict[str, object]] = []
     for name, bench in suite.BENCHMARKS.items():
         if only and name not in only:
@@ -175,7 +175,7 @@ def run(only: list[str] | None, iterations: int | None, duration: int) -> dict[s
     plans = query_plans(ctx) if not only or {"search", "guest_list"} & set(only) else []
     from django.db import connection
 
-    from organiser_portal.management.commands.seed_scale import seed_log_path
+    from bench.seed_scale import seed_log_path
 
     seed_log = seed_log_path(connection.settings_dict["NAME"])
     seed = json.loads(seed_log.read_text()) if seed_log.exists() else None

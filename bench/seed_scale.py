@@ -1,6 +1,6 @@
 """Scale data for the benchmarks: one organisation with a million orders, loaded with COPY.
 
-`python manage.py seed_scale --orders 1000000 --seed 1` fills PostgreSQL with one
+`python bench/seed.py --orders 1000000 --seed 1` fills PostgreSQL with one
 organisation ("scale"), 20 events, and per 1,000 orders about 2,500 tickets, 600
 customer accounts, 2,000 messages with their delivery events, 5,000+ timeline entries
 and 1,000 scans. Every row follows the models' rules (an order's email_status is the
@@ -28,13 +28,21 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from organiser_portal.codes import ALPHABET
 from organiser_portal.models import Event, Membership, Organisation, TicketType
+
+
+def seed_log_path(database: str) -> Path:
+    """One log per database, so a small seed into another database never passes for the measured data set."""
+    return Path(settings.BASE_DIR) / "var" / f"seed_scale_{database}.json"
+
 
 ORG_SLUG = "scale"
 SUPPORT_USERNAME = "support@scale.example"

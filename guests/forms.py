@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from notifications.statuses import OrderEmailStatus
-from orders.models import Order
+from orders.models import Order, OrderEmailStatus
 from organiser_portal.models import Event
 
 from .selectors import SORTS, GuestFilters

@@ -8,6 +8,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
+        from . import tasks  # noqa: F401  registers the tasks, which the services hand work to by name
         from .webhooks import handle_tracking
 
         tracking.connect(handle_tracking, dispatch_uid="notifications.handle_tracking")

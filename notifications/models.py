@@ -8,7 +8,32 @@ from django.utils import timezone
 from orders.models import Order
 from organiser_portal.models import Organisation
 
-from .statuses import MessageStatus
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DEFERRED = "deferred", "Deferred"
+    DELIVERED = "delivered", "Delivered"
+    BOUNCED = "bounced", "Bounced"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+    COMPLAINED = "complained", "Marked as spam"
+
+
+# How far a message has come; an event never moves a message to a lower stage.
+# A bounce or complaint after "delivered" is news (a late bounce), so they rank above it.
+STAGE = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DEFERRED: 3,
+    MessageStatus.DELIVERED: 4,
+    MessageStatus.FAILED: 5,
+    MessageStatus.REJECTED: 5,
+    MessageStatus.BOUNCED: 5,
+    MessageStatus.COMPLAINED: 6,
+}
 
 
 class OutgoingMessage(models.Model):

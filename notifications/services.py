@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
@@ -20,10 +21,11 @@ from django.utils import timezone
 from orders.models import Order, TimelineEntry
 from orders.timeline import timeline_record
 
-from .models import DeliveryEvent, OutgoingMessage
-from .statuses import STAGE, MessageStatus
+from .models import STAGE, DeliveryEvent, MessageStatus, OutgoingMessage
 
 log = logging.getLogger(__name__)
+
+SEND_MESSAGE_TASK = "notifications.tasks.send_message"
 
 Kind = OutgoingMessage.Kind
 Status = MessageStatus
@@ -185,11 +187,13 @@ def message_queue(
 
 
 def message_dispatch(*, message_id: int) -> bool:
-    """Hand the message to the broker. A broker outage is logged, not raised: the sweeper sends it later."""
-    from .tasks import send_message
+    """Hand the message to the broker. A broker outage is logged, not raised: the sweeper sends it later.
 
+    The task is named, not imported: tasks call services, so services must not import tasks
+    (NotificationsConfig.ready registers it, so eager mode and routing apply as for a direct call).
+    """
     try:
-        send_message.apply_async(args=(message_id,), retry=False)
+        current_app.signature(SEND_MESSAGE_TASK, args=(message_id,)).apply_async(retry=False)
     except Exception:
         log.warning("Could not queue message %s for sending; the outbox sweeper will retry", message_id, exc_info=True)
         return False

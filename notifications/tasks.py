@@ -20,7 +20,7 @@ def _backoff(retries: int) -> int:
     return min(30 * 2**retries, 1800) + random.randint(0, 15)
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+@shared_task(name=services.SEND_MESSAGE_TASK, bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def send_message(self, message_id: int) -> str:
     message = services.message_claim(message_id=message_id)
     if message is None:

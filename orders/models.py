@@ -9,11 +9,35 @@ from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 from guests.models import Guest
-from notifications.statuses import OrderEmailStatus
 from organiser_portal.codes import new_order_code
 from organiser_portal.models import Event, Organisation, TicketType
 
 ZERO = Decimal("0")
+
+
+class OrderEmailStatus(models.TextChoices):
+    """ "Order email status": the status of the order's latest ticket email, or none sent yet.
+
+    The values are those of `notifications.models.MessageStatus` (a test holds them equal), so the
+    notification services copy a message's status onto its order as it is.
+    """
+
+    NOT_SENT = "not_sent", "Not sent"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DEFERRED = "deferred", "Deferred"
+    DELIVERED = "delivered", "Delivered"
+    BOUNCED = "bounced", "Bounced"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+    COMPLAINED = "complained", "Marked as spam"
+
+
+# Still on their way: the guest tables poll these for news.
+EMAIL_IN_FLIGHT = frozenset(
+    {OrderEmailStatus.QUEUED, OrderEmailStatus.SENDING, OrderEmailStatus.SENT, OrderEmailStatus.DEFERRED}
+)
 
 
 class Order(models.Model):

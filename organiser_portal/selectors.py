@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from notifications.statuses import OrderEmailStatus
+from orders.models import OrderEmailStatus
 
 from .models import Event, Region
 from .permissions import Access

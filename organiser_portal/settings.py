@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "orders",
     "tickets",
     "notifications",
+    # Demo data and its commands: imports every app, imported by none.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -8,12 +8,11 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db.models import Count, Q, Sum
 
+from demo.seed import ANNA_CODE, LOGINS, demo_reset
 from guests.models import Guest
-from notifications.models import DeliveryEvent, OutgoingMessage
+from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
 from notifications.services import IncomingEvent, delivery_event_record, message_claim, message_mark_sent
-from notifications.statuses import MessageStatus
 from orders.models import Order, OrderLine, Payment, Refund, TimelineEntry
-from organiser_portal.demo import ANNA_CODE, LOGINS, demo_reset
 from organiser_portal.models import Event, Membership, Organisation, Region, TicketType
 from tickets.models import Scan, Ticket
 

@@ -6,14 +6,14 @@ from django import template
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from notifications.statuses import IN_FLIGHT_STATUSES
+from orders.models import EMAIL_IN_FLIGHT
 
 register = template.Library()
 
 
 def poll_url(org_slug: str, poll_id: str, shown: Iterable[tuple[str, str]]) -> str:
     """The poll's URL naming each in-flight order and the status the table shows for it; "" when none is in flight."""
-    pairs = [f"{code}.{status}" for code, status in shown if status in IN_FLIGHT_STATUSES]
+    pairs = [f"{code}.{status}" for code, status in shown if status in EMAIL_IN_FLIGHT]
     if not pairs:
         return ""
     query = urlencode([("poll", poll_id), *(("o", pair) for pair in pairs)])

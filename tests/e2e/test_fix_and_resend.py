@@ -12,10 +12,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from demo.seed import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
+from demo.simulate import postmark_payload
 from notifications.models import OutgoingMessage
-from notifications.simulate import postmark_payload
 from organiser_portal.celery import app as celery_app
-from organiser_portal.demo import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 FIXED_EMAIL = "anna.mueller@gmail.com"

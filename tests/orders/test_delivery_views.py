@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from notifications.statuses import MessageStatus
+from notifications.models import MessageStatus
 from orders.models import Order
 from organiser_portal.models import Membership
 from tests.factories import EventFactory, MembershipFactory, TicketTypeFactory

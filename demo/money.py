@@ -18,7 +18,7 @@ from tickets.models import Ticket
 from .mail import notice
 
 if TYPE_CHECKING:
-    from . import OrderStory
+    from .seed import OrderStory
 
 Kind = Ticket.InvalidReason
 CENT = Decimal("0.01")

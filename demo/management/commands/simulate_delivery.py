@@ -5,8 +5,8 @@ Shows the whole email loop on the embedded default without an email-service acco
 
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.simulate import OUTCOMES, simulate_delivery_event
 from notifications.models import OutgoingMessage
-from notifications.simulate import OUTCOMES, simulate_delivery_event
 
 
 class Command(BaseCommand):

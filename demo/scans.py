@@ -11,7 +11,7 @@ from orders.models import Order
 from tickets.models import Scan, Ticket
 
 if TYPE_CHECKING:
-    from . import OrderStory
+    from .seed import OrderStory
 
 Result, Reason = Scan.Result, Scan.Reason
 GATES = ("Gate 1", "Gate 2", "Gate 3")

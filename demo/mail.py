@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from notifications.models import DeliveryEvent, OutgoingMessage
+from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
 from notifications.services import (
     IncomingEvent,
     delivery_event_record,
@@ -18,12 +18,11 @@ from notifications.services import (
     message_mark_sent,
     message_queue,
 )
-from notifications.statuses import MessageStatus
 from orders.models import Order
 from orders.services import order_change_contact, order_resend_tickets
 
 if TYPE_CHECKING:
-    from . import OrderStory
+    from .seed import OrderStory
 
 Kind = OutgoingMessage.Kind
 EventType = DeliveryEvent.Type

@@ -36,10 +36,10 @@ from orders.services import (
     order_start_payment,
 )
 from orders.timeline import timeline_record
+from organiser_portal.codes import ALPHABET, EVENT_ID_LENGTH, ORDER_CODE_LENGTH, TICKET_ID_LENGTH
+from organiser_portal.models import Event, Membership, Organisation, Region, TicketType
 from tickets.models import Scan, Ticket
 
-from ..codes import ALPHABET, EVENT_ID_LENGTH, ORDER_CODE_LENGTH, TICKET_ID_LENGTH
-from ..models import Event, Membership, Organisation, Region, TicketType
 from .clock import Clock, demo_clock
 from .crowd import crowd_orders
 from .mail import MailStory, send_story

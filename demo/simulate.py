@@ -18,8 +18,8 @@ from anymail.webhooks.postmark import PostmarkTrackingWebhookView
 from django.test import RequestFactory
 from django.utils import timezone
 
-from .emails import METADATA_KEY
-from .models import OutgoingMessage
+from notifications.emails import METADATA_KEY
+from notifications.models import OutgoingMessage
 
 OUTCOMES = ("delivered", "bounced", "deferred", "opened", "complained")
 

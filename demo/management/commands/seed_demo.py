@@ -1,12 +1,12 @@
-"""`manage.py seed_demo`: the demo organisations, users and ~500 orders (see organiser_portal/demo/)."""
+"""`manage.py seed_demo`: the demo organisations, users and ~500 orders (see demo/)."""
 
 import time
 
 from django.core.management.base import BaseCommand
 
+from demo.seed import ANNA_CODE, ANNA_EMAIL, ANNA_NAME, LOGINS, demo_reset, demo_seed, is_seeded
 from guests.services import name_words_refresh
 from orders.models import Order
-from organiser_portal.demo import ANNA_CODE, ANNA_EMAIL, ANNA_NAME, LOGINS, demo_reset, demo_seed, is_seeded
 
 
 class Command(BaseCommand):

@@ -13,17 +13,16 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from notifications.models import DeliveryEvent, OutgoingMessage
+from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
 from notifications.services import IncomingEvent, _dedup_key, _timeline_data
-from notifications.statuses import MessageStatus, OrderEmailStatus
-from orders.models import Order, OrderLine, Payment, TimelineEntry
+from orders.models import Order, OrderEmailStatus, OrderLine, Payment, TimelineEntry
+from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from tickets.models import Ticket
 
-from ..codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from .mail import PROVIDER
 
 if TYPE_CHECKING:
-    from . import OrderStory
+    from .seed import OrderStory
 
 CENT = Decimal("0.01")
 EXPIRED_REASON = "reservation timed out after 15 minutes"
