@@ -12,21 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import (
-    Exists,
-    OuterRef,
-    Q,
-    QuerySet,
-    Sum,
-)
-from django.db.models.functions import Lower
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderEmailStatus, OrderLine
 from orders.selectors import orders_visible
 from organiser_portal.codes import ALPHABET, ORDER_CODE_LENGTH
 from organiser_portal.models import Event
 from organiser_portal.permissions import Access
+from tickets.models import Ticket
 
 from .models import Guest
 
@@ -210,3 +205,22 @@ def guest_detail(access: Access, guest_id: int) -> GuestDetail:
     )
     _attach_ticket_counts([*linked, *unlinked])
     return GuestDetail(guest, linked, unlinked)
+
+
+def events_visible(access: Access, *, region_id: int | None = None) -> QuerySet[Event]:
+    """The events this access may see, each with its support counts (orders, tickets, bounced emails, held orders)."""
+    events = Event.objects.filter(access.event_filter()).select_related("region")
+    if region_id is not None:
+        events = events.filter(region_id=region_id)
+    orders = Order.objects.filter(event=OuterRef("pk")).order_by().values("event")
+    tickets = Ticket.objects.filter(event=OuterRef("pk")).order_by().values("event")
+
+    def count_of(qs):
+        return Coalesce(Subquery(qs.annotate(n=Count("pk")).values("n")[:1]), 0)
+
+    return events.annotate(
+        order_count=count_of(orders),
+        ticket_count=count_of(tickets),
+        bounced_count=count_of(orders.filter(email_status=OrderEmailStatus.BOUNCED)),
+        held_count=count_of(orders.filter(tickets_held=True)),
+    )

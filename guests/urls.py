@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("", views.my_events, name="my_events"),
     path("search/", views.search_page, name="search"),
     path("events/<str:event_id>/guests/", views.event_guests, name="event_guests"),
     path("guests/<int:guest_id>/", views.guest_page, name="guest_detail"),

@@ -8,10 +8,11 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
 from organiser_portal.permissions import access_organisation
+from organiser_portal.selectors import regions_visible
 
 from .forms import GuestFilterForm
 from .search import search
-from .selectors import event_get, event_guest_orders, guest_detail
+from .selectors import event_get, event_guest_orders, events_visible, guest_detail
 
 _SLOT = "ORDERCODESLOT"
 
@@ -71,3 +72,26 @@ def guest_page(request: HtmxHttpRequest, org: str, guest_id: int) -> HttpRespons
     access = access_organisation(request.user, org)
     detail = guest_detail(access, guest_id)
     return render(request, "guests/guest_detail.html", {"access": access, "detail": detail})
+
+
+@login_required
+def my_events(request: HttpRequest, org: str) -> HttpResponse:
+    access = access_organisation(request.user, org)
+    request.session["organisation"] = org
+    regions = list(regions_visible(access))
+    region_id = _int_or_none(request.GET.get("region"))
+    if region_id is not None and region_id not in {r.pk for r in regions}:
+        region_id = None
+    events = events_visible(access, region_id=region_id)
+    return render(
+        request,
+        "guests/my_events.html",
+        {"access": access, "events": events, "regions": regions, "region_id": region_id},
+    )
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

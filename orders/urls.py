@@ -12,4 +12,5 @@ urlpatterns = [
     path("orders/<str:code>/fix-and-resend/", views.order_fix_and_resend, name="order_fix_and_resend"),
     path("orders/<str:code>/send-held/", views.order_send_held, name="order_send_held"),
     path("orders/<str:code>/tickets.pdf", views.order_download, name="order_download"),
+    path("orders/<str:code>/tickets/<str:ticket_id>/ticket.pdf", views.ticket_pdf, name="ticket_pdf"),
 ]

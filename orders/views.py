@@ -4,7 +4,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +13,6 @@ from django_htmx.middleware import HtmxDetails
 
 from organiser_portal.permissions import Access, Perm, Role, access_organisation
 from tickets.pdf import order_tickets_pdf, pdf_filename
-from tickets.views import pdf_response
 
 from . import rules
 from .email_typos import suggest_email
@@ -22,7 +21,7 @@ from .forms import ConfirmForm, ContactForm, FixAndResendForm, ResendForm
 from .menu import order_actions
 from .models import Order
 from .selectors import order_detail as order_detail_data
-from .selectors import order_email_status, orders_email_statuses
+from .selectors import order_email_status, order_get, orders_email_statuses
 from .selectors import ticket_scans as ticket_scans_data
 from .services import order_change_contact, order_resend_tickets, order_send_held_tickets
 from .templatetags.email_status_poll import poll_url
@@ -167,43 +166,46 @@ def order_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     return _form_page(request, "orders/order_resend.html", "resend", {**context, "form": form, "refusal": refusal})
 
 
-@login_required
-def order_edit_contact(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
-    access = access_organisation(request.user, org)
-    context = _delivery_context(access, code, Perm.EDIT_CONTACT)
+def _contact_form(request: HtmxHttpRequest, access: Access, context: dict) -> ContactForm:
+    """The contact form, with the email locked where the rules say so and the resend box where it can run."""
     order = context["order"]
     can_resend = access.can(Perm.RESEND) and not rules.refusal_resend(
         order, valid_tickets=len(context["valid_tickets"])
     )
-    form = ContactForm(
+    return ContactForm(
         request.POST or None,
         initial={f: getattr(order, f) for f in ("contact_name", "contact_email", "contact_phone")},
         email_locked_reason=rules.refusal_change_email(order),
         can_resend=can_resend,
     )
+
+
+@login_required
+def order_edit_contact(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
+    access = access_organisation(request.user, org)
+    context = _delivery_context(access, code, Perm.EDIT_CONTACT)
+    form = _contact_form(request, access, context)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        resend = data.get("resend_tickets", False)
         try:
             order_change_contact(
                 actor=request.user,
-                order=order,
+                order=context["order"],
                 name=data["contact_name"],
                 email=data["contact_email"],
                 phone=data["contact_phone"],
-                resend_tickets=data.get("resend_tickets", False),
+                resend_tickets=resend,
                 idempotency_key=data["idempotency_key"],
             )
         except OrderActionError as error:
             form.add_error(None, str(error))
         else:
-            text = "Contact saved."
-            if data.get("resend_tickets"):
-                text += f" Tickets queued for {data['contact_email']}."
+            text = f"Contact saved. Tickets queued for {data['contact_email']}." if resend else "Contact saved."
             return _done(request, access, code, text)
-    refusal = rules.refusal_edit_contact(order)
-    return _form_page(
-        request, "orders/order_edit_contact.html", "edit-contact", {**context, "form": form, "refusal": refusal}
-    )
+    refusal = rules.refusal_edit_contact(context["order"])
+    context = {**context, "form": form, "refusal": refusal}
+    return _form_page(request, "orders/order_edit_contact.html", "edit-contact", context)
 
 
 @login_required
@@ -261,3 +263,27 @@ def order_download(request: HttpRequest, org: str, code: str) -> HttpResponse:
     if refusal := rules.refusal_download(order, valid_tickets=len(context["valid_tickets"])):
         return render(request, "orders/order_action_refused.html", {**context, "refusal": refusal}, status=409)
     return pdf_response(order_tickets_pdf(order, context["valid_tickets"]), pdf_filename(order))
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def ticket_pdf(request: HttpRequest, org: str, code: str, ticket_id: str) -> HttpResponse:
+    access = access_organisation(request.user, org)
+    order = order_get(access, code)
+    ticket = order.tickets.select_related("ticket_type").filter(public_id=ticket_id).first()
+    if ticket is None:
+        raise Http404("No such ticket in this order.")
+    access.require(Perm.DOWNLOAD_PDF)
+    refusal = rules.refusal_download(order, valid_tickets=1)
+    if refusal is None and not ticket.is_valid:
+        refusal = f"Ticket {ticket.public_id} is {ticket.display_status.lower()}: it can't be downloaded"
+    if refusal:
+        context = {"access": access, "order": order, "refusal": refusal}
+        return render(request, "orders/order_action_refused.html", context, status=409)
+    return pdf_response(order_tickets_pdf(order, [ticket]), pdf_filename(order, ticket))

@@ -4,8 +4,8 @@ from collections import Counter
 from io import StringIO
 
 import pytest
-from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
 from django.db.models import Count, Q, Sum
 
 from demo.seed import ANNA_CODE, LOGINS, demo_reset
@@ -44,12 +44,12 @@ def seeded(django_db_setup, django_db_blocker):
     """Seed once for the module (it takes seconds), reset and seed again, and keep both snapshots."""
     with django_db_blocker.unblock():
         out = StringIO()
-        call_command("seed_demo", stdout=out)
+        call_command("seed_demo", "--allow-demo-logins", stdout=out)
         first = snapshot()
-        call_command("seed_demo", stdout=StringIO())  # already seeded: a no-op
+        call_command("seed_demo", "--allow-demo-logins", stdout=StringIO())  # already seeded: a no-op
         again = snapshot()
-        call_command("seed_demo", "--if-empty", stdout=StringIO())
-        call_command("seed_demo", "--reset", stdout=StringIO())
+        call_command("seed_demo", "--if-empty", "--allow-demo-logins", stdout=StringIO())
+        call_command("seed_demo", "--reset", "--allow-demo-logins", stdout=StringIO())
         fresh = snapshot()
         yield {"first": first, "again": again, "fresh": fresh, "output": out.getvalue()}
         demo_reset()  # the other test modules share this database
@@ -156,3 +156,14 @@ def test_bulk_written_orders_read_like_service_written_ones(seeded, make_order):
     expected = _shape(order)
     crowd = Order.objects.filter(event__name="Jazz im Hof", email_status="delivered").order_by("-id").first()
     assert _shape(crowd) == expected
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_known_passwords_when_debug_is_off(settings):
+    """With DEBUG off the database may be production's: no logins with the README's passwords."""
+    settings.DEBUG = False
+    demo_reset()
+    with pytest.raises(CommandError, match="--allow-demo-logins"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not get_user_model().objects.filter(username__endswith="@demo.example").exists()
+    assert not Organisation.objects.exists()

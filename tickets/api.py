@@ -17,6 +17,8 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
+from organiser_portal.models import Event
+
 from .models import Scan, ScannerDevice
 from .selectors import scanner_device_for_token, scanner_event
 from .services import CheckInError, ticket_check_in
@@ -111,6 +113,33 @@ def _answer(scan: Scan, *, repeated: bool) -> dict[str, Any]:
     }
 
 
+class _Refused(Exception):
+    """An answer other than a verdict: the status, the error code and what the scanner's operator reads."""
+
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.response = _error(status, error, detail)
+
+
+def _authenticated_device(request: HttpRequest) -> ScannerDevice:
+    device = _device(request)
+    if device is None:
+        raise _Refused(401, "unauthorized", "Send a scanner device's token: Authorization: Bearer <token>.")
+    if device.is_revoked:
+        raise _Refused(401, "revoked", "This scanner device's token has been revoked.")
+    return device
+
+
+def _scan_event(device: ScannerDevice, event_id: str) -> Event:
+    """The event the scan names (one this scanner may scan for), else the scanner's own."""
+    event = scanner_event(device, event_id) if event_id else device.event
+    if event is not None:
+        return event
+    if event_id:
+        raise _Refused(404, "event_not_found", f"No event {event_id} for this scanner.")
+    raise _Refused(400, "bad_request", "`event` is required: this scanner is not bound to one event.")
+
+
 @csrf_exempt
 def check_in(request: HttpRequest) -> JsonResponse:
     """One scan: {"code": …, "event"?: event ID, "scanned_at"?: ISO time, "access_area"?, "access_point"?,
@@ -119,30 +148,16 @@ def check_in(request: HttpRequest) -> JsonResponse:
         response = _error(405, "method_not_allowed", "POST a scan as JSON.")
         response["Allow"] = "POST"
         return response
-    device = _device(request)
-    if device is None:
-        return _error(401, "unauthorized", "Send a scanner device's token: Authorization: Bearer <token>.")
-    if device.is_revoked:
-        return _error(401, "revoked", "This scanner device's token has been revoked.")
     try:
+        device = _authenticated_device(request)
         body = _payload(request)
+        event = _scan_event(device, body["event"])
+        fields = {k: body[k] for k in ("scanned_at", "access_area", "access_point", "client_scan_id")}
+        result = ticket_check_in(device=device, code=body["code"], event=event, **fields)
+    except _Refused as refused:
+        return refused.response
     except BadRequest as exc:
         return _error(400, "bad_request", str(exc))
-    event = scanner_event(device, body["event"]) if body["event"] else device.event
-    if event is None:
-        if body["event"]:
-            return _error(404, "event_not_found", f"No event {body['event']} for this scanner.")
-        return _error(400, "bad_request", "`event` is required: this scanner is not bound to one event.")
-    try:
-        check_in = ticket_check_in(
-            device=device,
-            code=body["code"],
-            event=event,
-            scanned_at=body["scanned_at"],
-            access_area=body["access_area"],
-            access_point=body["access_point"],
-            client_scan_id=body["client_scan_id"],
-        )
     except CheckInError as exc:
         return _error(403, "forbidden", str(exc))
-    return JsonResponse(_answer(check_in.scan, repeated=check_in.repeated))
+    return JsonResponse(_answer(result.scan, repeated=result.repeated))

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import views
+from . import api
 
 urlpatterns = [
-    path("orders/<str:code>/tickets/<str:ticket_id>/ticket.pdf", views.ticket_pdf, name="ticket_pdf"),
+    # Door scanners report check-ins here with their device token.
+    path("api/v1/check-ins/", api.check_in, name="checkin_api"),
 ]

@@ -24,7 +24,7 @@ WEBHOOK_SECRET = "e2e-hook:e2e-secret"
 
 @pytest.fixture
 def demo(transactional_db):
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", "--allow-demo-logins", verbosity=0)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def demo(transactional_db):
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", "--allow-demo-logins", verbosity=0)
 
 
 def log_in(page: Page, live_server, email: str, password: str) -> None:

@@ -2,7 +2,8 @@
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from demo.seed import ANNA_CODE, ANNA_EMAIL, ANNA_NAME, LOGINS, demo_reset, demo_seed, is_seeded
 from guests.services import name_words_refresh
@@ -17,8 +18,22 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="Do nothing (quietly) when the demo organisation exists."
         )
         parser.add_argument("--reset", action="store_true", help="Delete the demo organisations and users first.")
+        parser.add_argument(
+            "--allow-demo-logins",
+            action="store_true",
+            help="Create the demo logins (published passwords) even though DEBUG is off.",
+        )
 
-    def handle(self, *args, if_empty: bool = False, reset: bool = False, **options) -> None:
+    def handle(
+        self, *args, if_empty: bool = False, reset: bool = False, allow_demo_logins: bool = False, **options
+    ) -> None:
+        if not settings.DEBUG and not allow_demo_logins:
+            raise CommandError(
+                "DEBUG is off, so this may be a production database, and the demo creates logins whose "
+                "passwords are published in the README (owner@demo.example / demo-owner …). Refusing. "
+                "Run it with DEBUG=1 (as `make run` does), or pass --allow-demo-logins for a database "
+                "that only you can reach."
+            )
         if reset:
             demo_reset()
         if is_seeded():
