@@ -134,7 +134,7 @@ def _posted_change_form(response) -> dict:
         for name, field in form.fields.items():
             key, value = form.add_prefix(name), form[name].value()
             if isinstance(field.widget, MultiWidget):  # the date and the time of a datetime
-                data.update({f"{key}_{i}": str(part) for i, part in enumerate(field.widget.decompress(value))})
+                data.update({f"{key}_{i}": str(part) for i, part in enumerate(field.widget.decompress(value) or [])})
             elif value is True:
                 data[key] = "on"
             elif value is not None and value is not False:
