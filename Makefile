@@ -31,9 +31,16 @@ lint: install
 check-services:
 	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) scripts/check_services.py
 
+# Run a second time with the compiled-SQL shortcut off (organiser_portal/compiled_queries.py): the plain ORM
+# must give the same orders and the same access decisions.
+PLAIN_ORM_TESTS := tests/orders tests/security tests/organiser_portal/test_permissions.py \
+	tests/guests/test_my_events.py
+
 test: install lint check-services
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(VENV)/bin/pytest
+	COMPILED_QUERIES=0 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(VENV)/bin/pytest $(PLAIN_ORM_TESTS) -m "not e2e"
 
 # Benchmarks (issue 5, bench/): a dedicated database holding the million-order data set.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench

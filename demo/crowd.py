@@ -195,7 +195,8 @@ def _timeline(p: _Planned) -> list[TimelineEntry]:
     entries = [_entry(p, "order.reserved", t["created"], {"total": total})]
     if "expired" in t:
         return entries + [_entry(p, "order.expired", t["expired"], {"reason": EXPIRED_REASON})]
-    assert p.payment is not None
+    if p.payment is None:
+        raise ValueError(f"Order {p.order.code} was paid but has no payment planned")
     entries += [
         _entry(p, "order.processing_payment", t["pay"], {"provider": p.payment.provider}),
         _entry(p, "order.confirming_payment", t["confirming"], {}),
@@ -203,7 +204,8 @@ def _timeline(p: _Planned) -> list[TimelineEntry]:
     ]
     if p.order.tickets_held:
         return entries + [_entry(p, "order.tickets_held", t["paid"], {})]
-    assert p.message is not None
+    if p.message is None:
+        raise ValueError(f"Order {p.order.code} sent its tickets but has no message planned")
     webhook = TimelineEntry.ActorKind.WEBHOOK
     return entries + [
         _entry(p, "email.queued", t["queued"], _timeline_data(p.message)),
@@ -214,7 +216,8 @@ def _timeline(p: _Planned) -> list[TimelineEntry]:
 
 def _delivery_events(ctx: OrderStory, p: _Planned) -> list[DeliveryEvent]:
     message = p.message
-    assert message is not None
+    if message is None:
+        raise ValueError(f"Order {p.order.code} has delivery events but no message planned")
     kinds = [(DeliveryEvent.Type.DELIVERED, p.times["delivered"])]
     if message.opened_at:
         kinds.append((DeliveryEvent.Type.OPENED, message.opened_at))

@@ -26,7 +26,8 @@ class GuestFilterForm(forms.Form):
 
     def _choices(self, name: str, choices: list) -> None:
         field = self.fields[name]
-        assert isinstance(field, forms.ChoiceField)
+        if not isinstance(field, forms.ChoiceField):
+            raise TypeError(f"{name} takes no choices: it is a {type(field).__name__}")
         field.choices = choices
 
     def filters(self) -> GuestFilters:

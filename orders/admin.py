@@ -1,7 +1,10 @@
-"""Admin for orders. The status and the sums the services keep (refunded total, email status) are read-only
-here: status changes go through orders.services so the timeline stays true."""
+"""Admin for orders. What the services own is read-only here, so that admin can't bypass them and the timeline
+stays true: the status and the sums they keep (total, refunded total, email status), an order's contact and
+customer account (order_change_contact writes "contact changed"), and refunds (order_refund and the payment
+provider move them). Superusers still read all of it."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from notifications.models import OutgoingMessage
 from organiser_portal.admin import LargeTableAdmin, ReadOnlyAdmin, ReadOnlyInline
@@ -72,8 +75,14 @@ class OrderAdmin(LargeTableAdmin):
     # Code: UPPER(code) index; name and email: trigram indexes on UPPER(col); phone: exact, btree index.
     search_fields = ("=code", "contact_name", "contact_email", "contact_phone__exact")
     autocomplete_fields = ("organisation", "event", "guest")
-    readonly_fields = ("status", "refunded_total", "email_status", "paid_at", "cancelled_at")
+    readonly_fields = ("status", "total", "refunded_total", "email_status", "paid_at", "cancelled_at")
+    # Read-only once the order exists; a new order needs them.
+    contact_fields = ("guest", "contact_name", "contact_email", "contact_phone", "address")
     inlines = [OrderLineInline, TicketInline, PaymentInline, RefundInline, MessageInline, TimelineInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> tuple[str, ...]:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly if obj is None else (*self.contact_fields, *readonly)
 
 
 @admin.register(OrderLine)
@@ -94,12 +103,11 @@ class PaymentAdmin(LargeTableAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(LargeTableAdmin):
+class RefundAdmin(ReadOnlyAdmin):
     list_display = ("order", "amount", "fee_kept", "status", "reason", "error", "requested_by", "created_at")
     list_filter = ("status",)
     list_select_related = ("order", "requested_by")
     search_fields = ("=order__code", "idempotency_key__exact")
-    autocomplete_fields = ("organisation", "order", "payment", "tickets", "requested_by")
 
 
 @admin.register(TimelineEntry)

@@ -52,7 +52,7 @@ class LargeTableAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(LargeTableAdmin):
-    """Append-only records (timeline, delivery events): superusers may look, nobody edits here."""
+    """Rows only services write (timeline, delivery events, refunds): superusers may look, nobody edits here."""
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

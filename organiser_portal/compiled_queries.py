@@ -10,6 +10,11 @@ through Django's own iterables.
 The shape must not depend on the arguments' values (no `if` on them, no `__in` lists, no `icontains`
 wrapping); the arguments must be ints or strs that Django passes through unchanged. When a marker is not
 found exactly among the parameters, the query is never reused and simply runs through the ORM each time.
+
+It reads the private state of Django's SQLCompiler, so it runs only on the Django release it was verified
+with (`VERIFIED_DJANGO`) and while the setting `COMPILED_QUERIES` is on; otherwise every `fetch` is the
+plain ORM. Check the tests (tests/organiser_portal/test_compiled_queries.py, and the order, permission and
+security tests, which CI runs both ways) before moving `VERIFIED_DJANGO` to a new release.
 """
 
 from __future__ import annotations
@@ -20,16 +25,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import django
+from django.conf import settings
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 T = TypeVar("T")
 
+# The Django release (major, minor) whose SQLCompiler internals this module was checked against.
+VERIFIED_DJANGO = (5, 2)
+
 # Values an argument never takes: inside the 32-bit integer range (Django turns an out-of-range integer
 # lookup into an empty result before any SQL exists), and text no code, slug or email contains.
 _INT_MARKER = 2_147_483_000
 _STR_MARKER = "\x00compiled-query-argument-{}\x00"
+
+
+def enabled() -> bool:
+    """Whether `fetch` reuses compiled SQL: on the verified Django release and with the setting on.
+
+    Read on every call (two attribute lookups) so that tests can switch it with override_settings.
+    """
+    return tuple(django.VERSION[:2]) == VERIFIED_DJANGO and getattr(settings, "COMPILED_QUERIES", True)
 
 
 def _marker(position: int, value: object) -> int | str:
@@ -60,6 +78,8 @@ class CompiledQuery(Generic[T]):
         self._lock = threading.Lock()
 
     def fetch(self, *args: int | str) -> list[T]:
+        if not enabled():
+            return list(self.build(*args))
         kinds = tuple(type(arg) for arg in args)
         if kinds not in self._compiled:
             with self._lock:

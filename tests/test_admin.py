@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.forms import MultiWidget
 from django.urls import reverse
 
 from notifications.models import DeliveryEvent, OutgoingMessage
@@ -17,7 +18,7 @@ from .factories import DeliveryEventFactory, GuestFactory, MembershipFactory, Ou
 
 pytestmark = pytest.mark.django_db
 
-READ_ONLY = {TimelineEntry, DeliveryEvent}
+READ_ONLY = {TimelineEntry, DeliveryEvent, Refund}
 
 
 @pytest.fixture
@@ -124,6 +125,108 @@ def test_order_status_is_not_editable_in_admin(client, superuser, one_of_everyth
     assert "status" not in response.context["adminform"].form.fields
     assert OutgoingMessage.objects.filter(order=one_of_everything).exists()
     assert Scan.objects.exists()
+
+
+def _posted_change_form(response) -> dict:
+    """The admin change form as the browser would post it back unchanged, its inline formsets included."""
+
+    def fields(form, data: dict) -> None:
+        for name, field in form.fields.items():
+            key, value = form.add_prefix(name), form[name].value()
+            if isinstance(field.widget, MultiWidget):  # the date and the time of a datetime
+                data.update({f"{key}_{i}": str(part) for i, part in enumerate(field.widget.decompress(value) or [])})
+            elif value is True:
+                data[key] = "on"
+            elif value is not None and value is not False:
+                data[key] = [str(v) for v in value] if isinstance(value, list) else str(value)
+
+    data: dict = {}
+    fields(response.context["adminform"].form, data)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update({formset.management_form.add_prefix(k): v for k, v in formset.management_form.initial.items()})
+        for form in formset.forms:
+            fields(form, data)
+    return data
+
+
+def test_a_posted_change_leaves_the_contact_and_the_refunds_as_the_services_wrote_them(
+    client, superuser, one_of_everything
+):
+    order = one_of_everything
+    refund = order.refunds.get()
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    client.force_login(superuser)
+    data = _posted_change_form(client.get(url))
+    assert "promo_code" in data
+    data.update(
+        {
+            "promo_code": "ADMIN-EDIT",  # still editable: shows that the post was saved
+            "contact_name": "Mallory",
+            "contact_email": "mallory@example.com",
+            "contact_phone": "+49 30 000000",
+            "address": "Elsewhere 1",
+            "guest": "",
+            "status": "refunded",
+            "total": "0.00",
+            "refunded_total": "100.00",
+            "email_status": "delivered",
+            "refunds-0-id": str(refund.pk),
+            "refunds-0-order": str(order.pk),
+            "refunds-0-amount": "999.00",
+            "refunds-0-status": "succeeded",
+            "refunds-0-DELETE": "on",
+        }
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    before = order
+    order = type(order).objects.get(pk=order.pk)
+    assert order.promo_code == "ADMIN-EDIT"
+    contact = ("guest_id", "contact_name", "contact_email", "contact_phone", "address")
+    sums = ("status", "total", "refunded_total", "email_status")
+    assert [getattr(order, f) for f in contact + sums] == [getattr(before, f) for f in contact + sums]
+    assert order.contact_email == "jonas@example.com"
+    refund_after = Refund.objects.get(pk=refund.pk)
+    assert (refund_after.amount, refund_after.status) == (Decimal("50.00"), Refund.Status.FAILED)
+
+
+def test_a_refund_cannot_be_added_changed_or_deleted_in_admin(client, rf, superuser, one_of_everything):
+    refund = one_of_everything.refunds.get()
+    request = rf.get("/admin/")
+    request.user = superuser
+    refund_admin = admin.site._registry[Refund]
+    assert not refund_admin.has_add_permission(request)
+    assert not refund_admin.has_change_permission(request, refund)
+    assert not refund_admin.has_delete_permission(request, refund)
+
+    client.force_login(superuser)
+    assert client.get(reverse("admin:orders_refund_add")).status_code == 403
+    change = reverse("admin:orders_refund_change", args=[refund.pk])
+    assert client.post(change, {"amount": "999.00", "status": "succeeded"}).status_code == 403
+    delete = reverse("admin:orders_refund_delete", args=[refund.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    refund.refresh_from_db()
+    assert (refund.amount, refund.status) == (Decimal("50.00"), Refund.Status.FAILED)
+
+
+def test_a_superuser_still_reads_the_contact_and_the_refunds(client, superuser, one_of_everything):
+    order = one_of_everything
+    client.force_login(superuser)
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "jonas@example.com" in page and "Jonas Weber" in page
+    assert "card expired" in page  # the refund's error, in the refunds inline
+    refund_page = client.get(reverse("admin:orders_refund_change", args=[order.refunds.get().pk]))
+    assert refund_page.status_code == 200 and "card expired" in refund_page.content.decode()
+
+
+def test_a_new_order_still_takes_its_contact_in_admin(client, superuser):
+    client.force_login(superuser)
+    form = client.get(reverse("admin:orders_order_add")).context["adminform"].form
+    assert {"contact_name", "contact_email", "contact_phone", "address", "guest"} <= set(form.fields)
+    assert not {"status", "total", "refunded_total", "email_status"} & set(form.fields)
 
 
 def test_non_superuser_staff_without_permissions_sees_no_models(client):

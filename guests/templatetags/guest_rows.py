@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from organiser_portal.templatetags.portal import email_status_badge, event_time, order_status_badge
 
@@ -71,9 +71,9 @@ def search_order_row(order) -> SafeString:
 def search_guest_row(guest) -> SafeString:
     """A search result's customer-account row: name, email, phone, whether the account is verified."""
     verified = (
-        format_html('<span class="badge text-bg-success">Verified</span>')
+        mark_safe('<span class="badge text-bg-success">Verified</span>')
         if guest.verified
-        else format_html('<span class="badge text-bg-light border">Not verified</span>')
+        else mark_safe('<span class="badge text-bg-light border">Not verified</span>')
     )
     return format_html(
         '<tr><td><a class="fw-semibold" href="{}">{}</a></td><td class="text-break">{}</td><td>{}</td><td>{}</td></tr>',

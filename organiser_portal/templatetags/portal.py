@@ -83,7 +83,7 @@ def event_time(when: datetime | None, tz: str | tzinfo) -> SafeString:
     directly: Django's date formatter costs ~30 µs a call, and the guest list shows fifty of these.
     """
     if when is None:
-        return format_html('<time datetime=""></time> <span class="text-secondary small"></span>')
+        return mark_safe('<time datetime=""></time> <span class="text-secondary small"></span>')
     local = timezone.localtime(when, _zone(tz)) if timezone.is_aware(when) else when
     weekdays, months = _date_names(get_language())
     text = f"{weekdays[local.weekday()]} {local.day} {months[local.month]} {local.year:04d}, {local.hour:02d}:{local.minute:02d}"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from notifications.models import OutgoingMessage
-from notifications.services import message_claim, messages_requeue_stale
+from notifications.services import message_claim, message_mark_failed, messages_requeue_stale
 from notifications.tasks import send_message
 from orders.models import TimelineEntry
 from tests.factories import EventFactory, TicketTypeFactory
@@ -92,6 +92,16 @@ def test_no_valid_ticket_left_fails_with_the_reason(make_order, test_backend, dj
     message.refresh_from_db()
     assert (message.status, message.status_reason) == (Status.FAILED, "No valid ticket to send")
     assert test_backend == []
+
+
+def test_a_failure_is_rejected_or_failed_and_nothing_else(make_order, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        order = make_order()
+    message = order.messages.get()
+    with pytest.raises(ValueError, match="rejected or failed, not as delivered"):
+        message_mark_failed(message_id=message.pk, status=Status.DELIVERED, reason="Mailbox full")
+    message.refresh_from_db()
+    assert (message.status, message.status_reason) == (Status.QUEUED, "")
 
 
 class FakeResponse(requests.Response):
