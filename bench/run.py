@@ -102,17 +102,18 @@ def query_plans(ctx, limit_per_page: int = 4) -> list[dict[str, str]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from bench import suite
+    from bench.pages import GUEST_LIST_VARIANTS, _guest_list_targets
+    from bench.search import SEARCH_KINDS, _search_targets
 
     pages: list[tuple[str, str]] = []
-    for kind in suite.SEARCH_KINDS:
+    for kind in SEARCH_KINDS:
         try:
-            pages.append((f"search: {kind}", suite._search_targets(ctx, kind, n=1)[0][0]))
+            pages.append((f"search: {kind}", _search_targets(ctx, kind, n=1)[0][0]))
         except Exception as exc:
             pages.append((f"search: {kind}", f"(no sample: {exc})"))
-    for variant in suite.GUEST_LIST_VARIANTS:
+    for variant in GUEST_LIST_VARIANTS:
         try:
-            pages.append((f"guest list: {variant}", suite._guest_list_targets(ctx, variant)[0][0]))
+            pages.append((f"guest list: {variant}", _guest_list_targets(ctx, variant)[0][0]))
         except Exception as exc:
             pages.append((f"guest list: {variant}", f"(no sample: {exc})"))
     plans = []
@@ -142,10 +143,10 @@ def query_plans(ctx, limit_per_page: int = 4) -> list[dict[str, str]]:
 def run(only: list[str] | None, iterations: int | None, duration: int) -> dict[str, object]:
     from django.core.exceptions import ObjectDoesNotExist
 
-    from bench import suite
+    from bench import common, suite
 
     try:
-        ctx = suite.Ctx.load()
+        ctx = common.Ctx.load()
     except ObjectDoesNotExist:
         sys.exit("No scale data in this database: run `make bench-data` (bench/seed.py) first.")
     results: list[dict[str, object]] = []
@@ -161,11 +162,11 @@ def run(only: list[str] | None, iterations: int | None, duration: int) -> dict[s
         t = time.perf_counter()
         try:
             got = bench(ctx, **kwargs)
-        except suite.NotBuilt as exc:
-            got = [suite.Result(name, name, "", status="skipped", note=f"not built yet: {exc}")]
+        except common.NotBuilt as exc:
+            got = [common.Result(name, name, "", status="skipped", note=f"not built yet: {exc}")]
         except Exception as exc:
             traceback.print_exc()
-            got = [suite.Result(name, name, "", status="error", correct=False, passed=False, note=repr(exc)[:500])]
+            got = [common.Result(name, name, "", status="error", correct=False, passed=False, note=repr(exc)[:500])]
         for r in got:
             print(
                 f"   {r.status:7} {r.name}: median {r.median} p95 {r.p95} value {r.value} queries {r.queries} {r.note}"

@@ -24,7 +24,7 @@ _TYPED_ID_NOISE = re.compile(r"[\s-]+")  # "acd efg-hjk", as door staff type a t
 RAW_CODE_LENGTH = Scan._meta.get_field("raw_code").max_length or 200
 # The door rush path runs two statements of plain SQL (the device comes from tickets.selectors): the ORM's
 # query building cost more CPU than the database work, and one process must serve several hundred scans a
-# second (bench/suite.py: bench_scanner). Columns in the models' field order: `from_db` fills them in turn.
+# second (bench/machines.py: bench_scanner). Columns in the models' field order: `from_db` fills them in turn.
 _TICKET_FIELDS = ("id", "event_id", "order_id", "ticket_type_id", "public_id", "status", "invalid_reason", "used_at")
 _LOCK_TICKET_SQL = """
     SELECT t.id, t.event_id, t.order_id, t.ticket_type_id, t.public_id, t.status, t.invalid_reason, t.used_at,

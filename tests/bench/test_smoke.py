@@ -5,8 +5,9 @@ import shutil
 import pytest
 from django.db import connection
 
+from bench.common import Ctx
 from bench.seed_scale import TABLES, seed_scale
-from bench.suite import BENCHMARKS, Ctx
+from bench.suite import BENCHMARKS
 from orders.models import Order
 from tickets.models import Scan, ScannerDevice, Ticket
 
