@@ -108,10 +108,3 @@ def bench_pdf_memory(ctx: Ctx | None = None, *, renders: int = 10_000, **_: Any)
         figure.extra["stdout"] = script.extra["stdout"]
         return [figure]
     return results
-
-
-def not_built(label: str, group: str, target: str, why: str) -> Callable[..., list[Result]]:
-    def run(ctx: Ctx | None = None, **_: Any) -> list[Result]:
-        return [Result(label, group, target, status="skipped", note=f"not built yet: {why}")]
-
-    return run
