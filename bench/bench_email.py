@@ -72,8 +72,8 @@ def main() -> int:
         for i in range(args.orders):
             order = order_create(
                 event=event,
-                contact_name=f"Guest {i}",
-                contact_email=f"guest{i}@example.com",
+                contact_name=f"Buyer {i}",
+                contact_email=f"buyer{i}@example.com",
                 lines=[LineRequest(tt, 1)],
             )
             order_start_payment(order=order, provider="bench")

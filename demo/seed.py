@@ -391,7 +391,7 @@ class DemoBuilder:
                 )
                 if login.regions:
                     membership.regions.set([regions[name] for name in login.regions])
-        self.people.make_guests(organisation, count=120 if spec.slug == DEMO_ORG_SLUG else 15)
+        self.people.make_customers(organisation, count=120 if spec.slug == DEMO_ORG_SLUG else 15)
         return organisation
 
     def _event(self, organisation: Organisation, spec: EventSpec) -> Event:

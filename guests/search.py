@@ -30,8 +30,8 @@ from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from organiser_portal.permissions import Access
 from tickets.models import Ticket
 
-from .models import Guest, NameWord
-from .selectors import _code_like, guests_visible
+from .models import Customer, NameWord
+from .selectors import _code_like, customers_visible
 
 MIN_SUBSTRING = 3  # a trigram index needs three characters to narrow anything down
 _PHONE = re.compile(r"^\+?[\d\s\-()/.]{6,}$")
@@ -46,10 +46,10 @@ def _is_postgres() -> bool:
 # What a result row shows (templates/guests/search.html): building 20 whole orders with their events
 # was a fifth of a name search's CPU.
 ORDER_ROW = (
-    *("code", "guest_id", "contact_name", "contact_email", "status", "refunded_total", "tickets_held"),
+    *("code", "customer_id", "contact_name", "contact_email", "status", "refunded_total", "tickets_held"),
     *("email_status", "created_at", "event__name", "event__time_zone"),
 )
-GUEST_ROW = ("name", "email", "phone", "verified")
+CUSTOMER_ROW = ("name", "email", "phone", "verified")
 
 
 @dataclass
@@ -57,7 +57,7 @@ class SearchResults:
     query: str
     kind: str  # "email", "phone", "name", "code" or "" when the query is too short
     orders: list[Order] = field(default_factory=list)
-    guests: list[Guest] = field(default_factory=list)
+    customers: list[Customer] = field(default_factory=list)
     page: int = 1
     has_next: bool = False
     jump_to: Order | None = None  # an exact order code or ticket ID: go straight to the order
@@ -68,7 +68,7 @@ class SearchResults:
 
     @property
     def empty(self) -> bool:
-        return not self.orders and not self.guests
+        return not self.orders and not self.customers
 
 
 def search_jump(access: Access, query: str) -> Order | None:
@@ -297,12 +297,12 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
         steps = _name_steps(access.organisation.pk, query)
     else:
         return results
-    order_target, guest_target = _targets(access)
+    order_target, customer_target = _targets(access)
     order_ids, more_orders = _page(steps(order_target), page, page_size)
-    guest_ids, more_guests = _page(steps(guest_target), page, page_size)
+    customer_ids, more_customers = _page(steps(customer_target), page, page_size)
     results.orders = _rows(order_target.visible.select_related("event").only(*ORDER_ROW), order_ids)
-    results.guests = _rows(guest_target.visible.only(*GUEST_ROW), guest_ids)
-    results.has_next = more_orders or more_guests
+    results.customers = _rows(customer_target.visible.only(*CUSTOMER_ROW), customer_ids)
+    results.has_next = more_orders or more_customers
     return results
 
 
@@ -320,7 +320,7 @@ class _Target:
 def _targets(access: Access) -> tuple[_Target, _Target]:
     return (
         _Target(orders_visible(access), "contact_name", "contact_email", "contact_phone", NEWEST),
-        _Target(guests_visible(access), "name", "email", "phone", NEWEST_ACCOUNTS),
+        _Target(customers_visible(access), "name", "email", "phone", NEWEST_ACCOUNTS),
     )
 
 
@@ -361,7 +361,7 @@ def _phone_steps(query: str) -> Steps:
 
 
 def _name_steps(organisation_id: int, query: str) -> Steps:
-    """Exactly that full name first, for more than one word (the order_org_name / guest_org_name
+    """Exactly that full name first, for more than one word (the order_org_name / customer_org_name
     indexes hand them over newest first); then names and email addresses with words starting with the
     words typed. Only when these find no one: names with the known words spelt most like the words
     typed (typos); and when those find no one either, the name (or, for a single word, the email

@@ -71,7 +71,7 @@ class OrderAdmin(LargeTableAdmin):
     list_select_related = ("event",)
     # Code: UPPER(code) index; name and email: trigram indexes on UPPER(col); phone: exact, btree index.
     search_fields = ("=code", "contact_name", "contact_email", "contact_phone__exact")
-    autocomplete_fields = ("organisation", "event", "guest")
+    autocomplete_fields = ("organisation", "event", "customer")
     readonly_fields = ("status", "refunded_total", "email_status", "paid_at", "cancelled_at")
     inlines = [OrderLineInline, TicketInline, PaymentInline, RefundInline, MessageInline, TimelineInline]
 

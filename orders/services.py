@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from guests.models import Guest
+from guests.models import Customer
 from notifications.models import OutgoingMessage
 from notifications.services import message_queue
 from organiser_portal.models import Event, TicketType
@@ -75,7 +75,7 @@ def order_create(
     lines: Sequence[LineRequest],
     contact_phone: str = "",
     address: str = "",
-    guest: Guest | None = None,
+    customer: Customer | None = None,
     promo_code: str = "",
     discount_percent: Decimal = Decimal("0"),
     created_at: datetime | None = None,
@@ -89,7 +89,7 @@ def order_create(
         order = Order.objects.create(
             organisation_id=event.organisation_id,
             event=event,
-            guest=guest,
+            customer=customer,
             contact_name=contact_name,
             contact_email=contact_email,
             contact_phone=contact_phone,
@@ -266,7 +266,7 @@ def order_change_contact(
         raise OrderActionError("The contact needs a name.")
     email = _clean_email(email)
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("event", "guest").get(pk=order.pk)
+        order = Order.objects.select_for_update(of=("self",)).select_related("event", "customer").get(pk=order.pk)
         new = {"contact_name": name, "contact_email": email, "contact_phone": phone}
         changed = {
             field: (getattr(order, field), value) for field, value in new.items() if getattr(order, field) != value

@@ -8,7 +8,7 @@ from orders.models import Order
 from orders.selectors import order_detail
 from organiser_portal.models import Membership
 from organiser_portal.permissions import Perm, access_for
-from tests.factories import GuestFactory, TicketTypeFactory
+from tests.factories import CustomerFactory, TicketTypeFactory
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -89,7 +89,7 @@ def test_no_valid_ticket_refuses_resend_and_download(member, make_order):
 
 
 def test_verified_account_email_cannot_be_changed(make_order, organisation):
-    order = make_order(guest=GuestFactory(organisation=organisation, verified=True, email="anna@example.com"))
+    order = make_order(customer=CustomerFactory(organisation=organisation, verified=True, email="anna@example.com"))
     assert rules.refusal_change_email(order) == "Customer account is verified: the email can't be changed"
     assert rules.refusal_edit_contact(order) is None  # name and phone may still change
 
