@@ -808,8 +808,8 @@ class Generator:
                 cancelled_at = after
                 timeline(after, "order.cancelled", actor=manager, kind="user")
                 for row in ticket_rows:
-                    row[4], row[5], row[9] = "invalid", "canceled", after
-                    timeline(after, "ticket.canceled", jdata(ticket=row[3]))
+                    row[4], row[5], row[9] = "invalid", "cancelled", after
+                    timeline(after, "ticket.cancelled", jdata(ticket=row[3]))
                 if send_at is not None:
                     self.message(
                         c,

@@ -81,7 +81,7 @@ def test_every_status_appears(seeded):
         "Valid · used",
         "Invalid",
         "Invalid · transferred",
-        "Invalid · canceled",
+        "Invalid · cancelled",
         "Invalid · refunded",
     }
     assert {"opened", "clicked", "deferred", "bounced", "complained"} <= set(

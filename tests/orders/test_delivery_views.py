@@ -141,7 +141,7 @@ def test_download_the_order_pdf(agent_client, make_order):
 
 def test_download_refused_without_valid_tickets(agent_client, make_order):
     order = make_order()
-    order.tickets.update(status="invalid", invalid_reason="canceled")
+    order.tickets.update(status="invalid", invalid_reason="cancelled")
     response = agent_client.get(url("order_download", order))
     assert response.status_code == 409 and "No valid ticket to download" in response.content.decode()
 

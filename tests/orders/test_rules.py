@@ -82,7 +82,7 @@ def test_personalisation_needs_a_ticket_type_with_personal_data(member, make_ord
 
 def test_no_valid_ticket_refuses_resend_and_download(member, make_order):
     order = make_order()
-    order.tickets.update(status="invalid", invalid_reason="canceled")
+    order.tickets.update(status="invalid", invalid_reason="cancelled")
     items = menu(member(Role.SUPPORT), order)
     assert items["resend"].reason == "No valid ticket to send"
     assert items["download"].reason == "No valid ticket to download"
