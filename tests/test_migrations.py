@@ -20,7 +20,9 @@ def migrate(targets) -> None:
 
 def spellings(order) -> tuple[list[str], list[str]]:
     reasons = list(Ticket.objects.filter(order=order).order_by("pk").values_list("invalid_reason", flat=True))
-    actions = list(TimelineEntry.objects.filter(order=order, action__contains="cancel").values_list("action", flat=True))
+    actions = list(
+        TimelineEntry.objects.filter(order=order, action__contains="cancel").values_list("action", flat=True)
+    )
     return reasons, sorted(actions)
 
 
