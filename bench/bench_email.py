@@ -42,8 +42,8 @@ def main() -> int:
     from orders.models import Order
     from orders.services import (
         LineRequest,
-        order_confirming_payment,
         order_create,
+        order_mark_confirming_payment,
         order_mark_paid,
         order_start_payment,
     )
@@ -77,7 +77,7 @@ def main() -> int:
                 lines=[LineRequest(tt, 1)],
             )
             order_start_payment(order=order, provider="bench")
-            order_confirming_payment(order=order)
+            order_mark_confirming_payment(order=order)
             orders.append(order_mark_paid(order=order))
         app.control.purge()
         pdf.warm_up()

@@ -6,9 +6,12 @@ has a sentence here; the order page renders entries through `describe`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import Order, TimelineEntry
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 ActorKind = TimelineEntry.ActorKind
 
@@ -65,7 +68,7 @@ def timeline_record(
     *,
     order: Order,
     action: str,
-    actor=None,
+    actor: User | None = None,
     actor_kind: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> TimelineEntry:
