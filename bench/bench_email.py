@@ -42,8 +42,8 @@ def main() -> int:
     from orders.models import Order
     from orders.services import (
         LineRequest,
-        order_confirming_payment,
         order_create,
+        order_mark_confirming_payment,
         order_mark_paid,
         order_start_payment,
     )
@@ -72,12 +72,12 @@ def main() -> int:
         for i in range(args.orders):
             order = order_create(
                 event=event,
-                contact_name=f"Guest {i}",
-                contact_email=f"guest{i}@example.com",
+                contact_name=f"Buyer {i}",
+                contact_email=f"buyer{i}@example.com",
                 lines=[LineRequest(tt, 1)],
             )
             order_start_payment(order=order, provider="bench")
-            order_confirming_payment(order=order)
+            order_mark_confirming_payment(order=order)
             orders.append(order_mark_paid(order=order))
         app.control.purge()
         pdf.warm_up()

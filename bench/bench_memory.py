@@ -76,7 +76,7 @@ def main() -> int:
             time_zone="Europe/Berlin",
             venue="Hall 1",
             ticket_type="General admission",
-            holder=f"Guest {i}",
+            holder=f"Attendee {i}",
             order_code=f"M{i:07d}",
             organisation="Memory bench",
         )

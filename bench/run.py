@@ -94,7 +94,7 @@ def data_set() -> dict[str, int]:
     return counts
 
 
-PLAN_TABLES = ("orders_order", "guests_guest", "tickets_ticket")
+PLAN_TABLES = ("orders_order", "guests_customer", "tickets_ticket")
 
 
 def query_plans(ctx, limit_per_page: int = 4) -> list[dict[str, str]]:

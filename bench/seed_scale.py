@@ -54,13 +54,13 @@ DAY = 86400
 
 # The tables this command fills, with the columns it writes (in COPY order).
 TABLES: dict[str, tuple[str, ...]] = {
-    "guests_guest": ("id", "organisation_id", "email", "name", "phone", "address", "verified", "created_at"),
+    "guests_customer": ("id", "organisation_id", "email", "name", "phone", "address", "verified", "created_at"),
     "orders_order": (
         "id",
         "organisation_id",
         "event_id",
         "code",
-        "guest_id",
+        "customer_id",
         "contact_name",
         "contact_email",
         "contact_phone",
@@ -384,7 +384,7 @@ class People:
 
     def __init__(self, rng: random.Random):
         self.rng = rng
-        self.guest_emails: set[str] = set()
+        self.customer_emails: set[str] = set()
 
     def name(self) -> tuple[str, str, str]:
         first = self.rng.choice(FIRST_NAMES)
@@ -412,12 +412,12 @@ class People:
             domain = rng.choice(TYPO_DOMAINS[domain])
         return f"{local}@{domain}"
 
-    def unique_guest_email(self, first: str, last: str) -> str:
+    def unique_customer_email(self, first: str, last: str) -> str:
         email = self.email(first, last, typo_rate=0.015)
-        while email in self.guest_emails:
+        while email in self.customer_emails:
             local, domain = email.split("@")
             email = f"{local}{self.rng.randint(1, 999)}@{domain}"
-        self.guest_emails.add(email)
+        self.customer_emails.add(email)
         return email
 
     def phone(self) -> str:
@@ -558,17 +558,17 @@ def _drop_indexes(cur) -> list[str]:
 
 class Generator:
     def __init__(
-        self, *, rng: random.Random, org: Organisation, plans: list[EventPlan], n_guests: int, users: dict[str, int]
+        self, *, rng: random.Random, org: Organisation, plans: list[EventPlan], n_customers: int, users: dict[str, int]
     ):
         self.rng = rng
         self.org_id = org.pk
         self.plans = plans
-        self.n_guests = n_guests
+        self.n_customers = n_customers
         self.users = users
         self.people = People(rng)
         self.codes: set[str] = set()
         self.ticket_ids: set[str] = set()
-        self.guests: list[tuple[str, str, str, bool]] = []  # name, email, phone, verified
+        self.customers: list[tuple[str, str, str, bool]] = []  # name, email, phone, verified
 
     def code(self, length: int, seen: set[str]) -> str:
         choices = self.rng.choices
@@ -585,21 +585,21 @@ class Generator:
         h = f"{self.rng.getrandbits(128):032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
-    # --- guests ---------------------------------------------------------------------------
-    def guest_rows(self, c: Counters) -> Iterator[list[str]]:
+    # --- customer accounts -------------------------------------------------------------------
+    def customer_rows(self, c: Counters) -> Iterator[list[str]]:
         rng, people, org = self.rng, self.people, self.org_id
         batch: list[str] = []
-        for _ in range(self.n_guests):
+        for _ in range(self.n_customers):
             first, last, name = people.name()
-            email = people.unique_guest_email(first, last)
+            email = people.unique_customer_email(first, last)
             verified = rng.random() < 0.35 and not is_typo(email)
             phone = people.phone() if rng.random() < 0.6 else ""
             address = people.address() if rng.random() < 0.3 else ""
             created = ANCHOR - rng.randint(1, 900) * DAY + rng.randint(0, DAY)
-            gid = c.next("guests_guest")
-            self.guests.append((name, email, phone, verified))
+            cid = c.next("guests_customer")
+            self.customers.append((name, email, phone, verified))
             batch.append(
-                f"{gid}\t{org}\t{email}\t{name}\t{phone}\t{address}\t{'t' if verified else 'f'}\t{ts(created)}"
+                f"{cid}\t{org}\t{email}\t{name}\t{phone}\t{address}\t{'t' if verified else 'f'}\t{ts(created)}"
             )
             if len(batch) >= 50000:
                 yield batch
@@ -608,20 +608,22 @@ class Generator:
             yield batch
 
     # --- orders and everything hanging off them ----------------------------------------------
-    def order_batches(self, c: Counters, guest_base: int, batch_size: int) -> Iterator[dict[str, list[str]]]:
-        out: dict[str, list[str]] = {t: [] for t in TABLES if t != "guests_guest"}
+    def order_batches(self, c: Counters, customer_base: int, batch_size: int) -> Iterator[dict[str, list[str]]]:
+        out: dict[str, list[str]] = {t: [] for t in TABLES if t != "guests_customer"}
         done = 0
         for plan in self.plans:
             times = sorted(self.rng.randint(plan.sale_start, plan.sale_end) for _ in range(plan.orders))
             for created in times:
-                self.one_order(c, out, plan, created, guest_base)
+                self.one_order(c, out, plan, created, customer_base)
                 done += 1
                 if done % batch_size == 0:
                     yield out
                     out = {t: [] for t in out}
         yield out
 
-    def one_order(self, c: Counters, out: dict[str, list[str]], plan: EventPlan, created: int, guest_base: int) -> None:
+    def one_order(
+        self, c: Counters, out: dict[str, list[str]], plan: EventPlan, created: int, customer_base: int
+    ) -> None:
         rng, people, org = self.rng, self.people, self.org_id
         ev = plan.event
         order_id = c.next("orders_order")
@@ -633,12 +635,12 @@ class Generator:
             tl.append(f"{tid}\t{org}\t{order_id}\t{N if actor is None else actor}\t{kind}\t{action}\t{data}\t{ts(at)}")
 
         # Who: a customer account (75 %) or a guest checkout.
-        guest_id = N
+        customer_id = N
         verified = False
-        if rng.random() < 0.75 and self.guests:
-            gi = rng.randrange(len(self.guests))
-            name, email, phone, verified = self.guests[gi]
-            guest_id = str(guest_base + gi + 1)
+        if rng.random() < 0.75 and self.customers:
+            ci = rng.randrange(len(self.customers))
+            name, email, phone, verified = self.customers[ci]
+            customer_id = str(customer_base + ci + 1)
             if not phone and rng.random() < 0.3:
                 phone = people.phone()
         else:
@@ -806,8 +808,8 @@ class Generator:
                 cancelled_at = after
                 timeline(after, "order.cancelled", actor=manager, kind="user")
                 for row in ticket_rows:
-                    row[4], row[5], row[9] = "invalid", "canceled", after
-                    timeline(after, "ticket.canceled", jdata(ticket=row[3]))
+                    row[4], row[5], row[9] = "invalid", "cancelled", after
+                    timeline(after, "ticket.cancelled", jdata(ticket=row[3]))
                 if send_at is not None:
                     self.message(
                         c,
@@ -837,7 +839,7 @@ class Generator:
 
         code = self.code(7, self.codes)
         out["orders_order"].append(
-            f"{order_id}\t{org}\t{ev.pk}\t{code}\t{guest_id}\t{name}\t{contact_email}\t{phone}\t{address}\t{status}"
+            f"{order_id}\t{org}\t{ev.pk}\t{code}\t{customer_id}\t{name}\t{contact_email}\t{phone}\t{address}\t{status}"
             f"\t{ev.currency}\t{promo}\t{money(discount_total)}\t{money(total)}\t{money(refunded_total)}"
             f"\t{'t' if tickets_held else 'f'}\t{email_status}\t{ts(created)}"
             f"\t{ts(paid_at) if paid_at else N}\t{ts(cancelled_at) if cancelled_at else N}"
@@ -1055,12 +1057,12 @@ def seed_scale(
         connection.ensure_connection()
         writer = CopyWriter(connection.connection, freeze=fresh)
         counters = Counters(ids=dict(ids))
-        gen = Generator(rng=rng, org=org, plans=plans, n_guests=round(orders * 0.6), users=users)
+        gen = Generator(rng=rng, org=org, plans=plans, n_customers=round(orders * 0.6), users=users)
         t1 = time.perf_counter()
         try:
-            for chunk in gen.guest_rows(counters):
-                writer.put("guests_guest", chunk)
-            for n, batch in enumerate(gen.order_batches(counters, ids["guests_guest"], batch_size), 1):
+            for chunk in gen.customer_rows(counters):
+                writer.put("guests_customer", chunk)
+            for n, batch in enumerate(gen.order_batches(counters, ids["guests_customer"], batch_size), 1):
                 for table, lines in batch.items():
                     writer.put(table, lines)
                 if n % 10 == 0:

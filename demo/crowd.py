@@ -189,7 +189,7 @@ def _entry(p: _Planned, action: str, when: datetime, data: dict, actor_kind: str
 
 
 def _timeline(p: _Planned) -> list[TimelineEntry]:
-    """The entries order_create, order_start_payment, order_confirming_payment, order_mark_paid / order_expire
+    """The entries order_create, order_start_payment, order_mark_confirming_payment, order_mark_paid / order_expire
     and the message pipeline write for this story, in the same words and data."""
     t, total = p.times, str(p.order.total)
     entries = [_entry(p, "order.reserved", t["created"], {"total": total})]

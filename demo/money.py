@@ -50,7 +50,7 @@ def refund_story(ctx: OrderStory, order: Order, story: str, tickets: list[Ticket
         notice(ctx, order, "refund_notice", at + timedelta(minutes=3))
     elif story == "cancelled_paid":
         _refund(ctx, order, tickets, at, staff, Refund.Status.SUCCEEDED, reason="event cancelled for this guest")
-        _invalidate(ctx, order, tickets, Kind.CANCELED, "ticket.canceled", at, staff)
+        _invalidate(ctx, order, tickets, Kind.CANCELLED, "ticket.cancelled", at, staff)
         ctx.clock.at = at + timedelta(minutes=3)
         _set(order, Order.Status.CANCELLED, staff)
         notice(ctx, order, "cancellation_notice", at + timedelta(minutes=4))

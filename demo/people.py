@@ -8,7 +8,7 @@ import unicodedata
 
 from faker import Faker
 
-from guests.models import Guest
+from guests.models import Customer
 from orders.models import Order
 from organiser_portal.models import Organisation
 
@@ -32,7 +32,7 @@ class People:
             fake = Faker(locale)
             fake.seed_instance(seed + i)
             self.fakers[locale] = fake
-        self.guests: dict[int, list[Guest]] = {}
+        self.customers: dict[int, list[Customer]] = {}
         self.emails: set[str] = set()
 
     def _fake(self) -> Faker:
@@ -58,13 +58,13 @@ class People:
             "job_title": fake.job(),
         }
 
-    def make_guests(self, organisation: Organisation, *, count: int) -> list[Guest]:
+    def make_customers(self, organisation: Organisation, *, count: int) -> list[Customer]:
         """Customer accounts; about 40 % confirmed their address (verified: only they may change it)."""
         rows = []
         for _ in range(count):
             person = self._person()
             rows.append(
-                Guest(
+                Customer(
                     organisation=organisation,
                     name=person["name"],
                     email=person["email"],
@@ -73,24 +73,24 @@ class People:
                     verified=self.rng.random() < 0.4,
                 )
             )
-        guests = Guest.objects.bulk_create(rows)
-        self.guests[organisation.pk] = guests
-        return guests
+        customers = Customer.objects.bulk_create(rows)
+        self.customers[organisation.pk] = customers
+        return customers
 
     def contact(self, organisation: Organisation, *, typo: bool = False) -> dict:
         """The buyer of one order: about half are customer accounts, the rest guest checkout.
 
         A mistyped address only happens at guest checkout: a verified account's address works.
         """
-        guests = self.guests.get(organisation.pk, [])
-        if guests and not typo and self.rng.random() < 0.45:
-            guest = self.rng.choice(guests)
+        customers = self.customers.get(organisation.pk, [])
+        if customers and not typo and self.rng.random() < 0.45:
+            customer = self.rng.choice(customers)
             return {
-                "guest": guest,
-                "contact_name": guest.name,
-                "contact_email": guest.email,
-                "contact_phone": guest.phone,
-                "address": guest.address,
+                "customer": customer,
+                "contact_name": customer.name,
+                "contact_email": customer.email,
+                "contact_phone": customer.phone,
+                "address": customer.address,
             }
         person = self._person(typo=typo)
         return {"contact_name": person["name"], "contact_email": person["email"], "contact_phone": person["phone"]}

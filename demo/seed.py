@@ -28,9 +28,9 @@ from orders.models import Order, Refund
 from orders.services import (
     LineRequest,
     _set_status,
-    order_confirming_payment,
     order_create,
     order_expire,
+    order_mark_confirming_payment,
     order_mark_paid,
     order_send_held_tickets,
     order_start_payment,
@@ -391,7 +391,7 @@ class DemoBuilder:
                 )
                 if login.regions:
                     membership.regions.set([regions[name] for name in login.regions])
-        self.people.make_guests(organisation, count=120 if spec.slug == DEMO_ORG_SLUG else 15)
+        self.people.make_customers(organisation, count=120 if spec.slug == DEMO_ORG_SLUG else 15)
         return organisation
 
     def _event(self, organisation: Organisation, spec: EventSpec) -> Event:
@@ -531,7 +531,7 @@ class OrderStory:
             order_expire(order=order, reason=rng.choice(["payment failed: card declined", "payment abandoned"]))
             return
         clock.at += timedelta(seconds=rng.randint(5, 40))
-        order_confirming_payment(order=order)
+        order_mark_confirming_payment(order=order)
         if story == "confirming":
             return
         clock.at += timedelta(seconds=rng.randint(45, 120))

@@ -2,11 +2,11 @@ from django.contrib import admin
 
 from organiser_portal.admin import LargeTableAdmin
 
-from .models import Guest
+from .models import Customer
 
 
-@admin.register(Guest)
-class GuestAdmin(LargeTableAdmin):
+@admin.register(Customer)
+class CustomerAdmin(LargeTableAdmin):
     list_display = ("name", "email", "phone", "organisation", "verified", "created_at")
     list_filter = ("verified", "organisation")
     list_select_related = ("organisation",)

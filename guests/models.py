@@ -1,4 +1,4 @@
-"""Guest: a customer account within one organisation. Guest-checkout orders have none."""
+"""Customer: a customer account within one organisation. Guest-checkout orders have none."""
 
 from django.db import models
 from django.db.models import F
@@ -7,8 +7,8 @@ from django.db.models.functions import Lower, Upper
 from organiser_portal.models import Organisation
 
 
-class Guest(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="guests")
+class Customer(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="customers")
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=200)
     phone = models.CharField(max_length=40, blank=True)
@@ -21,13 +21,13 @@ class Guest(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), "organisation", name="guest_unique_email_per_org"),
+            models.UniqueConstraint(Lower("email"), "organisation", name="customer_unique_email_per_org"),
         ]
         indexes = [
-            models.Index(Lower("email"), name="guest_email_lower"),
+            models.Index(Lower("email"), name="customer_email_lower"),
             # A full name as typed, newest account first, straight from the index (guests.search).
-            models.Index(F("organisation"), Upper("name"), F("id").desc(), name="guest_org_name"),
-            models.Index(fields=["phone"], name="guest_phone"),
+            models.Index(F("organisation"), Upper("name"), F("id").desc(), name="customer_org_name"),
+            models.Index(fields=["phone"], name="customer_phone"),
         ]
 
     def __str__(self) -> str:

@@ -30,8 +30,8 @@ from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from organiser_portal.permissions import Access
 from tickets.models import Ticket
 
-from .models import Guest, NameWord
-from .selectors import _code_like, guests_visible
+from .models import Customer, NameWord
+from .selectors import _code_like, customers_visible
 
 MIN_SUBSTRING = 3  # a trigram index needs three characters to narrow anything down
 _PHONE = re.compile(r"^\+?[\d\s\-()/.]{6,}$")
@@ -46,10 +46,10 @@ def _is_postgres() -> bool:
 # What a result row shows (templates/guests/search.html): building 20 whole orders with their events
 # was a fifth of a name search's CPU.
 ORDER_ROW = (
-    *("code", "guest_id", "contact_name", "contact_email", "status", "refunded_total", "tickets_held"),
+    *("code", "customer_id", "contact_name", "contact_email", "status", "refunded_total", "tickets_held"),
     *("email_status", "created_at", "event__name", "event__time_zone"),
 )
-GUEST_ROW = ("name", "email", "phone", "verified")
+CUSTOMER_ROW = ("name", "email", "phone", "verified")
 
 
 @dataclass
@@ -57,7 +57,7 @@ class SearchResults:
     query: str
     kind: str  # "email", "phone", "name", "code" or "" when the query is too short
     orders: list[Order] = field(default_factory=list)
-    guests: list[Guest] = field(default_factory=list)
+    customers: list[Customer] = field(default_factory=list)
     page: int = 1
     has_next: bool = False
     jump_to: Order | None = None  # an exact order code or ticket ID: go straight to the order
@@ -68,7 +68,7 @@ class SearchResults:
 
     @property
     def empty(self) -> bool:
-        return not self.orders and not self.guests
+        return not self.orders and not self.customers
 
 
 def search_jump(access: Access, query: str) -> Order | None:
@@ -96,34 +96,34 @@ def _upper(column: str) -> Upper:
 
 
 @dataclass(frozen=True)
-class _Order:
-    """One ordering, two ways: for the ORM, and for SQL over the columns of a subquery `s`."""
+class _Sort:
+    """One sort, two ways: for the ORM, and for SQL over the columns of a subquery `s`."""
 
     orm: tuple[Any, ...]
     sql: str
     fields: tuple[str, ...]
 
 
-NEWEST = _Order(
+NEWEST = _Sort(
     orm=("-created_at", "-id"),
     sql="s.created_at DESC, s.pk DESC",
     fields=("created_at",),
 )
-# Accounts newest first: the primary key's index walks in that order, where an order by name would
+# Accounts newest first: the primary key's index walks in that order, where a sort by name would
 # read a whole alphabet's worth of accounts before the first "Schröder".
-NEWEST_ACCOUNTS = _Order(
+NEWEST_ACCOUNTS = _Sort(
     orm=("-id",),
     sql="s.pk DESC",
     fields=(),
 )
 
 
-Step = Callable[[int], list[int]]  # the ids of up to `limit` matching rows, in the search's order
+Step = Callable[[int], list[int]]  # the ids of up to `limit` matching rows, in the search's sort
 
 
-def _matching(visible: QuerySet, match: Q | Expression, order: _Order) -> Step:
+def _matching(visible: QuerySet, match: Q | Expression, sort: _Sort) -> Step:
     """A step whose matches PostgreSQL finds through whichever index the planner prefers."""
-    return lambda limit: list(visible.filter(match).order_by(*order.orm).values_list("pk", flat=True)[:limit])
+    return lambda limit: list(visible.filter(match).order_by(*sort.orm).values_list("pk", flat=True)[:limit])
 
 
 Terms = Sequence[Sequence[str]]  # words that must all match, each given as one or more alternative spellings
@@ -167,7 +167,7 @@ COLLECT_BELOW = 2500
 WALK_AT_MOST = 20_000
 
 
-def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, order: _Order, *, prefix: bool) -> Step | None:
+def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, sort: _Sort, *, prefix: bool) -> Step | None:
     """Rows with each of the terms as a word (with `prefix`, the last one as a word's beginning) in the
     name or in the email before the @.
 
@@ -184,13 +184,13 @@ def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, order: _Orde
                 and_,
                 (reduce(or_, (Q(**{f"{c}__icontains": term}) for c in columns for term in group)) for group in terms),
             ),
-            order,
+            sort,
         )
-    collected = _collected(visible.filter(_has_words(visible.model, tsquery)), order)
+    collected = _collected(visible.filter(_has_words(visible.model, tsquery)), sort)
 
     def step(limit: int) -> list[int]:
         if _estimated_matches(visible.model, tsquery) >= COLLECT_BELOW:
-            walked = _walked(visible, tsquery, order, limit)
+            walked = _walked(visible, tsquery, sort, limit)
             if len(walked) >= limit:
                 return walked
         return collected(limit)
@@ -209,43 +209,43 @@ def _estimated_matches(model: type[Model], tsquery: str) -> float:
         return float(cur.fetchone()[0][0]["Plan"]["Plan Rows"])
 
 
-def _walked(visible: QuerySet, tsquery: str, order: _Order, limit: int) -> list[int]:
-    """The first `limit` rows matching `tsquery` among the newest WALK_AT_MOST of `visible`, in `order`:
-    read through the ordering index, stopping as soon as the page is full."""
+def _walked(visible: QuerySet, tsquery: str, sort: _Sort, limit: int) -> list[int]:
+    """The first `limit` rows matching `tsquery` among the newest WALK_AT_MOST of `visible`, in `sort`:
+    read through the index that sort walks, stopping as soon as the page is full."""
     words = RawSQL(f'"{visible.model._meta.db_table}"."search_words"', [])
-    newest = visible.order_by(*order.orm).annotate(words=words).values("pk", *order.fields, "words")
+    newest = visible.order_by(*sort.orm).annotate(words=words).values("pk", *sort.fields, "words")
     sql, params = newest[:WALK_AT_MOST].query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT s.pk FROM ({sql}) s WHERE s.words @@ to_tsquery('simple', %s) ORDER BY {order.sql} LIMIT %s",
+            f"SELECT s.pk FROM ({sql}) s WHERE s.words @@ to_tsquery('simple', %s) ORDER BY {sort.sql} LIMIT %s",
             [*params, tsquery, limit],
         )
         return [row[0] for row in cur.fetchall()]
 
 
-def _collected(matches: QuerySet, order: _Order) -> Step:
-    """A step that, on PostgreSQL, collects every match first and only then orders them, handing back
+def _collected(matches: QuerySet, sort: _Sort) -> Step:
+    """A step that, on PostgreSQL, collects every match first and only then sorts them, handing back
     `limit` ids: for a name's few matches (see COLLECT_BELOW), and for matches the planner can't count
-    (a LIKE '%…%', a STRPOS), where it would walk the ordering index through a whole organisation
+    (a LIKE '%…%', a STRPOS), where it would walk the sort's index through a whole organisation
     hoping to meet `limit` of them early (0.6 s for an address fragment that seven orders have)."""
     if not _is_postgres():
-        return _matching(matches, Q(), order)
+        return _matching(matches, Q(), sort)
 
     def step(limit: int) -> list[int]:
-        sql, params = matches.order_by().values(*dict.fromkeys(["pk", *order.fields])).query.sql_with_params()
+        sql, params = matches.order_by().values(*dict.fromkeys(["pk", *sort.fields])).query.sql_with_params()
         with connection.cursor() as cur:
             cur.execute(
-                f"WITH s AS MATERIALIZED ({sql}) SELECT s.pk FROM s ORDER BY {order.sql} LIMIT %s", [*params, limit]
+                f"WITH s AS MATERIALIZED ({sql}) SELECT s.pk FROM s ORDER BY {sort.sql} LIMIT %s", [*params, limit]
             )
             return [row[0] for row in cur.fetchall()]
 
     return step
 
 
-def _contains(visible: QuerySet, columns: Sequence[str], query: str, order: _Order) -> Step:
+def _contains(visible: QuerySet, columns: Sequence[str], query: str, sort: _Sort) -> Step:
     """Rows with `query` anywhere in one of `columns`, case-insensitive: on PostgreSQL through the
     trigram indexes on UPPER(column)."""
-    return _collected(visible.filter(reduce(or_, (Q(**{f"{column}__icontains": query}) for column in columns))), order)
+    return _collected(visible.filter(reduce(or_, (Q(**{f"{column}__icontains": query}) for column in columns))), sort)
 
 
 def _rows(qs: QuerySet, ids: Sequence[int]) -> list:
@@ -297,30 +297,30 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
         steps = _name_steps(access.organisation.pk, query)
     else:
         return results
-    order_target, guest_target = _targets(access)
+    order_target, customer_target = _targets(access)
     order_ids, more_orders = _page(steps(order_target), page, page_size)
-    guest_ids, more_guests = _page(steps(guest_target), page, page_size)
+    customer_ids, more_customers = _page(steps(customer_target), page, page_size)
     results.orders = _rows(order_target.visible.select_related("event").only(*ORDER_ROW), order_ids)
-    results.guests = _rows(guest_target.visible.only(*GUEST_ROW), guest_ids)
-    results.has_next = more_orders or more_guests
+    results.customers = _rows(customer_target.visible.only(*CUSTOMER_ROW), customer_ids)
+    results.has_next = more_orders or more_customers
     return results
 
 
 @dataclass(frozen=True)
 class _Target:
-    """What the search looks through (orders or customer accounts): the rows this access sees, their columns, their order."""
+    """What the search looks through (orders or customer accounts): the rows this access sees, their columns, their sort."""
 
     visible: QuerySet
     name: str
     email: str
     phone: str
-    order: _Order
+    sort: _Sort
 
 
 def _targets(access: Access) -> tuple[_Target, _Target]:
     return (
         _Target(orders_visible(access), "contact_name", "contact_email", "contact_phone", NEWEST),
-        _Target(guests_visible(access), "name", "email", "phone", NEWEST_ACCOUNTS),
+        _Target(customers_visible(access), "name", "email", "phone", NEWEST_ACCOUNTS),
     )
 
 
@@ -342,26 +342,26 @@ def _email_steps(query: str) -> Steps:
     rare_words = [word for word in local_words if any(c.isdigit() for c in word)]
 
     def steps(t: _Target) -> list[tuple[Step | None, bool]]:
-        exact = _matching(t.visible.alias(email_lower=Lower(t.email)), Q(email_lower=whole), t.order) if whole else None
+        exact = _matching(t.visible.alias(email_lower=Lower(t.email)), Q(email_lower=whole), t.sort) if whole else None
         if not rare_words:
-            return [(exact, False), (_contains(t.visible, [t.email], query, t.order), True)]
+            return [(exact, False), (_contains(t.visible, [t.email], query, t.sort), True)]
         # STRPOS rather than LIKE: the planner must not add the trigram index back through a LIKE.
         inside: GreaterThan = GreaterThan(StrIndex(Upper(t.email), Upper(Value(query))), 0)
         narrowed = t.visible.filter(
             _has_words(t.visible.model, _tsquery([[w] for w in rare_words], prefix=False)), inside
         )
-        return [(exact, False), (_collected(narrowed, t.order), True)]
+        return [(exact, False), (_collected(narrowed, t.sort), True)]
 
     return steps
 
 
 def _phone_steps(query: str) -> Steps:
     variants = _phone_variants(query)
-    return lambda t: [(_matching(t.visible, Q(**{f"{t.phone}__in": variants}), t.order), False)]
+    return lambda t: [(_matching(t.visible, Q(**{f"{t.phone}__in": variants}), t.sort), False)]
 
 
 def _name_steps(organisation_id: int, query: str) -> Steps:
-    """Exactly that full name first, for more than one word (the order_org_name / guest_org_name
+    """Exactly that full name first, for more than one word (the order_org_name / customer_org_name
     indexes hand them over newest first); then names and email addresses with words starting with the
     words typed. Only when these find no one: names with the known words spelt most like the words
     typed (typos); and when those find no one either, the name (or, for a single word, the email
@@ -371,17 +371,17 @@ def _name_steps(organisation_id: int, query: str) -> Steps:
 
     def steps(t: _Target) -> list[tuple[Step | None, bool]]:
         def similar(limit: int) -> list[int]:
-            step = _words(t.visible, [t.name], terms, t.order, prefix=False) if (terms := spellings()) else None
+            step = _words(t.visible, [t.name], terms, t.sort, prefix=False) if (terms := spellings()) else None
             return step(limit) if step else []
 
         one_word = " " not in query
         # A single word's exact matches ("Madonna") come among the words starting with it anyway.
-        exact = None if one_word else _matching(t.visible, Q(**{f"{t.name}__iexact": query}), t.order)
+        exact = None if one_word else _matching(t.visible, Q(**{f"{t.name}__iexact": query}), t.sort)
         return [
             (exact, False),
-            (_words(t.visible, [t.name, t.email], _typed(query), t.order, prefix=True), False),
+            (_words(t.visible, [t.name, t.email], _typed(query), t.sort, prefix=True), False),
             (similar, True),
-            (_contains(t.visible, [t.name, t.email] if one_word else [t.name], query, t.order), True),
+            (_contains(t.visible, [t.name, t.email] if one_word else [t.name], query, t.sort), True),
         ]
 
     return steps

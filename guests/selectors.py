@@ -1,4 +1,4 @@
-"""Reads for finding people and their orders: an event's guest list, the guest page (the search box: guests/search.py).
+"""Reads for finding people and their orders: an event's guest list, the customer page (the search box: guests/search.py).
 
 Everything is scoped through the user's Access. The queries are written to stay fast at a million
 orders: lookups that hit an index, no COUNT over large sets (a capped count at most), keyset
@@ -23,19 +23,19 @@ from organiser_portal.models import Event
 from organiser_portal.permissions import Access
 from tickets.models import Ticket
 
-from .models import Guest
+from .models import Customer
 
 _CODE_CHARS = frozenset(ALPHABET)
 
 
-def guests_visible(access: Access) -> QuerySet[Guest]:
+def customers_visible(access: Access) -> QuerySet[Customer]:
     """Customer accounts of the organisation; a region-limited member sees those with an order in their regions."""
-    guests = Guest.objects.filter(organisation=access.organisation)
+    customers = Customer.objects.filter(organisation=access.organisation)
     if access.region_ids is not None:
-        guests = guests.filter(
-            Exists(Order.objects.filter(guest=OuterRef("pk"), event__region_id__in=access.region_ids))
+        customers = customers.filter(
+            Exists(Order.objects.filter(customer=OuterRef("pk"), event__region_id__in=access.region_ids))
         )
-    return guests
+    return customers
 
 
 def _code_like(text: str, length: int) -> str | None:
@@ -183,28 +183,30 @@ def _attach_ticket_counts(orders: Sequence[Order]) -> None:
         order.ticket_count = counts.get(order.pk, 0)  # type: ignore[attr-defined]
 
 
-# --- The guest page ----------------------------------------------------------------------------
+# --- The customer page -------------------------------------------------------------------------
 
 
 @dataclass
-class GuestDetail:
-    guest: Guest
+class CustomerDetail:
+    customer: Customer
     orders: Sequence[Order]  # linked to the account
     unlinked_orders: Sequence[Order]  # guest checkouts with the same email
 
 
-def guest_detail(access: Access, guest_id: int) -> GuestDetail:
-    guest = guests_visible(access).filter(pk=guest_id).first()
-    if guest is None:
-        raise Http404("No such guest.")
+def customer_detail(access: Access, customer_id: int) -> CustomerDetail:
+    customer = customers_visible(access).filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404("No such customer.")
     visible = orders_visible(access).select_related("event").order_by("-created_at", "-id")
-    linked = list(visible.filter(guest=guest))
+    linked = list(visible.filter(customer=customer))
     # LOWER(contact_email) = lower(%s) is the order_email_lower index.
     unlinked = list(
-        visible.alias(email_lower=Lower("contact_email")).filter(guest__isnull=True, email_lower=guest.email.lower())
+        visible.alias(email_lower=Lower("contact_email")).filter(
+            customer__isnull=True, email_lower=customer.email.lower()
+        )
     )
     _attach_ticket_counts([*linked, *unlinked])
-    return GuestDetail(guest, linked, unlinked)
+    return CustomerDetail(customer, linked, unlinked)
 
 
 def events_visible(access: Access, *, region_id: int | None = None) -> QuerySet[Event]:

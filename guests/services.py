@@ -7,11 +7,11 @@ from django.db import connection, transaction
 from orders.models import Order
 from organiser_portal.models import Organisation
 
-from .models import Guest, NameWord
+from .models import Customer, NameWord
 
 MIN_WORD = 3  # shorter words carry too few trigrams to correct anything
 
-# Distinct upper-cased words of order and guest names, added to the vocabulary; words already there stay.
+# Distinct upper-cased words of order and customer names, added to the vocabulary; words already there stay.
 _REFRESH_SQL = """
 INSERT INTO guests_nameword (organisation_id, word)
 SELECT DISTINCT organisation_id, word FROM (
@@ -19,7 +19,7 @@ SELECT DISTINCT organisation_id, word FROM (
       FROM orders_order {where}
     UNION ALL
     SELECT organisation_id, regexp_split_to_table(UPPER(name::text), '[\\s-]+') AS word
-      FROM guests_guest {where}
+      FROM guests_customer {where}
 ) names
 WHERE length(word) >= %s AND length(word) <= 200
 ON CONFLICT (organisation_id, word) DO NOTHING
@@ -31,7 +31,7 @@ def _words(name: str) -> set[str]:
 
 
 def name_words_refresh(*, organisation: Organisation | None = None) -> int:
-    """Add every word of the organisation's (or all organisations') order and guest names to NameWord.
+    """Add every word of the organisation's (or all organisations') order and customer names to NameWord.
 
     Safe to run any time and twice: it only adds missing words. A word whose last name was changed
     away stays; the search then finds nothing more for it, which costs one cheap query. Returns the
@@ -46,14 +46,14 @@ def name_words_refresh(*, organisation: Organisation | None = None) -> int:
                 return cur.rowcount
         # The embedded SQLite default holds demo-sized data: collect the words in Python.
         orders = Order.objects.all()
-        guests = Guest.objects.all()
+        customers = Customer.objects.all()
         if organisation:
-            orders, guests = orders.filter(organisation=organisation), guests.filter(organisation=organisation)
+            orders, customers = orders.filter(organisation=organisation), customers.filter(organisation=organisation)
         wanted = {
             (org_id, word)
             for rows in (
                 orders.values_list("organisation_id", "contact_name"),
-                guests.values_list("organisation_id", "name"),
+                customers.values_list("organisation_id", "name"),
             )
             for org_id, name in rows.distinct()
             for word in _words(name)

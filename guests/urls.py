@@ -6,5 +6,5 @@ urlpatterns = [
     path("", views.my_events, name="my_events"),
     path("search/", views.search_page, name="search"),
     path("events/<str:event_id>/guests/", views.event_guests, name="event_guests"),
-    path("guests/<int:guest_id>/", views.guest_page, name="guest_detail"),
+    path("customers/<int:customer_id>/", views.customer_page, name="customer_detail"),
 ]

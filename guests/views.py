@@ -12,7 +12,7 @@ from organiser_portal.selectors import regions_visible
 
 from .forms import GuestFilterForm
 from .search import search
-from .selectors import event_get, event_guest_orders, events_visible, guest_detail
+from .selectors import customer_detail, event_get, event_guest_orders, events_visible
 
 _SLOT = "ORDERCODESLOT"
 
@@ -35,22 +35,22 @@ def search_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
     results = search(access, request.GET.get("q", ""), page=_page_number(request.GET.get("page")))
     if results.jump_to is not None and not request.htmx:
         return redirect("order_detail", org=org, code=results.jump_to.code)
-    _attach_row_urls(org, results.orders, results.guests)
+    _attach_row_urls(org, results.orders, results.customers)
     context = {"access": access, "results": results}
     if request.htmx:
         return render(request, "guests/search.html#search-results", context)
     return render(request, "guests/search.html", context)
 
 
-def _attach_row_urls(org: str, orders, guests=()) -> None:
+def _attach_row_urls(org: str, orders, customers=()) -> None:
     """Each row's order and customer links: two reversals a page, not one or two a row."""
     order_url = reverse("order_detail", kwargs={"org": org, "code": _SLOT}).split(_SLOT)
-    guest_url = reverse("guest_detail", kwargs={"org": org, "guest_id": 0}).rsplit("/0/", 1)
+    customer_url = reverse("customer_detail", kwargs={"org": org, "customer_id": 0}).rsplit("/0/", 1)
     for order in orders:
         order.detail_url = quote(order.code, safe=RFC3986_SUBDELIMS + "/~:@").join(order_url)
-        order.guest_url = f"/{order.guest_id}/".join(guest_url) if order.guest_id else ""
-    for guest in guests:
-        guest.detail_url = f"/{guest.pk}/".join(guest_url)
+        order.customer_url = f"/{order.customer_id}/".join(customer_url) if order.customer_id else ""
+    for customer in customers:
+        customer.detail_url = f"/{customer.pk}/".join(customer_url)
 
 
 @login_required
@@ -68,10 +68,10 @@ def event_guests(request: HtmxHttpRequest, org: str, event_id: str) -> HttpRespo
 
 
 @login_required
-def guest_page(request: HtmxHttpRequest, org: str, guest_id: int) -> HttpResponse:
+def customer_page(request: HtmxHttpRequest, org: str, customer_id: int) -> HttpResponse:
     access = access_organisation(request.user, org)
-    detail = guest_detail(access, guest_id)
-    return render(request, "guests/guest_detail.html", {"access": access, "detail": detail})
+    detail = customer_detail(access, customer_id)
+    return render(request, "guests/customer_detail.html", {"access": access, "detail": detail})
 
 
 @login_required

@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import current_app
 from django.db import connection, transaction
@@ -22,6 +22,9 @@ from orders.models import Order, TimelineEntry
 from orders.timeline import timeline_record
 
 from .models import STAGE, DeliveryEvent, MessageStatus, OutgoingMessage
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +164,7 @@ def message_queue(
     order: Order,
     kind: str,
     recipient: str,
-    actor=None,
+    actor: User | None = None,
     idempotency_key: str = "",
     record_timeline: bool = True,
 ) -> OutgoingMessage:

@@ -74,10 +74,10 @@ class OrderAdmin(LargeTableAdmin):
     list_select_related = ("event",)
     # Code: UPPER(code) index; name and email: trigram indexes on UPPER(col); phone: exact, btree index.
     search_fields = ("=code", "contact_name", "contact_email", "contact_phone__exact")
-    autocomplete_fields = ("organisation", "event", "guest")
+    autocomplete_fields = ("organisation", "event", "customer")
     readonly_fields = ("status", "total", "refunded_total", "email_status", "paid_at", "cancelled_at")
     # Read-only once the order exists; a new order needs them.
-    contact_fields = ("guest", "contact_name", "contact_email", "contact_phone", "address")
+    contact_fields = ("customer", "contact_name", "contact_email", "contact_phone", "address")
     inlines = [OrderLineInline, TicketInline, PaymentInline, RefundInline, MessageInline, TimelineInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
-from guests.models import Guest
+from guests.models import Customer
 from organiser_portal.codes import new_order_code
 from organiser_portal.models import Event, Organisation, TicketType
 
@@ -53,7 +53,7 @@ class Order(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="orders")
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="orders")
     code = models.CharField(max_length=12, default=new_order_code)
-    guest = models.ForeignKey(Guest, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
     contact_name = models.CharField(max_length=200)
     contact_email = models.EmailField(max_length=254)
     contact_phone = models.CharField(max_length=40, blank=True)

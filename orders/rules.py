@@ -52,7 +52,7 @@ def refusal_edit_contact(order: Order) -> str | None:
 
 def refusal_change_email(order: Order) -> str | None:
     """Changing the email in particular: a verified customer account owns its address."""
-    if order.guest_id is not None and order.guest is not None and order.guest.verified:
+    if order.customer_id is not None and order.customer is not None and order.customer.verified:
         return "Customer account is verified: the email can't be changed"
     return refusal_edit_contact(order)
 

@@ -29,7 +29,7 @@ def orders_visible(access: Access) -> QuerySet[Order]:
 
 def order_get(access: Access, code: str) -> Order:
     """One visible order by its code, with its event and customer account; 404 otherwise."""
-    order = orders_visible(access).select_related("event", "event__region", "guest").filter(code=code).first()
+    order = orders_visible(access).select_related("event", "event__region", "customer").filter(code=code).first()
     if order is None:
         raise Http404("No such order.")
     return order
@@ -124,7 +124,7 @@ _EVENT_FIELDS = [f.attname for f in DeliveryEvent._meta.concrete_fields if f.nam
 _ORDER = CompiledQuery(
     lambda organisation_id, code: (
         Order.objects.filter(organisation_id=organisation_id, code=code)
-        .select_related("event", "event__region", "guest")
+        .select_related("event", "event__region", "customer")
         # Most orders never see a refund: the annotation saves a query on those.
         .annotate(has_refunds=Exists(Refund.objects.filter(order=OuterRef("pk"))))
     )

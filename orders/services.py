@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from guests.models import Guest
+from guests.models import Customer
 from notifications.models import OutgoingMessage
 from notifications.services import message_queue
 from organiser_portal.models import Event, TicketType
@@ -25,6 +26,9 @@ from .errors import OrderActionError
 from .models import Order, OrderLine, Payment
 from .timeline import timeline_record
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 CENT = Decimal("0.01")
 Status = Order.Status
 
@@ -34,7 +38,7 @@ def _money(value: Decimal) -> Decimal:
 
 
 def _set_status(
-    order: Order, status: str, *, actor=None, actor_kind: str | None = None, data: dict | None = None
+    order: Order, status: str, *, actor: User | None = None, actor_kind: str | None = None, data: dict | None = None
 ) -> None:
     """The one place an order's status changes: checks the transition table and writes the timeline entry.
 
@@ -75,7 +79,7 @@ def order_create(
     lines: Sequence[LineRequest],
     contact_phone: str = "",
     address: str = "",
-    guest: Guest | None = None,
+    customer: Customer | None = None,
     promo_code: str = "",
     discount_percent: Decimal = Decimal("0"),
     created_at: datetime | None = None,
@@ -89,7 +93,7 @@ def order_create(
         order = Order.objects.create(
             organisation_id=event.organisation_id,
             event=event,
-            guest=guest,
+            customer=customer,
             contact_name=contact_name,
             contact_email=contact_email,
             contact_phone=contact_phone,
@@ -140,7 +144,7 @@ def order_start_payment(*, order: Order, provider: str, reference: str = "") -> 
         )
 
 
-def order_confirming_payment(*, order: Order) -> Order:
+def order_mark_confirming_payment(*, order: Order) -> Order:
     """The provider accepted the payment and is confirming it."""
     with transaction.atomic():
         order = _lock(order)
@@ -203,7 +207,7 @@ def _clean_email(address: str) -> str:
     return address
 
 
-def _queue_resend(*, order: Order, actor, recipient: str, idempotency_key: str) -> OutgoingMessage:
+def _queue_resend(*, order: Order, actor: User, recipient: str, idempotency_key: str) -> OutgoingMessage:
     """Steps 3–6 of a resend, for a caller that checked permission and holds the order lock."""
     if idempotency_key:
         done = OutgoingMessage.objects.filter(idempotency_key=idempotency_key, order=order).first()
@@ -228,7 +232,9 @@ def _queue_resend(*, order: Order, actor, recipient: str, idempotency_key: str) 
     return message
 
 
-def order_resend_tickets(*, actor, order: Order, recipient: str = "", idempotency_key: str = "") -> OutgoingMessage:
+def order_resend_tickets(
+    *, actor: User, order: Order, recipient: str = "", idempotency_key: str = ""
+) -> OutgoingMessage:
     """Email the order's existing valid tickets again, to the contact email or once to `recipient`.
 
     Creates no order, changes no status, issues no tickets and leaves the contact as it is.
@@ -244,7 +250,7 @@ def order_resend_tickets(*, actor, order: Order, recipient: str = "", idempotenc
 
 def order_change_contact(
     *,
-    actor,
+    actor: User,
     order: Order,
     name: str,
     email: str,
@@ -266,7 +272,7 @@ def order_change_contact(
         raise OrderActionError("The contact needs a name.")
     email = _clean_email(email)
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("event", "guest").get(pk=order.pk)
+        order = Order.objects.select_for_update(of=("self",)).select_related("event", "customer").get(pk=order.pk)
         new = {"contact_name": name, "contact_email": email, "contact_phone": phone}
         changed = {
             field: (getattr(order, field), value) for field, value in new.items() if getattr(order, field) != value
@@ -297,7 +303,7 @@ def order_change_contact(
         return order
 
 
-def order_send_held_tickets(*, actor, order: Order) -> Order:
+def order_send_held_tickets(*, actor: User, order: Order) -> Order:
     """Release an order held for review: its tickets email is queued to the contact address."""
     require_perm(actor, order.organisation, Perm.SEND_HELD, region_id=order.event.region_id)
     with transaction.atomic():

@@ -6,9 +6,12 @@ has a sentence here; the order page renders entries through `describe`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import Order, TimelineEntry
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 ActorKind = TimelineEntry.ActorKind
 
@@ -31,10 +34,10 @@ ACTIONS: dict[str, str] = {
     "refund.succeeded": "Refunded {amount}",
     "refund.failed": "Refund error: {error}",
     "ticket.refunded": "Ticket {ticket} refunded",
-    "ticket.canceled": "Ticket {ticket} canceled",
+    "ticket.cancelled": "Ticket {ticket} cancelled",
     "ticket.invalidated": "Ticket {ticket} invalidated",
     "ticket.transfer_created": "Ticket {ticket} transferred to {to}",
-    "ticket.transfer_canceled": "Transfer of ticket {ticket} canceled",
+    "ticket.transfer_cancelled": "Transfer of ticket {ticket} cancelled",
     "ticket.personalised": "Attendee details of ticket {ticket} changed: {changes}",
     "tickets.resent": "Tickets resent to {recipient}",
     "email.queued": "{kind} email queued for {recipient}",
@@ -65,7 +68,7 @@ def timeline_record(
     *,
     order: Order,
     action: str,
-    actor=None,
+    actor: User | None = None,
     actor_kind: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> TimelineEntry:

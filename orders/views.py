@@ -3,6 +3,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,7 @@ from .templatetags.email_status_poll import poll_url
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    user: User  # every view here is login_required: the actor a service checks
 
 
 # The ⋯ menu items whose confirmation opens in place (a <dialog> on the order page) when htmx is on.

@@ -5,7 +5,13 @@ from decimal import Decimal
 import pytest
 
 from orders.models import Order
-from orders.services import LineRequest, order_confirming_payment, order_create, order_mark_paid, order_start_payment
+from orders.services import (
+    LineRequest,
+    order_create,
+    order_mark_confirming_payment,
+    order_mark_paid,
+    order_start_payment,
+)
 from organiser_portal.models import Membership
 
 from .factories import EventFactory, MembershipFactory, OrganisationFactory, TicketTypeFactory, UserFactory
@@ -53,7 +59,7 @@ def make_order(event, ticket_type):
         order = order_create(event=event, lines=[LineRequest(ticket_type, quantity)], **contact)
         if paid:
             order_start_payment(order=order, provider="test")
-            order_confirming_payment(order=order)
+            order_mark_confirming_payment(order=order)
             order = order_mark_paid(order=order, processing_fee=Decimal("1.00"))
         return Order.objects.get(pk=order.pk)
 

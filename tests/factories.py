@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from guests.models import Guest
+from guests.models import Customer
 from organiser_portal.models import Event, Membership, Organisation, Region, TicketType
 
 
@@ -76,13 +76,13 @@ class TicketTypeFactory(factory.django.DjangoModelFactory):
     tax_rate = Decimal("19.00")
 
 
-class GuestFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Guest
+        model = Customer
 
     organisation = factory.SubFactory(OrganisationFactory)
-    name = factory.Sequence(lambda n: f"Guest {n}")
-    email = factory.Sequence(lambda n: f"guest{n}@example.com")
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
 
 
 class OutgoingMessageFactory(factory.django.DjangoModelFactory):

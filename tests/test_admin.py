@@ -14,7 +14,7 @@ from organiser_portal.models import Membership, Region
 from tickets.models import Scan
 from tickets.services import scanner_device_create
 
-from .factories import DeliveryEventFactory, GuestFactory, MembershipFactory, OutgoingMessageFactory, ScanFactory
+from .factories import CustomerFactory, DeliveryEventFactory, MembershipFactory, OutgoingMessageFactory, ScanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +27,8 @@ def one_of_everything(organisation, make_order):
     region = Region.objects.create(organisation=organisation, name="Hamburg")
     membership = MembershipFactory(organisation=organisation, role=Membership.Role.SUPPORT)
     membership.regions.set([region])
-    guest = GuestFactory(organisation=organisation, name="Jonas Weber", email="jonas@example.com")
-    order = make_order(quantity=2, guest=guest, contact_name="Jonas Weber", contact_email="jonas@example.com")
+    customer = CustomerFactory(organisation=organisation, name="Jonas Weber", email="jonas@example.com")
+    order = make_order(quantity=2, customer=customer, contact_name="Jonas Weber", contact_email="jonas@example.com")
     ticket = order.tickets.first()
     ScanFactory(ticket=ticket)
     scanner_device_create(organisation=organisation, name="Gate A", event=order.event)
@@ -59,7 +59,7 @@ def test_every_domain_model_is_registered():
         "organiser_portal.Membership",
         "organiser_portal.Event",
         "organiser_portal.TicketType",
-        "guests.Guest",
+        "guests.Customer",
         "orders.Order",
         "orders.OrderLine",
         "orders.Payment",
@@ -98,7 +98,7 @@ def test_searches_find_the_order_by_code_email_and_ticket_id(client, superuser, 
         ("admin:orders_order_changelist", order.code.lower()),
         ("admin:orders_order_changelist", "JONAS@EXAMPLE"),
         ("admin:tickets_ticket_changelist", ticket.public_id),
-        ("admin:guests_guest_changelist", "weber"),
+        ("admin:guests_customer_changelist", "weber"),
     ]:
         response = client.get(reverse(url), {"q": term})
         assert response.status_code == 200

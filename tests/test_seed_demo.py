@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Q, Sum
 
 from demo.seed import ANNA_CODE, LOGINS, demo_reset
-from guests.models import Guest
+from guests.models import Customer
 from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
 from notifications.services import IncomingEvent, delivery_event_record, message_claim, message_mark_sent
 from orders.models import Order, OrderLine, Payment, Refund, TimelineEntry
@@ -19,7 +19,7 @@ from tickets.models import Scan, Ticket
 pytestmark = pytest.mark.django_db(transaction=False)
 
 MODELS = [
-    Organisation, Region, Membership, Event, TicketType, Guest, Order, OrderLine, Payment, Refund,
+    Organisation, Region, Membership, Event, TicketType, Customer, Order, OrderLine, Payment, Refund,
     TimelineEntry, Ticket, Scan, OutgoingMessage, DeliveryEvent,
 ]  # fmt: skip
 
@@ -81,7 +81,7 @@ def test_every_status_appears(seeded):
         "Valid · used",
         "Invalid",
         "Invalid · transferred",
-        "Invalid · canceled",
+        "Invalid · cancelled",
         "Invalid · refunded",
     }
     assert {"opened", "clicked", "deferred", "bounced", "complained"} <= set(
@@ -93,8 +93,8 @@ def test_the_stories_around_the_statuses(seeded):
     assert Order.objects.filter(status="paid", refunded_total__gt=0).exists()  # partially refunded
     assert Order.objects.filter(tickets_held=True, event__send_tickets_automatically=False).exists()
     assert not Order.objects.filter(tickets_held=True, event__send_tickets_automatically=True).exists()
-    assert Order.objects.filter(guest=None).exists() and Order.objects.exclude(guest=None).exists()
-    assert Guest.objects.filter(verified=True).exists() and Guest.objects.filter(verified=False).exists()
+    assert Order.objects.filter(customer=None).exists() and Order.objects.exclude(customer=None).exists()
+    assert Customer.objects.filter(verified=True).exists() and Customer.objects.filter(verified=False).exists()
     assert TicketType.objects.filter(requires_personal_data=True).exists()
     assert Ticket.objects.annotate(n=Count("scans")).filter(n__gte=2).exists()
     scans = set(Scan.objects.values_list("result", "reason"))
@@ -118,7 +118,7 @@ def test_sums_and_email_status_are_consistent(seeded):
 def test_the_demo_guest(seeded):
     anna = Order.objects.get(code=ANNA_CODE)
     assert (anna.contact_name, anna.contact_email) == ("Anna Müller", "anna.mueller@gmial.com")
-    assert anna.email_status == "bounced" and anna.guest is None
+    assert anna.email_status == "bounced" and anna.customer is None
     assert "mailbox does not exist" in anna.messages.get().status_reason
     assert ANNA_CODE in seeded["output"]
 

@@ -6,7 +6,7 @@ from organiser_portal.admin import LargeTableAdmin
 
 from .models import Scan, ScannerDevice, Ticket
 from .selectors import scanner_device_forget
-from .services import scanner_device_revoke, scanner_token_new
+from .services import scanner_device_revoke, scanner_token_generate
 
 
 class ScanInline(admin.TabularInline):
@@ -70,7 +70,7 @@ class ScannerDeviceAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ScannerDevice, form, change: bool) -> None:
         if not change:
-            token = scanner_token_new()
+            token = scanner_token_generate()
             obj.set_token(token)
             self.message_user(
                 request,

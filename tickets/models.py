@@ -20,7 +20,7 @@ class Ticket(models.Model):
     class InvalidReason(models.TextChoices):
         NONE = "", "—"
         TRANSFERRED = "transferred", "transferred"
-        CANCELED = "canceled", "canceled"
+        CANCELLED = "cancelled", "cancelled"
         REFUNDED = "refunded", "refunded"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
@@ -57,7 +57,7 @@ class Ticket(models.Model):
 
     @property
     def display_status(self) -> str:
-        """Valid · unused, Valid · used, Invalid, Invalid · transferred / canceled / refunded."""
+        """Valid · unused, Valid · used, Invalid, Invalid · transferred / cancelled / refunded."""
         if self.is_valid:
             return "Valid · used" if self.used_at else "Valid · unused"
         if self.invalid_reason:

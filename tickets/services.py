@@ -89,13 +89,13 @@ def scanner_device_create(
     device = ScannerDevice(
         organisation=organisation, name=name, event=event, access_area=access_area, access_point=access_point
     )
-    token = scanner_token_new()
+    token = scanner_token_generate()
     device.set_token(token)
     device.save(force_insert=True)
     return device, token
 
 
-def scanner_token_new() -> str:
+def scanner_token_generate() -> str:
     """A new bearer token: 256 random bits, prefixed so a leaked one is recognisable."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 

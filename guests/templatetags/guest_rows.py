@@ -25,11 +25,11 @@ def _badges(order) -> tuple[SafeString, SafeString]:
 def guest_list_row(order, time_zone: str) -> SafeString:
     """An event's guest-list row: guest (linked to the customer account), email, order, tickets, statuses, created.
 
-    Needs `order.detail_url`, `order.guest_url` (guests.views._attach_row_urls) and `order.ticket_count`.
+    Needs `order.detail_url`, `order.customer_url` (guests.views._attach_row_urls) and `order.ticket_count`.
     """
     guest = (
-        format_html('<a href="{}">{}</a>', order.guest_url, order.contact_name)
-        if order.guest_id
+        format_html('<a href="{}">{}</a>', order.customer_url, order.contact_name)
+        if order.customer_id
         else order.contact_name
     )
     status, email_status = _badges(order)
@@ -68,18 +68,18 @@ def search_order_row(order) -> SafeString:
 
 
 @register.simple_tag
-def search_guest_row(guest) -> SafeString:
+def search_customer_row(customer) -> SafeString:
     """A search result's customer-account row: name, email, phone, whether the account is verified."""
     verified = (
         mark_safe('<span class="badge text-bg-success">Verified</span>')
-        if guest.verified
+        if customer.verified
         else mark_safe('<span class="badge text-bg-light border">Not verified</span>')
     )
     return format_html(
         '<tr><td><a class="fw-semibold" href="{}">{}</a></td><td class="text-break">{}</td><td>{}</td><td>{}</td></tr>',
-        guest.detail_url,
-        guest.name,
-        guest.email,
-        guest.phone or "—",
+        customer.detail_url,
+        customer.name,
+        customer.email,
+        customer.phone or "—",
         verified,
     )

@@ -48,7 +48,7 @@ def test_seed_scale_is_consistent_and_repeatable():
     first = seed_scale(orders=500, seed=7, log=lambda _: None)
     assert first.rows["orders_order"] == 500
     assert 1000 <= first.rows["tickets_ticket"] <= 1500
-    assert first.rows["guests_guest"] == 300
+    assert first.rows["guests_customer"] == 300
     assert first.rows["notifications_outgoingmessage"] >= 750
     assert first.rows["orders_timelineentry"] >= 2000
     assert _consistency_violations() == dict.fromkeys(_consistency_violations(), 0)

@@ -9,7 +9,7 @@ from guests.services import name_words_refresh
 from orders.models import Order
 from organiser_portal.models import Membership
 from organiser_portal.permissions import access_for
-from tests.factories import EventFactory, GuestFactory, MembershipFactory, RegionFactory, TicketTypeFactory
+from tests.factories import CustomerFactory, EventFactory, MembershipFactory, RegionFactory, TicketTypeFactory
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -108,10 +108,12 @@ def test_tolerates_a_typo_in_the_name_on_postgresql(access, anna):
 
 
 def test_finds_customer_accounts(access, organisation):
-    guest = GuestFactory(organisation=organisation, name="Carla Bruni", email="carla@example.com", phone="0301234567")
-    assert search(access, "bruni").guests == [guest]
-    assert search(access, "carla@example.com").guests == [guest]
-    assert search(access, "0301234567").guests == [guest]
+    customer = CustomerFactory(
+        organisation=organisation, name="Carla Bruni", email="carla@example.com", phone="0301234567"
+    )
+    assert search(access, "bruni").customers == [customer]
+    assert search(access, "carla@example.com").customers == [customer]
+    assert search(access, "0301234567").customers == [customer]
 
 
 def test_paginates_without_counting(access, make_order):
@@ -128,15 +130,15 @@ def test_too_short_query_asks_for_more(access, anna):
     assert results.too_short and not results.orders
 
 
-def test_never_returns_another_organisations_orders_or_guests(anna, other_organisation):
+def test_never_returns_another_organisations_orders_or_customers(anna, other_organisation):
     other_event = EventFactory(organisation=other_organisation)
-    GuestFactory(organisation=other_organisation, name="Anna Müller", email="anna.mueller@gmial.com")
+    CustomerFactory(organisation=other_organisation, name="Anna Müller", email="anna.mueller@gmial.com")
     stranger = MembershipFactory(organisation=other_organisation, role=Role.OWNER).user
     access = access_for(stranger, other_organisation)
     for query in ("Anna Müller", "anna.mueller@gmial.com", "+49 151 2345678", anna.code, anna.tickets.get().public_id):
         results = search(access, query)
         assert results.orders == [] and results.jump_to is None, query
-        assert all(g.organisation_id == other_organisation.pk for g in results.guests)
+        assert all(c.organisation_id == other_organisation.pk for c in results.customers)
     assert other_event.orders.count() == 0
 
 
@@ -146,13 +148,13 @@ def test_never_returns_orders_from_a_region_the_member_may_not_see(organisation,
     south_order = make_order(
         event=south_event, ticket_type=TicketTypeFactory(event=south_event), contact_email="south@example.com"
     )
-    guest = GuestFactory(organisation=organisation, name="Southern Guest", email="south@example.com")
-    Order.objects.filter(pk=south_order.pk).update(guest=guest)
+    customer = CustomerFactory(organisation=organisation, name="Southern Customer", email="south@example.com")
+    Order.objects.filter(pk=south_order.pk).update(customer=customer)
     user = MembershipFactory(organisation=organisation, role=Role.SUPPORT, regions=[north]).user
     access = access_for(user, organisation)
     for query in ("south@example.com", "Anna Müller", south_order.code, "Southern"):
         results = search(access, query)
-        assert results.orders == [] and results.guests == [] and results.jump_to is None, query
+        assert results.orders == [] and results.customers == [] and results.jump_to is None, query
 
 
 def test_search_page_redirects_on_exact_code_and_renders_results_otherwise(client, member, anna):
@@ -177,13 +179,13 @@ def test_search_page_says_no_order_means_no_purchase(client, member, organisatio
 def test_exact_email_through_the_index_is_still_scoped(organisation, other_organisation, make_order, access):
     mine = make_order(contact_name="Lena Richter", contact_email="lena.richter976@web.de")
     other_event = EventFactory(organisation=other_organisation)
-    GuestFactory(organisation=other_organisation, name="Lena Richter", email="lena.richter976@web.de")
+    CustomerFactory(organisation=other_organisation, name="Lena Richter", email="lena.richter976@web.de")
     theirs = make_order(
         event=other_event, ticket_type=TicketTypeFactory(event=other_event), contact_email="lena.richter976@web.de"
     )
     results = search(access, "Lena.Richter976@WEB.de")
     assert codes(results) == [mine.code] and theirs.code not in codes(results)
-    assert results.guests == []
+    assert results.customers == []
 
 
 def test_an_email_fragment_lists_every_address_containing_it_newest_first(access, make_order):
@@ -201,10 +203,10 @@ def test_an_email_fragment_with_whole_words_before_the_at_finds_exactly_the_addr
     make_order(contact_name="B", contact_email="anna.weber370@example.com")
     make_order(contact_name="C", contact_email="weber37@example.com")
     make_order(contact_name="D", contact_email="nna.weber.37@example.com")
-    account = GuestFactory(organisation=organisation, name="J", email="johanna.weber37@example.org")
+    account = CustomerFactory(organisation=organisation, name="J", email="johanna.weber37@example.org")
     results = search(access, "NNA.weber37@")
     assert codes(results) == [johanna.code, anna.code]
-    assert results.guests == [account]
+    assert results.customers == [account]
 
 
 def test_name_results_are_newest_first_and_page(access, make_order):
@@ -290,7 +292,7 @@ def test_name_words_are_kept_current_by_the_refresh(organisation, make_order):
     from guests.models import NameWord
 
     make_order(contact_name="Ottilie Zwanziger-Brandt", contact_email="oz@example.com")
-    GuestFactory(organisation=organisation, name="Kunigunde Ab", email="k@example.com")
+    CustomerFactory(organisation=organisation, name="Kunigunde Ab", email="k@example.com")
     assert name_words_refresh() >= 4
     words = set(NameWord.objects.filter(organisation=organisation).values_list("word", flat=True))
     assert {"OTTILIE", "ZWANZIGER", "BRANDT", "KUNIGUNDE"} <= words and "AB" not in words

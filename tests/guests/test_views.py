@@ -1,4 +1,4 @@
-"""The event guest list and the guest page."""
+"""The event guest list and the customer page."""
 
 from datetime import timedelta
 
@@ -10,7 +10,7 @@ from guests.selectors import GuestFilters, event_guest_orders
 from orders.models import Order
 from organiser_portal.models import Membership
 from organiser_portal.permissions import access_for
-from tests.factories import GuestFactory, TicketTypeFactory
+from tests.factories import CustomerFactory, TicketTypeFactory
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -104,14 +104,15 @@ def test_count_is_capped_rather_than_counting_everything(member, make_order, eve
     assert page.count_capped and page.shown_count == 2
 
 
-def test_guest_page_lists_linked_and_unlinked_orders(client, member, make_order, organisation):
-    guest = GuestFactory(organisation=organisation, name="Anna Müller", email="Anna@Example.com", verified=True)
-    linked = make_order(guest=guest)
+def test_customer_page_lists_linked_and_unlinked_orders(client, member, make_order, organisation):
+    customer = CustomerFactory(organisation=organisation, name="Anna Müller", email="Anna@Example.com", verified=True)
+    linked = make_order(customer=customer)
     unlinked = make_order(contact_email="anna@example.com")
     stranger = make_order(contact_email="someone@example.com")
     client.force_login(member(Role.VIEWER))
 
-    page = client.get(reverse("guest_detail", kwargs={"org": organisation.slug, "guest_id": guest.pk})).content.decode()
+    url = reverse("customer_detail", kwargs={"org": organisation.slug, "customer_id": customer.pk})
+    page = client.get(url).content.decode()
 
     assert "Verified account" in page and "only they can change it" in page
     assert linked.code in page and unlinked.code in page and stranger.code not in page
@@ -127,7 +128,7 @@ def test_my_events_links_to_the_guest_list(client, member, event):
 def test_guest_list_and_search_rows_escape_what_guests_typed(client, member, make_order, event, organisation):
     hostile = "<script>alert(1)</script>"
     order = make_order(contact_name=f"Eve {hostile}", contact_email="eve@example.com")
-    GuestFactory(organisation=organisation, name=f"Eve {hostile}", email="eve2@example.com")
+    CustomerFactory(organisation=organisation, name=f"Eve {hostile}", email="eve2@example.com")
     client.force_login(member(Role.VIEWER))
     search_url = reverse("search", kwargs={"org": organisation.slug}) + "?q=eve"
     for url in (guests_url(event), search_url):

@@ -88,9 +88,9 @@ def test_edit_contact_and_resend_in_one_step(agent_client, make_order):
 
 
 def test_verified_email_field_is_locked_with_the_reason(agent_client, make_order, organisation):
-    from tests.factories import GuestFactory
+    from tests.factories import CustomerFactory
 
-    order = make_order(guest=GuestFactory(organisation=organisation, email="anna@example.com", verified=True))
+    order = make_order(customer=CustomerFactory(organisation=organisation, email="anna@example.com", verified=True))
     page = agent_client.get(url("order_edit_contact", order)).content.decode()
     assert "Customer account is verified: the email can&#x27;t be changed" in page
     agent_client.post(
@@ -141,7 +141,7 @@ def test_download_the_order_pdf(agent_client, make_order):
 
 def test_download_refused_without_valid_tickets(agent_client, make_order):
     order = make_order()
-    order.tickets.update(status="invalid", invalid_reason="canceled")
+    order.tickets.update(status="invalid", invalid_reason="cancelled")
     response = agent_client.get(url("order_download", order))
     assert response.status_code == 409 and "No valid ticket to download" in response.content.decode()
 

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from orders.models import Order
 from tickets.models import Ticket
 
-from ..factories import GuestFactory, OrganisationFactory
+from ..factories import CustomerFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,11 +63,11 @@ def test_a_valid_ticket_has_no_invalid_reason(make_order):
     assert ticket.display_status == "Invalid · refunded"
 
 
-def test_guest_email_is_unique_per_organisation_ignoring_case(organisation):
-    GuestFactory(organisation=organisation, email="Anna@Example.com")
+def test_customer_email_is_unique_per_organisation_ignoring_case(organisation):
+    CustomerFactory(organisation=organisation, email="Anna@Example.com")
     with pytest.raises(IntegrityError), transaction.atomic():
-        GuestFactory(organisation=organisation, email="anna@example.COM")
-    GuestFactory(organisation=OrganisationFactory(), email="anna@example.com")
+        CustomerFactory(organisation=organisation, email="anna@example.COM")
+    CustomerFactory(organisation=OrganisationFactory(), email="anna@example.com")
 
 
 def test_order_line_quantity_must_be_positive(make_order):

@@ -8,7 +8,7 @@ from orders.models import Order
 from orders.selectors import order_detail
 from organiser_portal.models import Membership
 from organiser_portal.permissions import Perm, access_for
-from tests.factories import GuestFactory, TicketTypeFactory
+from tests.factories import CustomerFactory, TicketTypeFactory
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -82,14 +82,14 @@ def test_personalisation_needs_a_ticket_type_with_personal_data(member, make_ord
 
 def test_no_valid_ticket_refuses_resend_and_download(member, make_order):
     order = make_order()
-    order.tickets.update(status="invalid", invalid_reason="canceled")
+    order.tickets.update(status="invalid", invalid_reason="cancelled")
     items = menu(member(Role.SUPPORT), order)
     assert items["resend"].reason == "No valid ticket to send"
     assert items["download"].reason == "No valid ticket to download"
 
 
 def test_verified_account_email_cannot_be_changed(make_order, organisation):
-    order = make_order(guest=GuestFactory(organisation=organisation, verified=True, email="anna@example.com"))
+    order = make_order(customer=CustomerFactory(organisation=organisation, verified=True, email="anna@example.com"))
     assert rules.refusal_change_email(order) == "Customer account is verified: the email can't be changed"
     assert rules.refusal_edit_contact(order) is None  # name and phone may still change
 

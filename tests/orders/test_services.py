@@ -9,7 +9,7 @@ from orders.errors import OrderActionError
 from orders.models import Order, TimelineEntry
 from orders.services import order_change_contact, order_resend_tickets, order_send_held_tickets
 from organiser_portal.models import Membership
-from tests.factories import EventFactory, GuestFactory, MembershipFactory, TicketTypeFactory
+from tests.factories import CustomerFactory, EventFactory, MembershipFactory, TicketTypeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -150,8 +150,8 @@ def test_change_contact_twice_changes_once(make_order, member):
 
 
 def test_verified_customer_email_cant_be_changed(make_order, member, organisation):
-    guest = GuestFactory(organisation=organisation, email="anna@example.com", verified=True)
-    order = make_order(guest=guest)
+    customer = CustomerFactory(organisation=organisation, email="anna@example.com", verified=True)
+    order = make_order(customer=customer)
     with pytest.raises(OrderActionError, match="Customer account is verified: the email can't be changed"):
         order_change_contact(actor=member(), order=order, name="Anna Müller", email="x@example.com", phone="")
     # Name and phone still may change.

@@ -36,7 +36,7 @@ def executed_sql(fetch, *args) -> list[str]:
 def order_with_event(organisation_id, code):
     return (
         Order.objects.filter(organisation_id=organisation_id, code=code)
-        .select_related("event", "event__region", "guest")
+        .select_related("event", "event__region", "customer")
         .annotate(has_refunds=Exists(Refund.objects.filter(order=OuterRef("pk"))))
     )
 

@@ -1,4 +1,4 @@
-"""Every page of the search, guest and order views: another organisation's or region's object is a 404,
+"""Every page of the search, guest list, customer and order views: another organisation's or region's object is a 404,
 and an anonymous visitor is sent to log in."""
 
 import pytest
@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from orders.models import Order
 from organiser_portal.models import Membership
-from tests.factories import EventFactory, GuestFactory, MembershipFactory, RegionFactory, TicketTypeFactory
+from tests.factories import CustomerFactory, EventFactory, MembershipFactory, RegionFactory, TicketTypeFactory
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -14,11 +14,11 @@ Role = Membership.Role
 
 @pytest.fixture
 def target(organisation, make_order):
-    """An order (with guest, ticket and event) in the south region of `organisation`."""
+    """An order (with customer account, ticket and event) in the south region of `organisation`."""
     south = RegionFactory(organisation=organisation, name="South")
     event = EventFactory(organisation=organisation, region=south)
-    guest = GuestFactory(organisation=organisation, email="anna@example.com")
-    order = make_order(event=event, ticket_type=TicketTypeFactory(event=event), guest=guest)
+    customer = CustomerFactory(organisation=organisation, email="anna@example.com")
+    order = make_order(event=event, ticket_type=TicketTypeFactory(event=event), customer=customer)
     return order
 
 
@@ -26,7 +26,7 @@ def urls_for(order: Order, org_slug: str) -> dict[str, str]:
     org = {"org": org_slug}
     return {
         "event_guests": reverse("event_guests", kwargs={**org, "event_id": order.event.public_id}),
-        "guest_detail": reverse("guest_detail", kwargs={**org, "guest_id": order.guest_id}),
+        "customer_detail": reverse("customer_detail", kwargs={**org, "customer_id": order.customer_id}),
         "order_detail": reverse("order_detail", kwargs={**org, "code": order.code}),
         "ticket_scans": reverse(
             "ticket_scans", kwargs={**org, "code": order.code, "ticket_id": order.tickets.get().public_id}
@@ -57,7 +57,7 @@ def test_another_organisations_member_gets_404_everywhere(client, target, other_
 
 
 def test_objects_of_another_organisation_under_ones_own_slug_are_404(client, target, other_organisation):
-    """A member of both organisations, browsing organisation B with A's order code, event ID, guest and ticket."""
+    """A member of both organisations, browsing organisation B with A's order code, event ID, customer and ticket."""
     user = MembershipFactory(organisation=other_organisation, role=Role.OWNER).user
     MembershipFactory(user=user, organisation=target.organisation, role=Role.VIEWER)
     client.force_login(user)
