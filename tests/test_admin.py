@@ -166,7 +166,7 @@ def test_a_posted_change_leaves_the_contact_and_the_refunds_as_the_services_wrot
             "contact_email": "mallory@example.com",
             "contact_phone": "+49 30 000000",
             "address": "Elsewhere 1",
-            "guest": "",
+            "customer": "",
             "status": "refunded",
             "total": "0.00",
             "refunded_total": "100.00",
@@ -185,7 +185,7 @@ def test_a_posted_change_leaves_the_contact_and_the_refunds_as_the_services_wrot
     before = order
     order = type(order).objects.get(pk=order.pk)
     assert order.promo_code == "ADMIN-EDIT"
-    contact = ("guest_id", "contact_name", "contact_email", "contact_phone", "address")
+    contact = ("customer_id", "contact_name", "contact_email", "contact_phone", "address")
     sums = ("status", "total", "refunded_total", "email_status")
     assert [getattr(order, f) for f in contact + sums] == [getattr(before, f) for f in contact + sums]
     assert order.contact_email == "jonas@example.com"
@@ -225,7 +225,7 @@ def test_a_superuser_still_reads_the_contact_and_the_refunds(client, superuser, 
 def test_a_new_order_still_takes_its_contact_in_admin(client, superuser):
     client.force_login(superuser)
     form = client.get(reverse("admin:orders_order_add")).context["adminform"].form
-    assert {"contact_name", "contact_email", "contact_phone", "address", "guest"} <= set(form.fields)
+    assert {"contact_name", "contact_email", "contact_phone", "address", "customer"} <= set(form.fields)
     assert not {"status", "total", "refunded_total", "email_status"} & set(form.fields)
 
 
