@@ -3,10 +3,12 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
+from organiser_portal.models import Event
 from organiser_portal.money import UnknownCurrency, from_minor, minor_units, money_format, money_round, to_minor
 
 CURRENCIES = ["EUR", "JPY", "KWD", "USD", "CLP", "BHD"]
@@ -154,3 +156,16 @@ def test_a_non_finite_amount_is_refused(amount):
 def test_an_unknown_style_is_refused():
     with pytest.raises(ValueError, match="Unknown money style"):
         money_format(Decimal("1"), "EUR", locale="en", style="name")
+
+
+@pytest.mark.parametrize("code", ["EUR", "JPY", "USD"])
+def test_an_event_takes_a_currency_its_amounts_can_be_stored_in(code):
+    Event._meta.get_field("currency").run_validators(code)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"), [("XYZ", "Unknown currency code 'XYZ'"), ("eur", "Unknown"), ("KWD", "KWD amounts have 3")]
+)
+def test_an_event_refuses_a_currency_its_amounts_cant_be_stored_in(code, message):
+    with pytest.raises(ValidationError, match=message):
+        Event._meta.get_field("currency").run_validators(code)
