@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ from django.db import connection, transaction
 
 from organiser_portal.codes import ALPHABET
 from organiser_portal.models import Event, Membership, Organisation, TicketType
+from organiser_portal.money import from_minor, money_format, to_minor
 
 
 def seed_log_path(database: str) -> Path:
@@ -352,8 +355,24 @@ def ts(sec: int) -> str:
     return f"{prefix}{s:02d}+00"
 
 
-def money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
+# Amounts are whole minor units (cents) here, for speed; organiser_portal.money rounds and writes them. Cached:
+# a million orders repeat a few thousand amounts.
+@cache
+def money(units: int, currency: str) -> str:
+    """Minor units as the amount's text in a numeric column: 1250 EUR → "12.50"."""
+    return str(from_minor(units, currency))
+
+
+@cache
+def share(units: int, numerator: int, denominator: int, currency: str) -> int:
+    """units × numerator / denominator, rounded to the minor unit as orders.services.order_create rounds."""
+    return to_minor(from_minor(units, currency) * numerator / denominator, currency)
+
+
+@cache
+def processing_fee(total: int, currency: str) -> int:
+    """The payment provider's fee on a total, as in the demo: 1.4 % plus 0.25."""
+    return to_minor(from_minor(total, currency) * Decimal("0.014") + Decimal("0.25"), currency)
 
 
 def _json(value: str) -> str:
@@ -626,6 +645,7 @@ class Generator:
     ) -> None:
         rng, people, org = self.rng, self.people, self.org_id
         ev = plan.event
+        cur = ev.currency
         order_id = c.next("orders_order")
         tl = out["orders_timelineentry"]
         support, manager = self.users["support"], self.users["manager"]
@@ -668,13 +688,13 @@ class Generator:
         ol = out["orders_orderline"]
         for tti, q in parts:
             _, price, fee_each, _, _ = TICKET_TYPES[tti]
-            discount = round(price * q * pct / 100)
+            discount = share(price * q, pct, 100, cur)
             fee = fee_each * q
             taxable = price * q - discount
-            tax = round(taxable * TAX_RATE / (100 + TAX_RATE))
+            tax = share(taxable, TAX_RATE, 100 + TAX_RATE, cur)
             line_id = c.next("orders_orderline")
             ol.append(
-                f"{line_id}\t{org}\t{order_id}\t{tts[tti].pk}\t{q}\t{money(price)}\t{money(discount)}\t{money(fee)}\t{money(tax)}"
+                f"{line_id}\t{org}\t{order_id}\t{tts[tti].pk}\t{q}\t{money(price, cur)}\t{money(discount, cur)}\t{money(fee, cur)}\t{money(tax, cur)}"
             )
             lines.append((line_id, tti, q, price, fee))
             discount_total += discount
@@ -683,7 +703,7 @@ class Generator:
         status = PICK_STATUS(rng)
         if created > ANCHOR - 2 * DAY and rng.random() < 0.5:
             status = "reserved"
-        timeline(created, "order.reserved", jdata(total=money(total)))
+        timeline(created, "order.reserved", jdata(total=money(total, cur)))
         t = created + rng.randint(20, 400)
         paid_at = cancelled_at = None
         payment_id: int | str = N
@@ -705,11 +725,11 @@ class Generator:
                 t += rng.randint(900, 1800)
                 timeline(t, "order.expired", jdata(reason="payment abandoned"))
                 pay_status = "cancelled"
-            pfee = round(total * 14 / 1000) + 25
+            pfee = processing_fee(total, cur)
             payment_id = c.next("orders_payment")
             out["orders_payment"].append(
                 f"{payment_id}\t{org}\t{order_id}\t{provider}\t{'pi_' if provider == 'stripe' else 'PAY-'}{self.rng.getrandbits(64):016x}"
-                f"\t{money(total)}\t{money(pfee)}\t{pay_status}\t{ts(created + 20)}\t{confirmed_at}"
+                f"\t{money(total, cur)}\t{money(pfee, cur)}\t{pay_status}\t{ts(created + 20)}\t{confirmed_at}"
             )
         tickets_held = False
         email_status = "not_sent"
@@ -787,11 +807,12 @@ class Generator:
                     fee_kept = 0
                 refunded_total = amount
                 refund_id = c.next("orders_refund")
-                timeline(after, "refund.requested", jdata(amount=money(amount)), actor=manager, kind="user")
-                timeline(after + 2, "refund.processing", jdata(amount=money(amount)))
-                timeline(after + 40, "refund.succeeded", jdata(amount=money(amount)))
+                shown = money_format(from_minor(amount, cur), cur, style="code")  # as the demo's refunds
+                timeline(after, "refund.requested", jdata(amount=shown), actor=manager, kind="user")
+                timeline(after + 2, "refund.processing", jdata(amount=shown))
+                timeline(after + 40, "refund.succeeded", jdata(amount=shown))
                 out["orders_refund"].append(
-                    f"{refund_id}\t{org}\t{order_id}\t{payment_id}\t{money(amount)}\t{money(fee_kept)}\tsucceeded"
+                    f"{refund_id}\t{org}\t{order_id}\t{payment_id}\t{money(amount, cur)}\t{money(fee_kept, cur)}\tsucceeded"
                     f"\tCustomer request\t\tscale-refund-{order_id}\t{manager}\t{ts(after)}\t{ts(after + 40)}"
                 )
                 for row in refund_tickets:
@@ -840,7 +861,7 @@ class Generator:
         code = self.code(7, self.codes)
         out["orders_order"].append(
             f"{order_id}\t{org}\t{ev.pk}\t{code}\t{customer_id}\t{name}\t{contact_email}\t{phone}\t{address}\t{status}"
-            f"\t{ev.currency}\t{promo}\t{money(discount_total)}\t{money(total)}\t{money(refunded_total)}"
+            f"\t{ev.currency}\t{promo}\t{money(discount_total, cur)}\t{money(total, cur)}\t{money(refunded_total, cur)}"
             f"\t{'t' if tickets_held else 'f'}\t{email_status}\t{ts(created)}"
             f"\t{ts(paid_at) if paid_at else N}\t{ts(cancelled_at) if cancelled_at else N}"
         )
@@ -1003,8 +1024,8 @@ def _setup_org(rng: random.Random, n_orders: int) -> tuple[Organisation, list[Ev
                 organisation=org,
                 event=event,
                 name=tt_name,
-                price=money(price),
-                processing_fee=money(fee),
+                price=from_minor(price, event.currency),
+                processing_fee=from_minor(fee, event.currency),
                 tax_rate=TAX_RATE,
                 requires_personal_data=personal,
             )

@@ -10,21 +10,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
 from notifications.services import IncomingEvent, _dedup_key, _timeline_data
 from orders.models import Order, OrderEmailStatus, OrderLine, Payment, TimelineEntry
 from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
+from organiser_portal.money import money_round
 from tickets.models import Ticket
 
 from .mail import PROVIDER
+from .money import processing_fee
 
 if TYPE_CHECKING:
     from .seed import OrderStory
 
-CENT = Decimal("0.01")
 EXPIRED_REASON = "reservation timed out after 15 minutes"
 
 
@@ -37,10 +38,6 @@ class _Planned:
     message: OutgoingMessage | None = None
     mail: str = ""  # delivered / opened / clicked
     times: dict[str, datetime] = field(default_factory=dict)
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def crowd_orders(ctx: OrderStory, count: int) -> list[Order]:
@@ -98,7 +95,7 @@ def _plan(ctx: OrderStory, *, expired: bool) -> _Planned:
     for request in ctx.lines("crowd"):
         tt = request.ticket_type
         fee = tt.processing_fee * request.quantity
-        tax = _money(tt.price * request.quantity * tt.tax_rate / (100 + tt.tax_rate))
+        tax = money_round(tt.price * request.quantity * tt.tax_rate / (100 + tt.tax_rate), order.currency)
         line = OrderLine(
             organisation_id=order.organisation_id,
             ticket_type=tt,
@@ -126,7 +123,7 @@ def _plan(ctx: OrderStory, *, expired: bool) -> _Planned:
         provider=provider,
         reference=f"{'pi' if provider == 'stripe' else 'PAY'}_{b.code(14)}",
         amount=total,
-        processing_fee=_money(total * Decimal("0.014") + Decimal("0.25")),
+        processing_fee=processing_fee(total, order.currency),
         status=Payment.Status.CONFIRMED,
         created_at=pay_at,
         confirmed_at=paid_at,

@@ -1,6 +1,6 @@
 """After the sale: refunds (full, partial, failed, still running), cancellations, transfers and invalidated
 tickets. The processing fee is kept on refunds (DESIGN.md §3); Order.refunded_total is the sum of the
-refunds that succeeded."""
+refunds that succeeded. The demo payment provider's processing fee is here too."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.db import transaction
 from orders.models import Order, Refund
 from orders.services import _set_status
 from orders.timeline import timeline_record
+from organiser_portal.money import money_format, money_round
 from tickets.models import Ticket
 
 from .mail import notice
@@ -21,17 +22,21 @@ if TYPE_CHECKING:
     from .seed import OrderStory
 
 Kind = Ticket.InvalidReason
-CENT = Decimal("0.01")
 
 REFUND_REASONS = ("guest can't attend", "bought twice by mistake", "event date clashes", "illness")
 REFUND_ERROR = "card expired: the payment provider could not return the money"
 
 
-def _ticket_amounts(ticket: Ticket) -> tuple[Decimal, Decimal]:
+def processing_fee(total: Decimal, currency: str) -> Decimal:
+    """What the demo's payment provider charges for a payment of `total`: 1.4 % plus 0.25."""
+    return money_round(total * Decimal("0.014") + Decimal("0.25"), currency)
+
+
+def _ticket_amounts(ticket: Ticket, currency: str) -> tuple[Decimal, Decimal]:
     """What one ticket cost without its processing fee, and that fee (both from its order line)."""
     line = ticket.line
-    price = line.unit_price - (line.discount / line.quantity).quantize(CENT)
-    return price, (line.fee / line.quantity).quantize(CENT)
+    price = line.unit_price - money_round(line.discount / line.quantity, currency)
+    return price, money_round(line.fee / line.quantity, currency)
 
 
 def refund_story(ctx: OrderStory, order: Order, story: str, tickets: list[Ticket], at: datetime) -> None:
@@ -85,7 +90,7 @@ def _refund(
     reason: str = "",
 ) -> Refund:
     """One refund walked from requested to `status`, with its timeline entries and the order's refunded total."""
-    prices, fees = zip(*(_ticket_amounts(t) for t in tickets))
+    prices, fees = zip(*(_ticket_amounts(t, order.currency) for t in tickets))
     fee_kept = sum(fees, Decimal("0")) if keep_fee else Decimal("0")
     amount = sum(prices, Decimal("0")) + (Decimal("0") if keep_fee else sum(fees, Decimal("0")))
     amount = min(amount, order.total - order.refunded_total)
@@ -110,7 +115,7 @@ def _refund(
         completed_at=at + timedelta(minutes=1) if final else None,
     )
     refund.tickets.set(tickets)
-    shown = f"{amount} {order.currency}"
+    shown = money_format(amount, order.currency, style="code")
     for i, step in enumerate(steps + final):
         data = {"amount": shown, "refund": refund.pk}
         if step == Refund.Status.FAILED:

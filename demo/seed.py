@@ -15,7 +15,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,7 @@ from tickets.models import Scan, Ticket
 from .clock import Clock, demo_clock
 from .crowd import crowd_orders
 from .mail import MailStory, send_story
-from .money import refund_story
+from .money import processing_fee, refund_story
 from .people import People
 from .scans import scans_for_order, stranger_scans
 
@@ -53,7 +53,6 @@ OTHER_ORG_SLUG = "alpenklang"
 DEMO_ORG_SLUGS = (DEMO_ORG_SLUG, OTHER_ORG_SLUG)
 Role = Membership.Role
 Status = Order.Status
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -291,10 +290,6 @@ def _spread(rng: random.Random, weights: dict[str, int], n: int) -> list[str]:
     items = [k for k in keys for _ in range(counts[k])]
     rng.shuffle(items)
     return items
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -536,7 +531,7 @@ class OrderStory:
             return
         clock.at += timedelta(seconds=rng.randint(45, 120))
         paid_at = clock.at
-        order = order_mark_paid(order=order, processing_fee=_money(order.total * Decimal("0.014") + Decimal("0.25")))
+        order = order_mark_paid(order=order, processing_fee=processing_fee(order.total, order.currency))
         tickets = self._name_tickets(order)
         self._personal_data(order, tickets, paid_at)
         if order.tickets_held:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from guests.models import Customer
 from notifications.models import OutgoingMessage
 from notifications.services import message_queue
 from organiser_portal.models import Event, TicketType
+from organiser_portal.money import money_round
 from organiser_portal.permissions import Perm, require_perm
 from tickets.models import Ticket
 from tickets.services import tickets_issue
@@ -29,12 +30,7 @@ from .timeline import timeline_record
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-CENT = Decimal("0.01")
 Status = Order.Status
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _set_status(
@@ -105,10 +101,10 @@ def order_create(
         discount_total = total = Decimal("0")
         for request in lines:
             tt = request.ticket_type
-            discount = _money(tt.price * request.quantity * discount_percent / 100)
+            discount = money_round(tt.price * request.quantity * discount_percent / 100, event.currency)
             fee = tt.processing_fee * request.quantity
             taxable = tt.price * request.quantity - discount
-            tax = _money(taxable * tt.tax_rate / (100 + tt.tax_rate))
+            tax = money_round(taxable * tt.tax_rate / (100 + tt.tax_rate), event.currency)
             line = OrderLine.objects.create(
                 organisation_id=order.organisation_id,
                 order=order,

@@ -4,10 +4,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from .codes import new_event_id
+from .money import UnknownCurrency, minor_units
 
 
 class Organisation(models.Model):
@@ -58,6 +60,19 @@ class Membership(models.Model):
         return f"{self.user} · {self.organisation} · {self.get_role_display()}"
 
 
+def validate_currency(code: str) -> None:
+    """An ISO 4217 code whose amounts the money columns can hold: with at most two decimals, for now."""
+    try:
+        decimals = minor_units(code)
+    except UnknownCurrency as error:
+        raise ValidationError(str(error), code="unknown_currency") from error
+    stored = TicketType._meta.get_field("price").decimal_places
+    if decimals > stored:  # a dinar's fils would be rounded away by the database
+        raise ValidationError(
+            f"{code} amounts have {decimals} decimals; amounts are stored with {stored}.", code="too_many_decimals"
+        )
+
+
 class Event(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="events")
     region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
@@ -67,7 +82,7 @@ class Event(models.Model):
     ends_at = models.DateTimeField()
     venue = models.CharField(max_length=200, blank=True)
     time_zone = models.CharField(max_length=64, default="Europe/Berlin")
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     send_tickets_automatically = models.BooleanField(
         default=True, help_text="Off: paid orders are held for review until someone sends their tickets."
     )

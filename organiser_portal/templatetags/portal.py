@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 from django import template
 from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+
+from organiser_portal.money import money_format
 
 register = template.Library()
 
@@ -41,6 +42,7 @@ _HELD = mark_safe(
     ' <span class="badge text-bg-warning" title="Paid, but nothing is sent until someone sends the tickets">'
     "Held for review</span>"
 )
+_NO_AMOUNT = mark_safe('<span class="money">—</span>')
 
 
 @register.simple_tag
@@ -61,8 +63,11 @@ def order_status_badge(order) -> SafeString:
 
 @register.simple_tag
 def money(amount: Decimal | None, currency: str) -> SafeString:
-    """An amount with its currency, two decimals and grouped thousands: `{% money order.total order.currency %}`."""
-    return format_html('<span class="money">{}&nbsp;{}</span>', floatformat(amount, "2g"), currency)
+    """An amount for a table cell, written by `organiser_portal.money` in the current language, with the ISO code:
+    `{% money order.total order.currency %}` → "1,234.50 EUR", "1,200 JPY"; "—" for no amount."""
+    if amount is None:
+        return _NO_AMOUNT
+    return format_html('<span class="money">{}</span>', money_format(amount, currency, style="code"))
 
 
 def _zone(tz: str | tzinfo) -> tzinfo:

@@ -47,7 +47,7 @@ def test_order_page_shows_every_section(client, member, make_order):
     assert "Guest checkout" in page
     assert order.event.public_id in page
     assert "including taxes" in page
-    assert "105.00&nbsp;EUR" in page  # 2 × 50.00 + 2 × 2.50 fees
+    assert "105.00\xa0EUR" in page  # 2 × 50.00 + 2 × 2.50 fees
     assert "Refunded so far" in page
     for t in order.tickets.all():
         assert t.public_id in page
@@ -78,7 +78,7 @@ def test_order_page_shows_partial_refund_label_and_refunds(client, member, make_
 
     assert "Paid · partially refunded" in page
     assert "Refund error" in page and "Card expired" in page
-    assert "20.00&nbsp;EUR" in page and "1.00&nbsp;EUR</span> kept" in page
+    assert "20.00\xa0EUR" in page and "1.00\xa0EUR</span> kept" in page
 
 
 def test_timeline_is_newest_first_with_actor(client, member, make_order):

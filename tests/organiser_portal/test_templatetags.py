@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import pytest
 from django.template import Context, Template
 
+from organiser_portal.money import UnknownCurrency
+
 # The component templates as they were before the tags: the reference the tags must match.
 OLD_EMAIL_STATUS = """<span class="badge {% if status == 'delivered' %}text-bg-success{% elif status == 'bounced' or status == 'rejected' or status == 'failed' or status == 'complained' %}text-bg-danger{% elif status == 'deferred' %}text-bg-warning{% elif status == 'not_sent' %}text-bg-light border{% else %}text-bg-info{% endif %}">{{ label }}</span>"""
 OLD_ORDER_STATUS = """<span class="badge {% if order.status == 'paid' %}{% if order.is_partially_refunded %}text-bg-warning{% else %}text-bg-success{% endif %}{% elif order.status == 'refunded' %}text-bg-warning{% elif order.status == 'cancelled' %}text-bg-dark{% elif order.status == 'expired' %}text-bg-secondary{% else %}text-bg-info{% endif %}">{{ order.status_label }}</span>{% if order.tickets_held %} <span class="badge text-bg-warning" title="Paid, but nothing is sent until someone sends the tickets">Held for review</span>{% endif %}"""
@@ -52,11 +54,39 @@ def test_order_status_badge_matches_the_component(order):
     assert new == render(OLD_ORDER_STATUS, order=order)
 
 
-@pytest.mark.parametrize("amount", [Decimal("0"), Decimal("12.5"), Decimal("1234567.891"), Decimal("-3.20"), None])
-@pytest.mark.parametrize("currency", ["EUR", "<b>"])
-def test_money_matches_the_component(amount, currency):
+@pytest.mark.parametrize("amount", [Decimal("0"), Decimal("12.5"), Decimal("1234567.891"), Decimal("-3.20")])
+@pytest.mark.parametrize("language", ["en-gb", "de"])
+def test_money_shows_a_two_decimal_currency_as_the_component_did(amount, language):
+    from django.utils import translation
+
+    with translation.override(language):
+        new = render("{% load portal %}{% money amount 'EUR' %}", amount=amount)
+        # The same text; the no-break space is now the character rather than the entity.
+        assert new == render(OLD_MONEY, amount=amount, currency="EUR").replace("&nbsp;", "\xa0")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        # The component wrote "1,200.00 JPY" and "1.23 KWD": the yen has no decimals, the dinar three.
+        (Decimal("1200"), "JPY", "1,200\xa0JPY"),
+        (Decimal("1199.5"), "JPY", "1,200\xa0JPY"),
+        (Decimal("1.2345"), "KWD", "1.235\xa0KWD"),
+        (Decimal("0.125"), "EUR", "0.13\xa0EUR"),
+    ],
+)
+def test_money_shows_the_currencys_own_decimals(amount, currency, shown):
     new = render("{% load portal %}{% money amount currency %}", amount=amount, currency=currency)
-    assert new == render(OLD_MONEY, amount=amount, currency=currency)
+    assert new == f'<span class="money">{shown}</span>'
+
+
+def test_money_without_an_amount_shows_a_dash():
+    assert render("{% load portal %}{% money amount 'EUR' %}", amount=None) == '<span class="money">—</span>'
+
+
+def test_money_refuses_an_unknown_currency():
+    with pytest.raises(UnknownCurrency):
+        render("{% load portal %}{% money amount currency %}", amount=Decimal("1"), currency="<b>")
 
 
 @pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"])
