@@ -24,7 +24,7 @@ from .mail import PROVIDER
 from .money import processing_fee
 
 if TYPE_CHECKING:
-    from .seed import OrderStory
+    from .context import StoryContext
 
 EXPIRED_REASON = "reservation timed out after 15 minutes"
 
@@ -40,7 +40,7 @@ class _Planned:
     times: dict[str, datetime] = field(default_factory=dict)
 
 
-def crowd_orders(ctx: OrderStory, count: int) -> list[Order]:
+def crowd_orders(ctx: StoryContext, count: int) -> list[Order]:
     """`count` plain orders for ctx.event: about nine in ten paid (tickets delivered, or held), the rest expired."""
     rng, event = ctx.rng, ctx.event
     planned = [_plan(ctx, expired=rng.random() < 0.1) for _ in range(count)]
@@ -77,7 +77,7 @@ def crowd_orders(ctx: OrderStory, count: int) -> list[Order]:
     return [p.order for p in planned]
 
 
-def _plan(ctx: OrderStory, *, expired: bool) -> _Planned:
+def _plan(ctx: StoryContext, *, expired: bool) -> _Planned:
     rng, event, b = ctx.rng, ctx.event, ctx.b
     contact = b.people.contact(event.organisation)
     created = ctx.sale_time("crowd", "")
@@ -211,7 +211,7 @@ def _timeline(p: _Planned) -> list[TimelineEntry]:
     ]
 
 
-def _delivery_events(ctx: OrderStory, p: _Planned) -> list[DeliveryEvent]:
+def _delivery_events(ctx: StoryContext, p: _Planned) -> list[DeliveryEvent]:
     message = p.message
     if message is None:
         raise ValueError(f"Order {p.order.code} has delivery events but no message planned")

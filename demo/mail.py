@@ -22,7 +22,7 @@ from orders.models import Order
 from orders.services import order_change_contact, order_resend_tickets
 
 if TYPE_CHECKING:
-    from .seed import OrderStory
+    from .context import StoryContext
 
 Kind = OutgoingMessage.Kind
 EventType = DeliveryEvent.Type
@@ -53,7 +53,7 @@ def tickets_email(order: Order) -> OutgoingMessage | None:
     return order.messages.filter(kind__in=OutgoingMessage.TICKET_KINDS).order_by("-created_at", "-id").first()
 
 
-def send_story(ctx: OrderStory, order: Order, story: str, at: datetime) -> datetime:
+def send_story(ctx: StoryContext, order: Order, story: str, at: datetime) -> datetime:
     """Let `story` happen to the tickets email the order's payment queued. Returns when the last thing happened."""
     message = tickets_email(order)
     if message is None:
@@ -69,13 +69,13 @@ def send_story(ctx: OrderStory, order: Order, story: str, at: datetime) -> datet
     return deliver(ctx, message, story, at)
 
 
-def later(ctx: OrderStory, after: datetime, *, hours: tuple[int, int]) -> datetime:
+def later(ctx: StoryContext, after: datetime, *, hours: tuple[int, int]) -> datetime:
     """A moment some hours after `after`, but never in the future."""
     when = after + timedelta(hours=ctx.rng.randint(*hours), minutes=ctx.rng.randint(0, 59))
     return min(when, ctx.b.now - timedelta(minutes=ctx.rng.randint(10, 30)))
 
 
-def _fix_and_resend(ctx: OrderStory, order: Order, bounced_at: datetime) -> datetime:
+def _fix_and_resend(ctx: StoryContext, order: Order, bounced_at: datetime) -> datetime:
     ctx.clock.at = later(ctx, bounced_at, hours=(1, 30))
     fixed = ctx.b.people.fixed_address(order.contact_email)
     order = order_change_contact(
@@ -89,14 +89,14 @@ def _fix_and_resend(ctx: OrderStory, order: Order, bounced_at: datetime) -> date
     return deliver(ctx, tickets_email(order), MailStory.DELIVERED, ctx.clock.at)
 
 
-def notice(ctx: OrderStory, order: Order, kind: str, at: datetime) -> datetime:
+def notice(ctx: StoryContext, order: Order, kind: str, at: datetime) -> datetime:
     """A refund or cancellation notice, queued by the action that wants it and delivered."""
     ctx.clock.at = at
     message = message_queue(order=order, kind=kind, recipient=order.contact_email)
     return deliver(ctx, message, MailStory.DELIVERED, at)
 
 
-def deliver(ctx: OrderStory, message: OutgoingMessage | None, story: str, queued_at: datetime) -> datetime:
+def deliver(ctx: StoryContext, message: OutgoingMessage | None, story: str, queued_at: datetime) -> datetime:
     """Walk one queued message to what `story` says happened to it. Returns the time of its last event."""
     if message is None or story == MailStory.QUEUED:
         return queued_at
@@ -151,7 +151,7 @@ def deliver(ctx: OrderStory, message: OutgoingMessage | None, story: str, queued
     return at
 
 
-def _webhook(ctx: OrderStory, message: OutgoingMessage, event_type: str, when: datetime, reason: str) -> None:
+def _webhook(ctx: StoryContext, message: OutgoingMessage, event_type: str, when: datetime, reason: str) -> None:
     """One tracking event, as anymail hands it over from the email service's webhook."""
     ctx.clock.at = when + timedelta(seconds=1)  # received a moment after it happened
     event_id = str(uuid.UUID(int=ctx.rng.getrandbits(128), version=4))

@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils import timezone
 
 from orders.models import Order, Refund
-from orders.services import _set_status
 from orders.timeline import timeline_record
 from organiser_portal.money import money_format, money_round
 from tickets.models import Ticket
@@ -19,7 +19,7 @@ from tickets.models import Ticket
 from .mail import notice
 
 if TYPE_CHECKING:
-    from .seed import OrderStory
+    from .context import StoryContext
 
 Kind = Ticket.InvalidReason
 
@@ -39,14 +39,14 @@ def _ticket_amounts(ticket: Ticket, currency: str) -> tuple[Decimal, Decimal]:
     return price, money_round(line.fee / line.quantity, currency)
 
 
-def refund_story(ctx: OrderStory, order: Order, story: str, tickets: list[Ticket], at: datetime) -> None:
+def refund_story(ctx: StoryContext, order: Order, story: str, tickets: list[Ticket], at: datetime) -> None:
     rng = ctx.rng
     staff = rng.choice(ctx.staff)
     if story == "refunded_full":
         fee_back = rng.random() < 0.2  # now and then the organiser returns the processing fee too
         _refund(ctx, order, tickets, at, staff, Refund.Status.SUCCEEDED, keep_fee=not fee_back)
         _invalidate(ctx, order, tickets, Kind.REFUNDED, "ticket.refunded", at, staff)
-        _set(order, Order.Status.REFUNDED, staff)
+        order_status_write(order, Order.Status.REFUNDED, actor=staff)
         notice(ctx, order, "refund_notice", at + timedelta(minutes=3))
     elif story == "refunded_partial":
         refunded = tickets[-1:]
@@ -57,7 +57,7 @@ def refund_story(ctx: OrderStory, order: Order, story: str, tickets: list[Ticket
         _refund(ctx, order, tickets, at, staff, Refund.Status.SUCCEEDED, reason="event cancelled for this guest")
         _invalidate(ctx, order, tickets, Kind.CANCELLED, "ticket.cancelled", at, staff)
         ctx.clock.at = at + timedelta(minutes=3)
-        _set(order, Order.Status.CANCELLED, staff)
+        order_status_write(order, Order.Status.CANCELLED, actor=staff)
         notice(ctx, order, "cancellation_notice", at + timedelta(minutes=4))
     elif story == "refund_failed":
         _refund(ctx, order, tickets, at, staff, Refund.Status.FAILED)
@@ -71,15 +71,28 @@ def refund_story(ctx: OrderStory, order: Order, story: str, tickets: list[Ticket
         _invalidate(ctx, order, tickets[:1], Kind.NONE, "ticket.invalidated", at, staff)
 
 
-def _set(order: Order, status: str, actor) -> None:
+def order_status_write(order: Order, status: str, *, actor, data: dict | None = None) -> None:
+    """Cancel or refund an order's status the way orders.services would, for the demo's stories.
+
+    A stand-in, written with the models: refunds and cancellations have no service yet. Issue 12
+    (refunds and cancellations) brings `order_refund` and `order_cancel`, which replace this.
+    """
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        _set_status(locked, status, actor=actor)
+        if not locked.can_move_to(status):
+            raise ValueError(f"Demo story: order {locked.code} can't move from {locked.status} to {status}")
+        locked.status = status
+        fields = ["status"]
+        if status == Order.Status.CANCELLED:
+            locked.cancelled_at = timezone.now()
+            fields.append("cancelled_at")
+        locked.save(update_fields=fields)
+        timeline_record(order=locked, action=f"order.{status}", actor=actor, data=data)
     order.status = status
 
 
 def _refund(
-    ctx: OrderStory,
+    ctx: StoryContext,
     order: Order,
     tickets: list[Ticket],
     at: datetime,
@@ -130,7 +143,7 @@ def _refund(
 
 
 def _invalidate(
-    ctx: OrderStory, order: Order, tickets: list[Ticket], reason: str, action: str, at: datetime, staff
+    ctx: StoryContext, order: Order, tickets: list[Ticket], reason: str, action: str, at: datetime, staff
 ) -> None:
     ctx.clock.at = at + timedelta(minutes=1)
     for ticket in tickets:
@@ -144,7 +157,7 @@ def _invalidate(
     Ticket.objects.bulk_update(tickets, ["status", "invalid_reason"])
 
 
-def _transfer(ctx: OrderStory, order: Order, ticket: Ticket, at: datetime) -> None:
+def _transfer(ctx: StoryContext, order: Order, ticket: Ticket, at: datetime) -> None:
     """The holder passed the ticket on: it becomes invalid and a new ticket is issued to the new holder."""
     to = ctx.b.people.name()
     ctx.clock.at = at

@@ -11,14 +11,14 @@ from orders.models import Order
 from tickets.models import Scan, Ticket
 
 if TYPE_CHECKING:
-    from .seed import OrderStory
+    from .context import StoryContext
 
 Result, Reason = Scan.Result, Scan.Reason
 GATES = ("Gate 1", "Gate 2", "Gate 3")
 ENTRANCE = "Main entrance"
 
 
-def _scan(ctx: OrderStory, ticket: Ticket | None, when: datetime, **fields) -> Scan:
+def _scan(ctx: StoryContext, ticket: Ticket | None, when: datetime, **fields) -> Scan:
     return Scan(
         organisation_id=ctx.event.organisation_id,
         event=ctx.event,
@@ -35,7 +35,7 @@ def _into(rng: random.Random, window: int) -> int:
     return int(rng.random() * window)
 
 
-def scans_for_order(ctx: OrderStory, order: Order) -> list[Scan]:
+def scans_for_order(ctx: StoryContext, order: Order) -> list[Scan]:
     rng = ctx.rng
     opened, now = ctx.event.starts_at, ctx.b.now
     if now <= opened:
@@ -98,7 +98,7 @@ def scans_for_order(ctx: OrderStory, order: Order) -> list[Scan]:
     return scans
 
 
-def stranger_scans(ctx: OrderStory) -> list[Scan]:
+def stranger_scans(ctx: StoryContext) -> list[Scan]:
     """Codes that aren't this event's valid tickets: unknown ones, and tickets of another event."""
     rng = ctx.rng
     opened, now = ctx.event.starts_at, ctx.b.now

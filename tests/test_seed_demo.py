@@ -8,7 +8,8 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q, Sum
 
-from demo.seed import ANNA_CODE, LOGINS, demo_reset
+from demo.seed import demo_reset
+from demo.specs import ANNA_CODE, LOGINS
 from guests.models import Customer
 from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
 from notifications.services import IncomingEvent, delivery_event_record, message_claim, message_mark_sent

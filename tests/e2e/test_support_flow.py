@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from demo.seed import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
+from demo.specs import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

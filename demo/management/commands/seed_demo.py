@@ -5,7 +5,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.seed import ANNA_CODE, ANNA_EMAIL, ANNA_NAME, LOGINS, demo_reset, demo_seed, is_seeded
+from demo.seed import demo_reset, demo_seed, is_seeded
+from demo.specs import ANNA_CODE, ANNA_EMAIL, ANNA_NAME, LOGINS
 from guests.services import name_words_refresh
 from orders.models import Order
 
