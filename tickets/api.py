@@ -17,6 +17,8 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
+from organiser_portal.models import Event
+
 from .models import Scan, ScannerDevice
 from .selectors import scanner_device_for_token, scanner_event
 from .services import CheckInError, ticket_check_in
@@ -28,22 +30,46 @@ _REASON_TEXT: dict[str, str] = {
 }
 
 
-class BadRequest(Exception):
-    pass
+class Refusal(Exception):
+    """An answer other than a verdict: the HTTP status, the error code and the text that says why."""
+
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
+
+    def response(self) -> JsonResponse:
+        response = JsonResponse({"error": self.error, "detail": self.detail}, status=self.status)
+        if self.status == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="scanner"'
+        return response
 
 
-def _error(status: int, error: str, detail: str) -> JsonResponse:
-    response = JsonResponse({"error": error, "detail": detail}, status=status)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="scanner"'
-    return response
+class BadRequest(Refusal):
+    def __init__(self, detail: str) -> None:
+        super().__init__(400, "bad_request", detail)
 
 
-def _device(request: HttpRequest) -> ScannerDevice | None:
+def _device(request: HttpRequest) -> ScannerDevice:
+    """The device whose bearer token the request carries; refused (401) without one, or when it is revoked."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return scanner_device_for_token(token.strip())
+    device = scanner_device_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if device is None:
+        raise Refusal(401, "unauthorized", "Send a scanner device's token: Authorization: Bearer <token>.")
+    if device.is_revoked:
+        raise Refusal(401, "revoked", "This scanner device's token has been revoked.")
+    return device
+
+
+def _event(device: ScannerDevice, public_id: str) -> Event:
+    """The event the scan names, or else the one the device is bound to."""
+    if not public_id:
+        if device.event is None:
+            raise BadRequest("`event` is required: this scanner is not bound to one event.")
+        return device.event
+    event = scanner_event(device, public_id)
+    if event is None:
+        raise Refusal(404, "event_not_found", f"No event {public_id} for this scanner.")
+    return event
 
 
 def _payload(request: HttpRequest) -> dict[str, Any]:
@@ -116,24 +142,13 @@ def check_in(request: HttpRequest) -> JsonResponse:
     """One scan: {"code": …, "event"?: event ID, "scanned_at"?: ISO time, "access_area"?, "access_point"?,
     "client_scan_id"?} → the verdict, with the ticket's ID, type, attendee, order code and first use."""
     if request.method != "POST":
-        response = _error(405, "method_not_allowed", "POST a scan as JSON.")
+        response = Refusal(405, "method_not_allowed", "POST a scan as JSON.").response()
         response["Allow"] = "POST"
         return response
-    device = _device(request)
-    if device is None:
-        return _error(401, "unauthorized", "Send a scanner device's token: Authorization: Bearer <token>.")
-    if device.is_revoked:
-        return _error(401, "revoked", "This scanner device's token has been revoked.")
     try:
+        device = _device(request)
         body = _payload(request)
-    except BadRequest as exc:
-        return _error(400, "bad_request", str(exc))
-    event = scanner_event(device, body["event"]) if body["event"] else device.event
-    if event is None:
-        if body["event"]:
-            return _error(404, "event_not_found", f"No event {body['event']} for this scanner.")
-        return _error(400, "bad_request", "`event` is required: this scanner is not bound to one event.")
-    try:
+        event = _event(device, body["event"])
         check_in = ticket_check_in(
             device=device,
             code=body["code"],
@@ -143,6 +158,8 @@ def check_in(request: HttpRequest) -> JsonResponse:
             access_point=body["access_point"],
             client_scan_id=body["client_scan_id"],
         )
+    except Refusal as refusal:
+        return refusal.response()
     except CheckInError as exc:
-        return _error(403, "forbidden", str(exc))
+        return Refusal(403, "forbidden", str(exc)).response()
     return JsonResponse(_answer(check_in.scan, repeated=check_in.repeated))
