@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Field, Model
@@ -21,7 +22,13 @@ _portable_forced = False
 
 def is_postgres(using: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether the PostgreSQL forms run: on PostgreSQL, unless `portable_sql()` is in force."""
-    return not _portable_forced and connections[using].vendor == "postgresql"
+    return not _portable_forced and _vendor(using) == "postgresql"
+
+
+@cache
+def _vendor(using: str) -> str:
+    # A database's vendor never changes while the process runs; `connections[…]` costs a thread-local lookup.
+    return connections[using].vendor
 
 
 @contextmanager
