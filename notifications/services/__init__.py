@@ -1,12 +1,9 @@
 """Every write to messages: the outbox (`outbox.py`: queue, claim, sent or failed, the sweeper) and the
 delivery events the email service's webhooks report (`delivery.py`). Callers import from here."""
 
-from .delivery import EVENT_STATUS, IncomingEvent, delivery_event_record
+from .delivery import IncomingEvent, delivery_event_record
 from .outbox import (
-    KIND_WORDS,
     SEND_MESSAGE_TASK,
-    STALE_QUEUED_AFTER,
-    STUCK_SENDING_AFTER,
     message_claim,
     message_dispatch,
     message_mark_failed,
@@ -18,11 +15,7 @@ from .outbox import (
 )
 
 __all__ = [
-    "EVENT_STATUS",
-    "KIND_WORDS",
     "SEND_MESSAGE_TASK",
-    "STALE_QUEUED_AFTER",
-    "STUCK_SENDING_AFTER",
     "IncomingEvent",
     "delivery_event_record",
     "message_claim",
