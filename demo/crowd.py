@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
-from notifications.services import IncomingEvent, _dedup_key, _timeline_data
+from notifications.services import IncomingEvent, message_timeline_data
 from orders.models import Order, OrderEmailStatus, OrderLine, Payment, TimelineEntry
 from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from organiser_portal.money import money_round
@@ -205,9 +205,9 @@ def _timeline(p: _Planned) -> list[TimelineEntry]:
         raise ValueError(f"Order {p.order.code} sent its tickets but has no message planned")
     webhook = TimelineEntry.ActorKind.WEBHOOK
     return entries + [
-        _entry(p, "email.queued", t["queued"], _timeline_data(p.message)),
-        _entry(p, "email.sent", t["sent"], _timeline_data(p.message, reason="")),
-        _entry(p, "email.delivered", t["delivered"], _timeline_data(p.message, reason=""), webhook),
+        _entry(p, "email.queued", t["queued"], message_timeline_data(p.message)),
+        _entry(p, "email.sent", t["sent"], message_timeline_data(p.message, reason="")),
+        _entry(p, "email.delivered", t["delivered"], message_timeline_data(p.message, reason=""), webhook),
     ]
 
 
@@ -246,7 +246,7 @@ def _delivery_events(ctx: StoryContext, p: _Planned) -> list[DeliveryEvent]:
                 event_type=event_type,
                 occurred_at=when,
                 provider=PROVIDER,
-                dedup_key=_dedup_key(incoming),
+                dedup_key=incoming.dedup_key(),
                 raw=raw,
                 received_at=when + timedelta(seconds=1),
             )

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.paginator import Paginator
-from django.db import connections
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
+from .db import row_estimate
 from .models import Event, Membership, Organisation, Region, TicketType
 
 admin.site.site_header = "Organiser Portal administration"
@@ -29,15 +29,10 @@ class EstimatedCountPaginator(Paginator):
     def count(self) -> int:
         queryset = self.object_list
         query = getattr(queryset, "query", None)
-        db = getattr(queryset, "db", "default")
-        if query is not None and not query.where and connections[db].vendor == "postgresql":
-            with connections[db].cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [query.model._meta.db_table]
-                )
-                row = cursor.fetchone()
-            if row and row[0] >= self.EXACT_BELOW:
-                return int(row[0])
+        if query is not None and not query.where:
+            estimate = row_estimate(query.model, using=getattr(queryset, "db", "default"))
+            if estimate is not None and estimate >= self.EXACT_BELOW:
+                return estimate
         return super().count
 
 

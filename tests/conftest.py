@@ -14,6 +14,7 @@ from orders.services import (
 )
 from organiser_portal.models import Membership
 
+from . import sql_forms
 from .factories import EventFactory, MembershipFactory, OrganisationFactory, TicketTypeFactory, UserFactory
 
 Role = Membership.Role
@@ -69,3 +70,11 @@ def make_order(event, ticket_type):
 @pytest.fixture
 def superuser():
     return UserFactory(username="root@example.com", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(params=sql_forms.FORMS)
+def sql_form(request):
+    """Runs the test once with each form of the hand-written SQL (tests/sql_forms.py): PostgreSQL's, and
+    the portable one SQLite runs, forced on PostgreSQL."""
+    with sql_forms.sql_form(request.param):
+        yield request.param

@@ -30,22 +30,46 @@ _REASON_TEXT: dict[str, str] = {
 }
 
 
-class BadRequest(Exception):
-    pass
+class Refusal(Exception):
+    """An answer other than a verdict: the HTTP status, the error code and the text that says why."""
+
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
+
+    def response(self) -> JsonResponse:
+        response = JsonResponse({"error": self.error, "detail": self.detail}, status=self.status)
+        if self.status == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="scanner"'
+        return response
 
 
-def _error(status: int, error: str, detail: str) -> JsonResponse:
-    response = JsonResponse({"error": error, "detail": detail}, status=status)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="scanner"'
-    return response
+class BadRequest(Refusal):
+    def __init__(self, detail: str) -> None:
+        super().__init__(400, "bad_request", detail)
 
 
-def _device(request: HttpRequest) -> ScannerDevice | None:
+def _device(request: HttpRequest) -> ScannerDevice:
+    """The device whose bearer token the request carries; refused (401) without one, or when it is revoked."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return scanner_device_for_token(token.strip())
+    device = scanner_device_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if device is None:
+        raise Refusal(401, "unauthorized", "Send a scanner device's token: Authorization: Bearer <token>.")
+    if device.is_revoked:
+        raise Refusal(401, "revoked", "This scanner device's token has been revoked.")
+    return device
+
+
+def _event(device: ScannerDevice, public_id: str) -> Event:
+    """The event the scan names, or else the one the device is bound to."""
+    if not public_id:
+        if device.event is None:
+            raise BadRequest("`event` is required: this scanner is not bound to one event.")
+        return device.event
+    event = scanner_event(device, public_id)
+    if event is None:
+        raise Refusal(404, "event_not_found", f"No event {public_id} for this scanner.")
+    return event
 
 
 def _payload(request: HttpRequest) -> dict[str, Any]:
@@ -113,51 +137,29 @@ def _answer(scan: Scan, *, repeated: bool) -> dict[str, Any]:
     }
 
 
-class _Refused(Exception):
-    """An answer other than a verdict: the status, the error code and what the scanner's operator reads."""
-
-    def __init__(self, status: int, error: str, detail: str) -> None:
-        super().__init__(detail)
-        self.response = _error(status, error, detail)
-
-
-def _authenticated_device(request: HttpRequest) -> ScannerDevice:
-    device = _device(request)
-    if device is None:
-        raise _Refused(401, "unauthorized", "Send a scanner device's token: Authorization: Bearer <token>.")
-    if device.is_revoked:
-        raise _Refused(401, "revoked", "This scanner device's token has been revoked.")
-    return device
-
-
-def _scan_event(device: ScannerDevice, event_id: str) -> Event:
-    """The event the scan names (one this scanner may scan for), else the scanner's own."""
-    event = scanner_event(device, event_id) if event_id else device.event
-    if event is not None:
-        return event
-    if event_id:
-        raise _Refused(404, "event_not_found", f"No event {event_id} for this scanner.")
-    raise _Refused(400, "bad_request", "`event` is required: this scanner is not bound to one event.")
-
-
 @csrf_exempt
 def check_in(request: HttpRequest) -> JsonResponse:
     """One scan: {"code": …, "event"?: event ID, "scanned_at"?: ISO time, "access_area"?, "access_point"?,
     "client_scan_id"?} → the verdict, with the ticket's ID, type, attendee, order code and first use."""
     if request.method != "POST":
-        response = _error(405, "method_not_allowed", "POST a scan as JSON.")
+        response = Refusal(405, "method_not_allowed", "POST a scan as JSON.").response()
         response["Allow"] = "POST"
         return response
     try:
-        device = _authenticated_device(request)
+        device = _device(request)
         body = _payload(request)
-        event = _scan_event(device, body["event"])
-        fields = {k: body[k] for k in ("scanned_at", "access_area", "access_point", "client_scan_id")}
-        result = ticket_check_in(device=device, code=body["code"], event=event, **fields)
-    except _Refused as refused:
-        return refused.response
-    except BadRequest as exc:
-        return _error(400, "bad_request", str(exc))
+        event = _event(device, body["event"])
+        check_in = ticket_check_in(
+            device=device,
+            code=body["code"],
+            event=event,
+            scanned_at=body["scanned_at"],
+            access_area=body["access_area"],
+            access_point=body["access_point"],
+            client_scan_id=body["client_scan_id"],
+        )
+    except Refusal as refusal:
+        return refusal.response()
     except CheckInError as exc:
-        return _error(403, "forbidden", str(exc))
-    return JsonResponse(_answer(result.scan, repeated=result.repeated))
+        return Refusal(403, "forbidden", str(exc)).response()
+    return JsonResponse(_answer(check_in.scan, repeated=check_in.repeated))

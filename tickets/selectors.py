@@ -9,28 +9,8 @@ from django.db import connection
 
 from organiser_portal.models import Event
 
+from . import sql
 from .models import ScannerDevice, token_hash
-
-# Every scan asks for its device: plain SQL, a fifth of the ORM's CPU (see tickets/services.py). Columns in
-# the models' field order, as `from_db` fills them.
-_DEVICE_FIELDS = (
-    "id",
-    "organisation_id",
-    "name",
-    "event_id",
-    "access_area",
-    "access_point",
-    "revoked_at",
-    "last_seen_at",
-)
-_EVENT_FIELDS = ("id", "organisation_id", "name", "public_id", "time_zone")
-_DEVICE_SQL = """
-    SELECT d.id, d.organisation_id, d.name, d.event_id, d.access_area, d.access_point, d.revoked_at, d.last_seen_at,
-           e.id, e.organisation_id, e.name, e.public_id, e.time_zone
-    FROM tickets_scannerdevice d LEFT JOIN organiser_portal_event e ON e.id = d.event_id
-    WHERE d.token_hash = %s
-"""
-
 
 # A scanner sends several scans a second at the door: its device is kept in the process for a few seconds
 # (a fifth of a scan's CPU). Revoking evicts it here at once; other processes notice within these seconds.
@@ -48,14 +28,12 @@ def scanner_device_for_token(token: str) -> ScannerDevice | None:
     cached = _devices.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    with connection.cursor() as cursor:
-        cursor.execute(_DEVICE_SQL, [key])
-        row = cursor.fetchone()
+    row = sql.device_row(key)  # plain SQL: a fifth of the ORM's CPU
     if row is None:
         return None
-    n = len(_DEVICE_FIELDS)
-    device = ScannerDevice.from_db(connection.alias, _DEVICE_FIELDS, (*row[: n - 2], *map(db_time, row[n - 2 : n])))
-    device.event = Event.from_db(connection.alias, _EVENT_FIELDS, row[n:]) if row[n] is not None else None
+    n = len(sql.DEVICE_FIELDS)
+    device = ScannerDevice.from_db(connection.alias, sql.DEVICE_FIELDS, (*row[: n - 2], *map(db_time, row[n - 2 : n])))
+    device.event = Event.from_db(connection.alias, sql.EVENT_FIELDS, row[n:]) if row[n] is not None else None
     if not device.is_revoked:
         _devices[key] = (time.monotonic() + DEVICE_CACHE_SECONDS, device)
     return device

@@ -15,6 +15,7 @@ from orders.models import Order
 from organiser_portal.codes import ALPHABET, TICKET_ID_LENGTH
 from organiser_portal.models import Event, Organisation, TicketType
 
+from . import sql
 from .models import Scan, ScannerDevice, Ticket
 from .selectors import db_time, scanner_device_forget
 
@@ -22,27 +23,6 @@ TOKEN_PREFIX = "scn_"
 _ID_CHARS = frozenset(ALPHABET)
 _TYPED_ID_NOISE = re.compile(r"[\s-]+")  # "acd efg-hjk", as door staff type a ticket ID
 RAW_CODE_LENGTH = Scan._meta.get_field("raw_code").max_length or 200
-# The door rush path runs two statements of plain SQL (the device comes from tickets.selectors): the ORM's
-# query building cost more CPU than the database work, and one process must serve several hundred scans a
-# second (bench/machines.py: bench_scanner). Columns in the models' field order: `from_db` fills them in turn.
-_TICKET_FIELDS = ("id", "event_id", "order_id", "ticket_type_id", "public_id", "status", "invalid_reason", "used_at")
-_LOCK_TICKET_SQL = """
-    SELECT t.id, t.event_id, t.order_id, t.ticket_type_id, t.public_id, t.status, t.invalid_reason, t.used_at,
-           t.attendee_name, tt.name, o.code
-    FROM tickets_ticket t
-    JOIN organiser_portal_tickettype tt ON tt.id = t.ticket_type_id
-    JOIN orders_order o ON o.id = t.order_id
-    WHERE t.{column} = %s AND t.organisation_id = %s {lock}
-"""
-_INSERT_SCAN_SQL = """
-    INSERT INTO tickets_scan (organisation_id, event_id, ticket_id, raw_code, scanned_at, access_area, access_point,
-                              result, reason, device, scanner_id, client_scan_id)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-    RETURNING id
-"""
-_USE_TICKET_SQL = "UPDATE tickets_ticket SET used_at = %s, updated_at = %s WHERE id = %s"
-# Admitted, on PostgreSQL: the scan and the ticket's first use in one statement.
-_ADMIT_SQL = f"WITH scan AS ({_INSERT_SCAN_SQL}), used AS ({_USE_TICKET_SQL}) SELECT id FROM scan"
 
 
 def tickets_issue(*, order: Order) -> list[Ticket]:
@@ -113,18 +93,15 @@ def scanner_device_revoke(*, device: ScannerDevice) -> ScannerDevice:
 def _ticket_for_code(cursor: Any, *, organisation_id: int, code: str) -> Ticket | None:
     """The organisation's ticket whose QR secret (or typed ticket ID) is `code`, its row locked, with its type's
     name and order's code; None when there is none. Another organisation's ticket is not found at all."""
-    # SQLite (the embedded default) has no row locks: it lets one writer at a time in anyway.
-    lock = "FOR UPDATE OF t" if connection.vendor == "postgresql" else ""
     typed = _TYPED_ID_NOISE.sub("", code).upper()
     if len(typed) == TICKET_ID_LENGTH and set(typed) <= _ID_CHARS:
-        cursor.execute(_LOCK_TICKET_SQL.format(column="public_id", lock=lock), [typed, organisation_id])
+        row = sql.ticket_row_locked(cursor, field="public_id", value=typed, organisation_id=organisation_id)
     else:
-        cursor.execute(_LOCK_TICKET_SQL.format(column="secret", lock=lock), [code, organisation_id])
-    row = cursor.fetchone()
+        row = sql.ticket_row_locked(cursor, field="secret", value=code, organisation_id=organisation_id)
     if row is None:
         return None
     alias = connection.alias
-    ticket = Ticket.from_db(alias, (*_TICKET_FIELDS, "attendee_name"), (*row[:7], db_time(row[7]), row[8]))
+    ticket = Ticket.from_db(alias, (*sql.TICKET_FIELDS, "attendee_name"), (*row[:7], db_time(row[7]), row[8]))
     ticket.ticket_type = TicketType.from_db(alias, ("id", "name"), (row[3], row[9]))
     ticket.order = Order.from_db(alias, ("id", "code"), (row[2], row[10]))
     return ticket
@@ -211,14 +188,7 @@ def _insert_scan(cursor: Any, scan: Scan, *, admits: Ticket | None, now: datetim
         scan.client_scan_id,
     ]
     use = [adapt(scan.scanned_at), adapt(now), admits.pk] if admits is not None else None
-    if use and connection.vendor == "postgresql":
-        cursor.execute(_ADMIT_SQL, [*values, *use])
-        (scan.pk,) = cursor.fetchone()
-    else:  # SQLite (the embedded default) has no data-modifying WITH
-        cursor.execute(_INSERT_SCAN_SQL, values)
-        (scan.pk,) = cursor.fetchone()
-        if use:
-            cursor.execute(_USE_TICKET_SQL, use)
+    scan.pk = sql.scan_insert(cursor, values, use=use)
     scan._state.adding, scan._state.db = False, connection.alias
 
 

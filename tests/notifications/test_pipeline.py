@@ -61,7 +61,7 @@ def test_held_event_queues_nothing(make_order, organisation):
     assert order.tickets_held and not order.messages.exists() and order.email_status == "not_sent"
 
 
-def test_the_task_twice_sends_once(make_order, test_backend, django_capture_on_commit_callbacks):
+def test_the_task_twice_sends_once(sql_form, make_order, test_backend, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         order = make_order()
     message = order.messages.get()
@@ -73,7 +73,7 @@ def test_the_task_twice_sends_once(make_order, test_backend, django_capture_on_c
     assert actions(order).count("email.sent") == 1
 
 
-def test_claim_is_exclusive(make_order, django_capture_on_commit_callbacks):
+def test_claim_is_exclusive(sql_form, make_order, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         order = make_order()
     message = order.messages.get()
@@ -173,6 +173,14 @@ def test_inactive_recipient_is_rejected_with_the_reason(make_order, postmark_api
     assert message.status == Status.REJECTED and order.email_status == "rejected"
     assert "refused" in message.status_reason
     assert actions(order)[-1] == "email.rejected"
+
+
+def test_a_refusal_ends_rejected_or_failed_and_nothing_else(make_order):
+    message = make_order().messages.get()
+    with pytest.raises(ValueError, match="rejected or failed"):
+        message_mark_failed(message_id=message.pk, status=Status.DELIVERED, reason="")
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED and actions(message.order)[-1] == "email.queued"
 
 
 def test_sweeper_requeues_only_stale_messages(

@@ -86,7 +86,7 @@ def email_entries(message: OutgoingMessage) -> list[tuple[str, str]]:
 # --- Postmark ---------------------------------------------------------------
 
 
-def test_postmark_bounce_marks_the_message_and_the_order(client, sent):
+def test_postmark_bounce_marks_the_message_and_the_order(sql_form, client, sent):
     message = sent()
     body = payloads.postmark_bounce(message.provider_message_id, meta(message), message.recipient)
     assert post(client, "postmark", body, **auth()).status_code == 200
@@ -109,7 +109,7 @@ def test_missing_or_wrong_credentials_are_refused_and_change_nothing(client, sen
     assert not DeliveryEvent.objects.exists() and email_entries(message) == before
 
 
-def test_a_duplicate_event_changes_nothing(client, sent):
+def test_a_duplicate_event_changes_nothing(sql_form, client, sent):
     message = sent()
     body = payloads.postmark_bounce(message.provider_message_id, meta(message), message.recipient)
     post(client, "postmark", body, **auth())
@@ -122,14 +122,14 @@ def test_a_duplicate_event_changes_nothing(client, sent):
     assert DeliveryEvent.objects.count() == 2
 
 
-def test_matched_by_provider_message_id_without_metadata(client, sent):
+def test_matched_by_provider_message_id_without_metadata(sql_form, client, sent):
     message = sent()
     body = payloads.postmark_delivery(message.provider_message_id, {}, message.recipient)
     post(client, "postmark", body, **auth())
     assert state(message) == ("delivered", "delivered")
 
 
-def test_an_event_for_no_known_message_is_kept_and_answered(client, sent):
+def test_an_event_for_no_known_message_is_kept_and_answered(sql_form, client, sent):
     message = sent()
     body = payloads.postmark_delivery("00000000-0000-0000-0000-000000000000", {}, "someone@example.com")
     assert post(client, "postmark", body, **auth()).status_code == 200
@@ -137,7 +137,7 @@ def test_an_event_for_no_known_message_is_kept_and_answered(client, sent):
     assert state(message) == ("sent", "sent")
 
 
-def test_out_of_order_events_end_in_the_right_status(client, sent):
+def test_out_of_order_events_end_in_the_right_status(sql_form, client, sent):
     message = sent()
     pid, md, to = message.provider_message_id, meta(message), message.recipient
     # The open arrives first: it proves delivery.
@@ -157,7 +157,7 @@ def test_out_of_order_events_end_in_the_right_status(client, sent):
     assert state(message) == ("complained", "complained")
 
 
-def test_deferred_then_delivered(client, sent):
+def test_deferred_then_delivered(sql_form, client, sent):
     message = sent()
     pid, md, to = message.provider_message_id, meta(message), message.recipient
     post(client, "postmark", payloads.postmark_bounce(pid, md, to, bounce_type="Transient", event_id=9), **auth())
@@ -166,7 +166,7 @@ def test_deferred_then_delivered(client, sent):
     assert state(message) == ("delivered", "delivered") and message.status_reason == ""
 
 
-def test_only_the_latest_ticket_email_sets_the_order_email_status(client, sent, test_backend, member):
+def test_only_the_latest_ticket_email_sets_the_order_email_status(sql_form, client, sent, test_backend, member):
     from orders.services import order_resend_tickets
 
     message = sent()

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 Result, Reason = Scan.Result, Scan.Reason
 
 
-def test_a_valid_unused_ticket_is_admitted_once_and_marked_used(device, event, ticket):
+def test_a_valid_unused_ticket_is_admitted_once_and_marked_used(sql_form, device, event, ticket):
     at = timezone.now() - timedelta(seconds=5)
     check_in = ticket_check_in(device=device, code=ticket.secret, event=event, scanned_at=at, access_point="Gate A1")
 
@@ -34,13 +34,13 @@ def test_a_valid_unused_ticket_is_admitted_once_and_marked_used(device, event, t
     assert ticket.used_at == at and ticket.display_status == "Valid · used"
 
 
-def test_a_typed_ticket_id_is_accepted_as_people_type_it(device, event, ticket):
+def test_a_typed_ticket_id_is_accepted_as_people_type_it(sql_form, device, event, ticket):
     typed = f" {ticket.public_id[:3].lower()} {ticket.public_id[3:6]}-{ticket.public_id[6:]} "
     assert ticket_check_in(device=device, code=typed, event=event).scan.result == Result.ADMITTED
     assert Ticket.objects.get(pk=ticket.pk).used_at is not None
 
 
-def test_a_used_ticket_is_denied_and_says_when_it_was_first_used(device, event, ticket):
+def test_a_used_ticket_is_denied_and_says_when_it_was_first_used(sql_form, device, event, ticket):
     first = ticket_check_in(device=device, code=ticket.secret, event=event).scan
     again = ticket_check_in(device=device, code=ticket.secret, event=event).scan
 
@@ -50,14 +50,14 @@ def test_a_used_ticket_is_denied_and_says_when_it_was_first_used(device, event, 
     assert Ticket.objects.get(pk=ticket.pk).used_at == first.scanned_at
 
 
-def test_an_invalid_ticket_is_denied_and_stays_unused(device, event, ticket):
+def test_an_invalid_ticket_is_denied_and_stays_unused(sql_form, device, event, ticket):
     Ticket.objects.filter(pk=ticket.pk).update(status="invalid", invalid_reason="refunded")
     scan = ticket_check_in(device=device, code=ticket.secret, event=event).scan
     assert (scan.result, scan.reason, scan.ticket_id) == (Result.DENIED, Reason.INVALID, ticket.pk)
     assert Ticket.objects.get(pk=ticket.pk).used_at is None
 
 
-def test_a_ticket_of_another_event_is_denied_wrong_event(organisation, event, make_order):
+def test_a_ticket_of_another_event_is_denied_wrong_event(sql_form, organisation, event, make_order):
     other_event = EventFactory(organisation=organisation, name="Winter Festival")
     ticket = make_order(event=other_event, ticket_type=TicketTypeFactory(event=other_event)).tickets.get()
     device, _ = scanner_device_create(organisation=organisation, name="Roaming")  # bound to no event
@@ -66,14 +66,14 @@ def test_a_ticket_of_another_event_is_denied_wrong_event(organisation, event, ma
     assert Ticket.objects.get(pk=ticket.pk).used_at is None
 
 
-def test_an_unknown_code_is_denied_and_what_was_read_is_kept(device, event):
+def test_an_unknown_code_is_denied_and_what_was_read_is_kept(sql_form, device, event):
     scan = ticket_check_in(device=device, code="https://example.com/not-a-ticket", event=event).scan
     assert (scan.result, scan.reason, scan.ticket) == (Result.DENIED, Reason.UNKNOWN, None)
     assert scan.raw_code == "https://example.com/not-a-ticket"
     assert Scan.objects.get().raw_code == scan.raw_code
 
 
-def test_another_organisations_ticket_is_unknown_and_left_alone(other_organisation, ticket):
+def test_another_organisations_ticket_is_unknown_and_left_alone(sql_form, other_organisation, ticket):
     other_event = EventFactory(organisation=other_organisation)
     device, _ = scanner_device_create(organisation=other_organisation, name="Their gate", event=other_event)
     scan = ticket_check_in(device=device, code=ticket.secret, event=other_event).scan
@@ -86,7 +86,7 @@ def test_another_organisations_ticket_is_unknown_and_left_alone(other_organisati
     assert not ticket.scans.exists() and Ticket.objects.get(pk=ticket.pk).used_at is None
 
 
-def test_a_re_sent_upload_returns_the_scan_recorded_before_and_changes_nothing(device, event, ticket):
+def test_a_re_sent_upload_returns_the_scan_recorded_before_and_changes_nothing(sql_form, device, event, ticket):
     at = datetime(2026, 6, 12, 17, 2, 11, tzinfo=UTC)
     first = ticket_check_in(device=device, code=ticket.secret, event=event, scanned_at=at, client_scan_id="s-1")
     again = ticket_check_in(device=device, code=ticket.secret, event=event, scanned_at=at, client_scan_id="s-1")

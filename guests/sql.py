@@ -1,0 +1,70 @@
+"""The guests app's hand-written SQL, with its portable form (the search keeps its own, in search.py).
+
+`organiser_portal.db.is_postgres` decides which form runs; tests/guests/test_sql_forms.py runs both on the
+same data.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from orders.models import Order
+from organiser_portal.db import Table, is_postgres
+
+from .models import Customer, NameWord
+
+ORDER, CUSTOMER, NAME_WORD = Table(Order), Table(Customer), Table(NameWord)
+MAX_WORD = NameWord._meta.get_field("word").max_length or 200
+
+# Distinct upper-cased words of order and customer names, added to the vocabulary; words already there stay.
+_NAME_WORDS_SQL = f"""
+INSERT INTO {NAME_WORD} ({NAME_WORD.organisation}, {NAME_WORD.word})
+SELECT DISTINCT organisation_id, word FROM (
+    SELECT {ORDER.organisation} AS organisation_id,
+           regexp_split_to_table(UPPER({ORDER.contact_name}::text), '[\\s-]+') AS word
+      FROM {ORDER} {{where_order}}
+    UNION ALL
+    SELECT {CUSTOMER.organisation} AS organisation_id,
+           regexp_split_to_table(UPPER({CUSTOMER.name}::text), '[\\s-]+') AS word
+      FROM {CUSTOMER} {{where_customer}}
+) names
+WHERE length(word) >= %s AND length(word) <= {MAX_WORD}
+ON CONFLICT ({NAME_WORD.organisation}, {NAME_WORD.word}) DO NOTHING
+"""
+_NAME_WORDS = {
+    False: _NAME_WORDS_SQL.format(where_order="", where_customer=""),
+    True: _NAME_WORDS_SQL.format(
+        where_order=f"WHERE {ORDER.organisation} = %s", where_customer=f"WHERE {CUSTOMER.organisation} = %s"
+    ),
+}
+
+
+def name_words_insert(*, organisation_id: int | None, min_length: int) -> int:
+    """Add every word (`min_length` to MAX_WORD letters) of the organisation's (or, for None, all
+    organisations') order and customer names to NameWord; words already there stay. Returns how many were added."""
+    if is_postgres():
+        params = [organisation_id, organisation_id] if organisation_id is not None else []
+        with connection.cursor() as cursor:
+            cursor.execute(_NAME_WORDS[organisation_id is not None], [*params, min_length])
+            return cursor.rowcount
+    # The portable form: the embedded SQLite default holds demo-sized data, so the words are collected in Python.
+    orders, customers = Order.objects.all(), Customer.objects.all()
+    if organisation_id is not None:
+        orders, customers = (
+            orders.filter(organisation_id=organisation_id),
+            customers.filter(organisation_id=organisation_id),
+        )
+    wanted = {
+        (org_id, word)
+        for rows in (
+            orders.values_list("organisation_id", "contact_name"),
+            customers.values_list("organisation_id", "name"),
+        )
+        for org_id, name in rows.distinct()
+        for word in name.upper().replace("-", " ").split()
+        if min_length <= len(word) <= MAX_WORD
+    }
+    have = set(NameWord.objects.values_list("organisation_id", "word"))
+    new = [NameWord(organisation_id=org_id, word=word) for org_id, word in sorted(wanted - have)]
+    NameWord.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)

@@ -1,0 +1,29 @@
+"""Every write to messages: the outbox (`outbox.py`: queue, claim, sent or failed, the sweeper) and the
+delivery events the email service's webhooks report (`delivery.py`). Callers import from here."""
+
+from .delivery import IncomingEvent, delivery_event_record
+from .outbox import (
+    SEND_MESSAGE_TASK,
+    message_claim,
+    message_dispatch,
+    message_mark_failed,
+    message_mark_sent,
+    message_queue,
+    message_release_for_retry,
+    message_timeline_data,
+    messages_requeue_stale,
+)
+
+__all__ = [
+    "SEND_MESSAGE_TASK",
+    "IncomingEvent",
+    "delivery_event_record",
+    "message_claim",
+    "message_dispatch",
+    "message_mark_failed",
+    "message_mark_sent",
+    "message_queue",
+    "message_release_for_retry",
+    "message_timeline_data",
+    "messages_requeue_stale",
+]

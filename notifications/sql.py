@@ -1,0 +1,164 @@
+"""The notifications' hand-written SQL: the send claim and the webhook path, each with its portable form.
+
+The webhook path is the hottest write in the portal (a storm of events after each mailing), so its
+statements are written out once here instead of being compiled by the ORM for every event. PostgreSQL runs
+the single-statement forms; the portable forms (SQLite, the embedded default: one writer at a time, so no
+row locks needed) keep the same rules in more statements. `organiser_portal.db.is_postgres` decides which
+runs; tests/notifications/test_sql_forms.py runs both on the same data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, OuterRef, Subquery
+
+from orders.models import Order
+from organiser_portal.db import Table, is_postgres
+
+from .models import STAGE, DeliveryEvent, MessageStatus, OutgoingMessage
+
+MESSAGE, ORDER, EVENT = Table(OutgoingMessage), Table(Order), Table(DeliveryEvent)
+TICKET_KINDS = sorted(OutgoingMessage.TICKET_KINDS)
+LOWER_STAGES = {s.value: [t.value for t in MessageStatus if STAGE[t] < STAGE[s]] for s in MessageStatus}
+
+# If the message just moved (the CTE "moved") and is its order's latest ticket email, the order's
+# "Order email status" follows, in the same statement.
+_SYNC_ORDER_CTE = f"""
+    synced AS (
+        UPDATE {ORDER} o SET {ORDER.email_status} = %(status)s FROM moved
+        WHERE o.{ORDER.id} = moved.{MESSAGE.order} AND moved.{MESSAGE.kind} = ANY(%(ticket_kinds)s)
+          AND o.{ORDER.email_status} <> %(status)s
+          AND moved.{MESSAGE.id} = (
+            SELECT latest.{MESSAGE.id} FROM {MESSAGE} latest
+            WHERE latest.{MESSAGE.order} = moved.{MESSAGE.order} AND latest.{MESSAGE.kind} = ANY(%(ticket_kinds)s)
+            ORDER BY latest.{MESSAGE.created_at} DESC, latest.{MESSAGE.id} DESC LIMIT 1)
+        RETURNING o.{ORDER.id}
+    )"""
+
+# Move the message forward (the WHERE is the stage rule: never back; the row lock orders concurrent
+# events) and sync the order: one round trip. Answers (moved, order updated).
+_ADVANCE_SQL = f"""
+    WITH moved AS (
+        UPDATE {MESSAGE}
+        SET {MESSAGE.status} = %(status)s, {MESSAGE.status_reason} = %(reason)s, {MESSAGE.status_at} = %(at)s
+        WHERE {MESSAGE.id} = %(message)s AND {MESSAGE.status} = ANY(%(lower)s)
+        RETURNING {MESSAGE.id}, {MESSAGE.order}, {MESSAGE.kind}
+    ), {_SYNC_ORDER_CTE}
+    SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM synced)"""
+
+# queued → sending for exactly one caller (the conditional UPDATE is the lock), and sync the order.
+_CLAIM_SQL = f"""
+    WITH moved AS (
+        UPDATE {MESSAGE}
+        SET {MESSAGE.status} = %(status)s, {MESSAGE.attempts} = {MESSAGE.attempts} + 1, {MESSAGE.status_at} = %(at)s
+        WHERE {MESSAGE.id} = %(message)s AND {MESSAGE.status} = %(queued)s
+        RETURNING {MESSAGE.id}, {MESSAGE.order}, {MESSAGE.kind}
+    ), {_SYNC_ORDER_CTE}
+    SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM synced)"""
+
+# The event's message by one of its columns. PostgreSQL locks the order row: same lock order as the order
+# actions and message_mark_sent (order first), so a webhook and an action never deadlock, and two events
+# for one order queue up instead of racing.
+_FIND_SQL = f"""
+    SELECT m.{MESSAGE.id}, m.{MESSAGE.order}, m.{MESSAGE.organisation}, m.{MESSAGE.kind}, m.{MESSAGE.recipient}
+    FROM {MESSAGE} m JOIN {ORDER} o ON o.{ORDER.id} = m.{MESSAGE.order}
+    WHERE m.{{column}} = %s ORDER BY m.{MESSAGE.id} LIMIT 1{{lock}}"""
+_FIND_BY = {
+    (field, postgres): _FIND_SQL.format(column=getattr(MESSAGE, field), lock=" FOR UPDATE OF o" if postgres else "")
+    for field in ("id", "provider_message_id")
+    for postgres in (True, False)
+}
+
+# A concurrent copy of the same event waits for the first one's transaction, then inserts nothing.
+EVENT_COLUMNS = ("organisation", "message", "event_type", "occurred_at", "reason", "provider", "dedup_key", "raw")
+_INSERT_EVENT_SQL = f"""
+    INSERT INTO {EVENT} ({", ".join(getattr(EVENT, field) for field in EVENT_COLUMNS)}, {EVENT.received_at})
+    VALUES (%s, %s, %s, %s, %s, %s, %s, {{raw}}, %s)
+    ON CONFLICT ({EVENT.dedup_key}) DO NOTHING
+    RETURNING {EVENT.id}"""
+_INSERT_EVENT = {True: _INSERT_EVENT_SQL.format(raw="%s::jsonb"), False: _INSERT_EVENT_SQL.format(raw="%s")}
+
+
+def message_advance(*, message_id: int, status: str, reason: str, at: datetime) -> bool:
+    """Move the message forward to `status` (never back) and sync its order's email status; whether it moved.
+
+    Call holding the order's lock: the order's latest ticket email can't change meanwhile.
+    """
+    if not is_postgres():
+        lower = LOWER_STAGES[status]
+        return _move_portable(message_id, lower, status=status, status_reason=reason, status_at=at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ADVANCE_SQL,
+            {
+                "status": status,
+                "reason": reason,
+                "at": at,
+                "message": message_id,
+                "lower": LOWER_STAGES[status],
+                "ticket_kinds": TICKET_KINDS,
+            },
+        )
+        (moved, _synced) = cursor.fetchone()
+    return bool(moved)
+
+
+def message_start_sending(*, message_id: int, at: datetime) -> bool:
+    """queued → sending, one attempt more, and sync the order; whether this caller moved it (one statement,
+    atomic on its own: of two callers, exactly one does)."""
+    if not is_postgres():
+        queued = [MessageStatus.QUEUED.value]
+        return _move_portable(
+            message_id, queued, status=MessageStatus.SENDING, attempts=F("attempts") + 1, status_at=at
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL,
+            {
+                "status": MessageStatus.SENDING,
+                "queued": MessageStatus.QUEUED,
+                "at": at,
+                "message": message_id,
+                "ticket_kinds": TICKET_KINDS,
+            },
+        )
+        (moved, _synced) = cursor.fetchone()
+    return bool(moved)
+
+
+def _move_portable(message_id: int, from_statuses: list[str], **fields: Any) -> bool:
+    """_ADVANCE_SQL / _CLAIM_SQL in the ORM: the same guarded update, then the order's sync."""
+    moved = OutgoingMessage.objects.filter(pk=message_id, status__in=from_statuses).update(**fields)
+    if moved:
+        order_email_status_sync(OutgoingMessage.objects.only("pk", "order_id", "kind", "status").get(pk=message_id))
+    return bool(moved)
+
+
+def order_email_status_sync(message: OutgoingMessage) -> None:
+    """Order email status = the status of the order's latest ticket email (one UPDATE). The portable form of
+    _SYNC_ORDER_CTE, and what the outbox runs on both after it changed a message through the ORM."""
+    if message.kind not in OutgoingMessage.TICKET_KINDS:
+        return
+    latest = OutgoingMessage.objects.filter(order_id=OuterRef("pk"), kind__in=OutgoingMessage.TICKET_KINDS)
+    latest_id = Subquery(latest.order_by("-created_at", "-id").values("pk")[:1])
+    Order.objects.filter(pk=message.order_id).exclude(email_status=message.status).alias(latest_id=latest_id).filter(
+        latest_id=message.pk
+    ).update(email_status=message.status)
+
+
+def message_for_event(cursor: Any, *, field: str, value: int | str) -> tuple | None:
+    """(id, order_id, organisation_id, kind, recipient) of the message whose `field` ("id" or
+    "provider_message_id") is `value`, its order row locked on PostgreSQL; None when there is none."""
+    cursor.execute(_FIND_BY[field, is_postgres()], [value])
+    return cursor.fetchone()
+
+
+def delivery_event_insert(cursor: Any, values: list[Any], received_at: datetime) -> int | None:
+    """Insert a DeliveryEvent (`values` in EVENT_COLUMNS' order, `raw` as JSON text) unless its dedup key is
+    stored already: its id, or None for a duplicate."""
+    cursor.execute(_INSERT_EVENT[is_postgres()], [*values, received_at])
+    row = cursor.fetchone()
+    return row[0] if row else None
