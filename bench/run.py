@@ -84,7 +84,7 @@ def machine() -> dict[str, object]:
 def data_set() -> dict[str, int]:
     from django.db import connection
 
-    from bench.seed_scale import TABLES
+    from bench.seed_tables import TABLES
 
     counts = {}
     with connection.cursor() as cur:

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .common import Ctx, Result, Wrong, _expect_codes, _sql, _text, _timed_pages, _url
-from .seed_scale import SURNAMES
+from .seed_pools import SURNAMES
 
 
 def _search_url(ctx: Ctx, q: str) -> str:

@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 
 from bench.common import Ctx
-from bench.seed_scale import TABLES, seed_scale
+from bench.seed_scale import seed_scale
+from bench.seed_tables import TABLES
 from bench.suite import BENCHMARKS
 from orders.models import Order
 from tickets.models import Scan, ScannerDevice, Ticket
