@@ -4,7 +4,7 @@ import pytest
 
 from guests.models import NameWord
 from guests.services import name_words_refresh
-from tests.factories import EventFactory, CustomerFactory, TicketTypeFactory
+from tests.factories import CustomerFactory, EventFactory, TicketTypeFactory
 from tests.sql_forms import run_each_form
 
 pytestmark = pytest.mark.django_db
