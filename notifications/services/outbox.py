@@ -158,7 +158,7 @@ def message_mark_sent(*, message_id: int, provider: str, provider_message_id: st
 def message_mark_failed(*, message_id: int, status: str, reason: str, provider: str = "") -> OutgoingMessage:
     """A permanent refusal (invalid or suppressed address, nothing to send): rejected or failed, with the reason."""
     if status not in (Status.REJECTED, Status.FAILED):
-        raise ValueError(f"A refused message ends rejected or failed, not {status!r}.")
+        raise ValueError(f"A message fails as rejected or failed, not as {status}")
     with transaction.atomic():
         message = _lock_message(message_id)
         if provider:
