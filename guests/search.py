@@ -27,6 +27,7 @@ from django.db.models.lookups import GreaterThan
 from orders.models import Order
 from orders.selectors import orders_visible
 from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
+from organiser_portal.db import is_postgres
 from organiser_portal.permissions import Access
 from tickets.models import Ticket
 
@@ -37,10 +38,6 @@ MIN_SUBSTRING = 3  # a trigram index needs three characters to narrow anything d
 _PHONE = re.compile(r"^\+?[\d\s\-()/.]{6,}$")
 _WHOLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: what PostgreSQL's text search parser keeps of a word
-
-
-def _is_postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 # What a result row shows (templates/guests/search.html): building 20 whole orders with their events
@@ -85,37 +82,20 @@ def search_jump(access: Access, query: str) -> Order | None:
     return None
 
 
-def _phone_variants(query: str) -> list[str]:
-    digits = re.sub(r"\D", "", query)
-    return sorted({query.strip(), digits, f"+{digits}", re.sub(r"[^\d+]", "", query)})
-
-
-def _upper(column: str) -> Upper:
-    """UPPER(column::text): the expression the trigram indexes are built on (migration_ops.trigram_index)."""
-    return Upper(Cast(F(column), TextField()))
-
-
 @dataclass(frozen=True)
 class _Sort:
-    """One sort, two ways: for the ORM, and for SQL over the columns of a subquery `s`."""
+    """Newest first: descending by `fields`, for the ORM and for SQL over a subquery `s` selecting them.
+    The last field is the primary key: a total sort, so pages neither repeat nor skip a row."""
 
-    orm: tuple[Any, ...]
-    sql: str
     fields: tuple[str, ...]
 
+    @property
+    def orm(self) -> tuple[str, ...]:
+        return tuple(f"-{field}" for field in self.fields)
 
-NEWEST = _Sort(
-    orm=("-created_at", "-id"),
-    sql="s.created_at DESC, s.pk DESC",
-    fields=("created_at",),
-)
-# Accounts newest first: the primary key's index walks in that order, where a sort by name would
-# read a whole alphabet's worth of accounts before the first "Schröder".
-NEWEST_ACCOUNTS = _Sort(
-    orm=("-id",),
-    sql="s.pk DESC",
-    fields=(),
-)
+    @property
+    def sql(self) -> str:
+        return ", ".join(f"s.{_qn(field)} DESC" for field in self.fields)
 
 
 Step = Callable[[int], list[int]]  # the ids of up to `limit` matching rows, in the search's sort
@@ -127,10 +107,6 @@ def _matching(visible: QuerySet, match: Q | Expression, sort: _Sort) -> Step:
 
 
 Terms = Sequence[Sequence[str]]  # words that must all match, each given as one or more alternative spellings
-
-
-def _typed(query: str) -> list[list[str]]:
-    return [[word] for word in _WORD.findall(query.lower())]
 
 
 def _tsquery(terms: Terms, *, prefix: bool) -> str:
@@ -149,21 +125,13 @@ def _tsquery(terms: Terms, *, prefix: bool) -> str:
     return " & ".join(f"({group})" for group in groups if group)
 
 
-def _has_words(model: type[Model], tsquery: str) -> Expression:
-    """PostgreSQL: the row's stored, GIN-indexed `search_words` (migration_ops.search_words_column)
-    match `tsquery` (see _tsquery)."""
-    return RawSQL(
-        f'"{model._meta.db_table}"."search_words" @@ to_tsquery(\'simple\', %s)', [tsquery], output_field=BooleanField()
-    )
-
-
-# Up to this many matches (the planner's estimate, from the words' statistics) the words index collects
-# them all and sorts them (~2 µs a row); above, walking the rows newest first until the page is full
-# (~0.5 µs a row, 21 × rows / matches of them) costs less. At a million orders the two meet near 2,500;
-# left to itself the planner walks from ~900 matches on and spends 11 ms on a name with 1,300.
+# Up to this many matches (the planner's estimate, from the words' statistics) collecting them all from the
+# words index and sorting them costs less than walking the newest rows until the page is full; left to
+# itself the planner walks too early. Always walking first was twice as slow for a misspelt or rare name,
+# which then walks WALK_AT_MOST rows for nothing.
 COLLECT_BELOW = 2500
-# The most rows a walk reads before it gives up and collects instead (~10 ms): the planner's estimate is
-# for the whole table, and a name common among last year's buyers may be rare among the newest orders.
+# The most rows a walk reads before it collects instead: the estimate is for the whole table, and a name
+# common among last year's buyers may be rare among the newest orders.
 WALK_AT_MOST = 20_000
 
 
@@ -177,15 +145,8 @@ def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, sort: _Sort,
     tsquery = _tsquery(terms, prefix=prefix)
     if not tsquery:
         return None
-    if not _is_postgres():
-        return _matching(
-            visible,
-            reduce(
-                and_,
-                (reduce(or_, (Q(**{f"{c}__icontains": term}) for c in columns for term in group)) for group in terms),
-            ),
-            sort,
-        )
+    if not is_postgres():
+        return _matching(visible, reduce(and_, (_icontains_any(columns, group) for group in terms)), sort)
     collected = _collected(visible.filter(_has_words(visible.model, tsquery)), sort)
 
     def step(limit: int) -> list[int]:
@@ -198,54 +159,23 @@ def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, sort: _Sort,
     return step
 
 
-def _estimated_matches(model: type[Model], tsquery: str) -> float:
-    """The planner's estimate of the rows whose words match, from the words' statistics (EXPLAIN:
-    planning only, ~0.2 ms). For the whole table: what collecting reads, whoever's rows they are."""
-    with connection.cursor() as cur:
-        cur.execute(
-            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {model._meta.db_table} WHERE search_words @@ to_tsquery('simple', %s)",
-            [tsquery],
-        )
-        return float(cur.fetchone()[0][0]["Plan"]["Plan Rows"])
-
-
-def _walked(visible: QuerySet, tsquery: str, sort: _Sort, limit: int) -> list[int]:
-    """The first `limit` rows matching `tsquery` among the newest WALK_AT_MOST of `visible`, in `sort`:
-    read through the index that sort walks, stopping as soon as the page is full."""
-    words = RawSQL(f'"{visible.model._meta.db_table}"."search_words"', [])
-    newest = visible.order_by(*sort.orm).annotate(words=words).values("pk", *sort.fields, "words")
-    sql, params = newest[:WALK_AT_MOST].query.sql_with_params()
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT s.pk FROM ({sql}) s WHERE s.words @@ to_tsquery('simple', %s) ORDER BY {sort.sql} LIMIT %s",
-            [*params, tsquery, limit],
-        )
-        return [row[0] for row in cur.fetchall()]
-
-
 def _collected(matches: QuerySet, sort: _Sort) -> Step:
-    """A step that, on PostgreSQL, collects every match first and only then sorts them, handing back
-    `limit` ids: for a name's few matches (see COLLECT_BELOW), and for matches the planner can't count
-    (a LIKE '%…%', a STRPOS), where it would walk the sort's index through a whole organisation
-    hoping to meet `limit` of them early (0.6 s for an address fragment that seven orders have)."""
-    if not _is_postgres():
+    """A step that, on PostgreSQL, collects every match first and only then sorts them: for a name's few
+    matches (see COLLECT_BELOW), and for matches the planner can't count (a LIKE '%…%', a STRPOS), where
+    it would walk the sort's index through a whole organisation hoping to meet `limit` of them early."""
+    if not is_postgres():
         return _matching(matches, Q(), sort)
-
-    def step(limit: int) -> list[int]:
-        sql, params = matches.order_by().values(*dict.fromkeys(["pk", *sort.fields])).query.sql_with_params()
-        with connection.cursor() as cur:
-            cur.execute(
-                f"WITH s AS MATERIALIZED ({sql}) SELECT s.pk FROM s ORDER BY {sort.sql} LIMIT %s", [*params, limit]
-            )
-            return [row[0] for row in cur.fetchall()]
-
-    return step
+    return lambda limit: _collected_ids(matches, sort, limit)
 
 
 def _contains(visible: QuerySet, columns: Sequence[str], query: str, sort: _Sort) -> Step:
     """Rows with `query` anywhere in one of `columns`, case-insensitive: on PostgreSQL through the
     trigram indexes on UPPER(column)."""
-    return _collected(visible.filter(reduce(or_, (Q(**{f"{column}__icontains": query}) for column in columns))), sort)
+    return _collected(visible.filter(_icontains_any(columns, [query])), sort)
+
+
+def _icontains_any(columns: Sequence[str], texts: Sequence[str]) -> Q:
+    return reduce(or_, (Q(**{f"{column}__icontains": text}) for column in columns for text in texts))
 
 
 def _rows(qs: QuerySet, ids: Sequence[int]) -> list:
@@ -256,8 +186,7 @@ def _rows(qs: QuerySet, ids: Sequence[int]) -> list:
 def _page(steps: Sequence[tuple[Step | None, bool]], page: int, page_size: int) -> tuple[list[int], bool]:
     """One page of ids from the steps in turn: each adds the rows the earlier ones lack until the page, and
     one row more to know there is a next, is full. A step marked as a fallback runs only when nothing
-    before it matched (a substring search after a word search that found no one).
-    """
+    before it matched (a substring search after a word search that found no one)."""
     start, end = (page - 1) * page_size, page * page_size + 1
     ids: list[int] = []
     for step, fallback in steps:
@@ -287,14 +216,11 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
         results.orders = [results.jump_to] if page == 1 else []
         return results
     if "@" in query:
-        results.kind = "email"
-        steps = _email_steps(query)
+        results.kind, steps = "email", _email_steps(query)
     elif _PHONE.match(query) and sum(c.isdigit() for c in query) >= 6:
-        results.kind = "phone"
-        steps = _phone_steps(query)
+        results.kind, steps = "phone", _phone_steps(query)
     elif len(query) >= MIN_SUBSTRING:
-        results.kind = "name"
-        steps = _name_steps(access.organisation.pk, query)
+        results.kind, steps = "name", _name_steps(access.organisation.pk, query)
     else:
         return results
     order_target, customer_target = _targets(access)
@@ -318,9 +244,11 @@ class _Target:
 
 
 def _targets(access: Access) -> tuple[_Target, _Target]:
+    # Accounts by the primary key, whose index walks newest first, where a sort by name would read a
+    # whole alphabet's worth of accounts before the first "Schröder".
     return (
-        _Target(orders_visible(access), "contact_name", "contact_email", "contact_phone", NEWEST),
-        _Target(customers_visible(access), "name", "email", "phone", NEWEST_ACCOUNTS),
+        _Target(orders_visible(access), "contact_name", "contact_email", "contact_phone", _Sort(("created_at", "pk"))),
+        _Target(customers_visible(access), "name", "email", "phone", _Sort(("pk",))),
     )
 
 
@@ -328,17 +256,16 @@ Steps = Callable[[_Target], list[tuple[Step | None, bool]]]  # a kind of query's
 
 
 def _email_steps(query: str) -> Steps:
-    """A whole address that exists answers exactly, from the LOWER(email) btree index (~0.1 ms); otherwise,
-    or for a fragment, the addresses containing it.
+    """A whole address that exists answers exactly, from the LOWER(email) index; otherwise, or for a
+    fragment, the addresses containing it.
 
     A fragment's whole words before the @ ("weber37" in "nna.weber37@": bounded on both sides, unlike
     "nna") are words of the address's `search_words`. One with a digit in it is nearly unique, so on
-    PostgreSQL it narrows the rows through the words index (~0.2 ms) before the address is compared,
-    instead of a trigram scan that reads every trigram of the fragment (5–9 ms at a million orders).
-    A plain word ("mueller") is too common to narrow much: the trigram scan stays cheaper.
-    """
+    PostgreSQL it narrows the rows through the words index before the address is compared, instead of
+    a trigram scan that reads every trigram of the fragment. A plain word ("mueller") is too common to
+    narrow much: the trigram scan stays cheaper."""
     whole = query.lower() if _WHOLE_EMAIL.match(query) else None
-    local_words = _WORD.findall(query.lower().split("@")[0])[1:] if "@" in query and _is_postgres() else []
+    local_words = _WORD.findall(query.lower().split("@")[0])[1:] if "@" in query and is_postgres() else []
     rare_words = [word for word in local_words if any(c.isdigit() for c in word)]
 
     def steps(t: _Target) -> list[tuple[Step | None, bool]]:
@@ -356,7 +283,9 @@ def _email_steps(query: str) -> Steps:
 
 
 def _phone_steps(query: str) -> Steps:
-    variants = _phone_variants(query)
+    """The number as typed, as its digits, or as its digits after a +."""
+    digits = re.sub(r"\D", "", query)
+    variants = sorted({query.strip(), digits, f"+{digits}", re.sub(r"[^\d+]", "", query)})
     return lambda t: [(_matching(t.visible, Q(**{f"{t.phone}__in": variants}), t.sort), False)]
 
 
@@ -379,7 +308,7 @@ def _name_steps(organisation_id: int, query: str) -> Steps:
         exact = None if one_word else _matching(t.visible, Q(**{f"{t.name}__iexact": query}), t.sort)
         return [
             (exact, False),
-            (_words(t.visible, [t.name, t.email], _typed(query), t.sort, prefix=True), False),
+            (_words(t.visible, [t.name, t.email], [[w] for w in _WORD.findall(query)], t.sort, prefix=True), False),
             (similar, True),
             (_contains(t.visible, [t.name, t.email] if one_word else [t.name], query, t.sort), True),
         ]
@@ -388,18 +317,16 @@ def _name_steps(organisation_id: int, query: str) -> Steps:
 
 
 def similar_words(organisation_id: int, word: str, *, limit: int = 2) -> list[str]:
-    """The words of the organisation's names spelt most like `word` (upper case), most similar first.
-
-    PostgreSQL: pg_trgm's `%` over NameWord's trigram index (~1 ms over a few thousand words).
-    SQLite: difflib over the same words (demo-sized data).
-    """
+    """The words of the organisation's names spelt most like `word` (upper case), most similar first:
+    pg_trgm's `%` over NameWord's trigram index on PostgreSQL, otherwise difflib over the same words."""
     word = word.upper()
     words = NameWord.objects.filter(organisation_id=organisation_id)
-    if _is_postgres():
+    if is_postgres():
+        upper = Upper(Cast(F("word"), TextField()))  # what the trigram index is built on (migration_ops.trigram_index)
         return list(
-            words.alias(word_upper=_upper("word"))
+            words.alias(word_upper=upper)
             .filter(word_upper__trigram_similar=word)
-            .annotate(similarity=TrigramSimilarity(_upper("word"), word))
+            .annotate(similarity=TrigramSimilarity(upper, word))
             .order_by("-similarity", "word")
             .values_list("word", flat=True)[:limit]
         )
@@ -413,3 +340,53 @@ def _spellings(organisation_id: int, query: str) -> list[list[str]]:
     options = [[w] if len(w) < MIN_SUBSTRING else similar_words(organisation_id, w) or [w] for w in words]
     known = [option[:1] if option[0] == word else option for word, option in zip(words, options, strict=True)]
     return known if any(option != [word] for word, option in zip(words, known, strict=True)) else []
+
+
+# --- The search's hand-written SQL (PostgreSQL only): what the ORM can't say ------------------------
+
+# The stored, GIN-indexed tsvector of a row's name and email address before the @, added to orders and
+# customer accounts by migration_ops.search_words_column: a column of the table, not a model field.
+SEARCH_WORDS = "search_words"
+
+
+def _qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _words_match(model: type[Model]) -> str:
+    """The row's words match the tsquery given as the parameter (see _tsquery)."""
+    return f"{_qn(model._meta.db_table)}.{_qn(SEARCH_WORDS)} @@ to_tsquery('simple', %s)"
+
+
+def _has_words(model: type[Model], tsquery: str) -> Expression:
+    return RawSQL(_words_match(model), [tsquery], output_field=BooleanField())
+
+
+def _estimated_matches(model: type[Model], tsquery: str) -> float:
+    """The planner's estimate of the rows whose words match, from the words' statistics (EXPLAIN:
+    planning only). For the whole table: what collecting reads, whoever's rows they are."""
+    sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {_qn(model._meta.db_table)} WHERE {_words_match(model)}"
+    with connection.cursor() as cur:
+        cur.execute(sql, [tsquery])
+        return float(cur.fetchone()[0][0]["Plan"]["Plan Rows"])
+
+
+def _walked(visible: QuerySet, tsquery: str, sort: _Sort, limit: int) -> list[int]:
+    """The first `limit` rows matching `tsquery` among the newest WALK_AT_MOST of `visible`, in `sort`:
+    read through the sort's index, stopping as soon as the page is full."""
+    newest = visible.order_by(*sort.orm).annotate(hit=_has_words(visible.model, tsquery)).values(*sort.fields, "hit")
+    sql, params = newest[:WALK_AT_MOST].query.sql_with_params()
+    return _ids(f"SELECT s.pk FROM ({sql}) s WHERE s.hit ORDER BY {sort.sql} LIMIT %s", [*params, limit])
+
+
+def _collected_ids(matches: QuerySet, sort: _Sort, limit: int) -> list[int]:
+    """Every match first (MATERIALIZED: the planner may not push the sort and LIMIT into it), then `limit`
+    of them in `sort`."""
+    sql, params = matches.order_by().values(*sort.fields).query.sql_with_params()
+    return _ids(f"WITH s AS MATERIALIZED ({sql}) SELECT s.pk FROM s ORDER BY {sort.sql} LIMIT %s", [*params, limit])
+
+
+def _ids(sql: str, params: Sequence[Any]) -> list[int]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [row[0] for row in cur.fetchall()]
