@@ -20,6 +20,16 @@ class OrderLineInline(admin.TabularInline):
     fields = ("ticket_type", "quantity", "unit_price", "discount", "fee", "tax", "organisation")
     autocomplete_fields = ("ticket_type", "organisation")
 
+    # A new order takes its lines here; an existing order's lines are what it was paid for.
+    def has_add_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return obj is None and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return obj is None and super().has_delete_permission(request, obj)
+
 
 class TicketInline(ReadOnlyInline):
     model = Ticket
@@ -76,13 +86,27 @@ class OrderAdmin(LargeTableAdmin):
     search_fields = ("=code", "contact_name", "contact_email", "contact_phone__exact")
     autocomplete_fields = ("organisation", "event", "customer")
     readonly_fields = ("status", "total", "refunded_total", "email_status", "paid_at", "cancelled_at")
-    # Read-only once the order exists; a new order needs them.
-    contact_fields = ("customer", "contact_name", "contact_email", "contact_phone", "address")
+    # Read-only once the order exists (a new order needs them): whose order it is, what it is for and
+    # what it cost, and its contact (moving an order to another organisation would hand it to that
+    # organisation's members).
+    fixed_once_created = (
+        "organisation",
+        "event",
+        "code",
+        "currency",
+        "discount_total",
+        "created_at",
+        "customer",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "address",
+    )
     inlines = [OrderLineInline, TicketInline, PaymentInline, RefundInline, MessageInline, TimelineInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> tuple[str, ...]:
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return readonly if obj is None else (*self.contact_fields, *readonly)
+        return readonly if obj is None else (*self.fixed_once_created, *readonly)
 
 
 @admin.register(OrderLine)

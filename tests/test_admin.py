@@ -14,7 +14,14 @@ from organiser_portal.models import Membership, Region
 from tickets.models import Scan
 from tickets.services import scanner_device_create
 
-from .factories import CustomerFactory, DeliveryEventFactory, MembershipFactory, OutgoingMessageFactory, ScanFactory
+from .factories import (
+    CustomerFactory,
+    DeliveryEventFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    OutgoingMessageFactory,
+    ScanFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +161,7 @@ def test_a_posted_change_leaves_the_contact_and_the_refunds_as_the_services_wrot
     client, superuser, one_of_everything
 ):
     order = one_of_everything
+    stranger = OrganisationFactory()
     refund = order.refunds.get()
     url = reverse("admin:orders_order_change", args=[order.pk])
     client.force_login(superuser)
@@ -167,6 +175,11 @@ def test_a_posted_change_leaves_the_contact_and_the_refunds_as_the_services_wrot
             "contact_phone": "+49 30 000000",
             "address": "Elsewhere 1",
             "customer": "",
+            "organisation": str(stranger.pk),  # would hand the order to another organisation's members
+            "code": "HIJACK",
+            "currency": "JPY",
+            "discount_total": "99.00",
+            "lines-0-quantity": "40",
             "status": "refunded",
             "total": "0.00",
             "refunded_total": "100.00",
@@ -186,9 +199,11 @@ def test_a_posted_change_leaves_the_contact_and_the_refunds_as_the_services_wrot
     order = type(order).objects.get(pk=order.pk)
     assert order.promo_code == "ADMIN-EDIT"
     contact = ("customer_id", "contact_name", "contact_email", "contact_phone", "address")
-    sums = ("status", "total", "refunded_total", "email_status")
+    sums = ("status", "total", "refunded_total", "email_status", "organisation_id", "code", "currency")
+    sums += ("discount_total",)
     assert [getattr(order, f) for f in contact + sums] == [getattr(before, f) for f in contact + sums]
     assert order.contact_email == "jonas@example.com"
+    assert [line.quantity for line in order.lines.all()] == [line.quantity for line in before.lines.all()]
     refund_after = Refund.objects.get(pk=refund.pk)
     assert (refund_after.amount, refund_after.status) == (Decimal("50.00"), Refund.Status.FAILED)
 
