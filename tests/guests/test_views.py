@@ -1,5 +1,7 @@
 """The event guest list and the customer page."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -135,3 +137,25 @@ def test_guest_list_and_search_rows_escape_what_guests_typed(client, member, mak
         page = client.get(url).content.decode()
         assert hostile not in page and "Eve &lt;script&gt;alert(1)&lt;/script&gt;" in page, url
         assert f'href="/o/{organisation.slug}/orders/{order.code}/"' in page, url
+
+
+def test_the_guest_lists_next_and_sort_links_lead_to_other_rows(client, member, make_order, event):
+    """The links the page itself renders (a newcomer found "Next →" pointing at "??after=…", page 1 again)."""
+    start = timezone.now() - timedelta(days=1)
+    for n in range(51):
+        order = make_order(contact_email=f"p{n}@example.com")
+        Order.objects.filter(pk=order.pk).update(created_at=start + timedelta(minutes=n))
+    client.force_login(member(Role.VIEWER))
+    first = client.get(guests_url(event)).content.decode()
+
+    def link(page: str, text: str) -> str:
+        href = re.search(rf'<a [^>]*href="([^"]*)"[^>]*>{text}</a>', page)
+        assert href, text
+        return html.unescape(href.group(1))
+
+    next_href = link(first, "Next →")
+    assert next_href.startswith("?") and not next_href.startswith("??")
+    second = client.get(guests_url(event) + next_href).content.decode()
+    assert "p0@example.com" in second and "p0@example.com" not in first  # the oldest order, on page 2
+    oldest_first = client.get(guests_url(event) + link(first, "Created ↓")).content.decode()
+    assert oldest_first.index("p0@example.com") < oldest_first.index("p1@example.com")
