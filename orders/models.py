@@ -191,6 +191,9 @@ class Payment(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.provider} payment {self.reference or self.pk}"
+
 
 class Refund(models.Model):
     class Status(models.TextChoices):
@@ -223,6 +226,9 @@ class Refund(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0) & Q(fee_kept__gte=0), name="refund_amounts_non_negative"),
         ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.pk} ({self.get_status_display().lower()})"
 
 
 class TimelineEntry(models.Model):
