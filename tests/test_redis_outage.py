@@ -136,7 +136,9 @@ def test_an_agent_works_while_redis_is_down_and_the_emails_go_out_once_it_is_bac
     order = make_order(quantity=2)
     other = make_order(contact_email="ben@exmaple.com")
     held_event = EventFactory(organisation=organisation, send_tickets_automatically=False)
-    held = make_order(event=held_event, ticket_type=TicketTypeFactory(event=held_event), contact_email="cem@example.com")
+    held = make_order(
+        event=held_event, ticket_type=TicketTypeFactory(event=held_event), contact_email="cem@example.com"
+    )
     first_emails = set(OutgoingMessage.objects.values_list("pk", flat=True))
 
     portal_redis.stop()
