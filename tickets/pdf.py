@@ -8,7 +8,6 @@ embedded as one. Rendered PDFs are cached by their content, so a resend renders 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import threading
@@ -18,9 +17,10 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.cache import cache as django_cache
 from django.template.loader import render_to_string
 from django.utils import formats
+
+from organiser_portal.cache import BestEffortCache
 
 from .models import Ticket
 from .qr import qr_data_uri
@@ -34,6 +34,8 @@ CACHE_SECONDS = 7 * 24 * 3600
 CSS_PATH = settings.BASE_DIR / "templates" / "tickets" / "ticket_pdf.css"
 
 _render_lock = threading.Lock()
+# A cache outage costs a rendering, never a download or a send.
+pdf_cache = BestEffortCache()
 
 
 @dataclass(frozen=True)
@@ -123,15 +125,11 @@ def render_pages_cached(pages: Sequence[TicketPage]) -> bytes:
     its type or the event gives a new key; nothing needs invalidating.
     """
     key = _cache_key(pages)
-    try:
-        cached = django_cache.get(key)
-    except Exception:  # a cache outage must not stop tickets from going out
-        cached = None
+    cached = pdf_cache.get(key)
     if cached is not None:
         return cached
     pdf = render_pages(pages)
-    with contextlib.suppress(Exception):
-        django_cache.set(key, pdf, CACHE_SECONDS)
+    pdf_cache.set(key, pdf, CACHE_SECONDS)
     return pdf
 
 
