@@ -46,7 +46,8 @@ test: install lint check-services
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ORDERS ?= 1000000
-BENCH_ENV := DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) SECRET_KEY=bench-only-secret-key
+BENCH_ENV := DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) SECRET_KEY=bench-only-secret-key \
+	ANYMAIL_WEBHOOK_SECRET=bench-hook:bench-only-webhook-password
 
 bench-data: install
 	createdb -h 127.0.0.1 -U postgres portal_bench 2>/dev/null || true

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "organiser_portal.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "bench-hook:bench-only-webhook-password")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.pop("REDIS_URL", None)  # the in-memory cache: the figures are about rendering
 

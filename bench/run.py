@@ -31,6 +31,7 @@ def _setup_django() -> None:
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "organiser_portal.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "bench-hook:bench-only-webhook-password")
     os.environ.setdefault("DEBUG", "0")
     os.environ.setdefault("STATIC_MANIFEST", "0")
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")

@@ -1,6 +1,14 @@
 from django.apps import AppConfig
+from django.core.checks import Tags, register
+
+from . import checks
 
 
 class OrganiserPortalConfig(AppConfig):
     name = "organiser_portal"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        register(checks.check_webhook_secret, Tags.security, deploy=True)
+        register(checks.check_secure_cookies, Tags.security, deploy=True)
+        register(checks.check_static_manifest, Tags.staticfiles, deploy=True)

@@ -8,6 +8,9 @@ backend a person can read.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from organiser_portal.deploy import DEMO_WEBHOOK_SECRET, webhook_secret_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -23,8 +26,19 @@ else:
     SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# Outside DEBUG the portal is served over HTTPS only: plain HTTP is redirected, browsers are told to remember
+# that (HSTS; sent on HTTPS responses only, so `make run` over http:// never gets it), cookies never travel
+# in clear. `manage.py check --deploy` complains about each one turned off outside DEBUG.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=BEHIND_TLS_PROXY)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading commits the whole domain, and its other sites, to HTTPS in browsers for months: the domain
+# owner's decision, so off unless asked for, and Django's reminder about it (W021) silenced until then.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -144,8 +158,14 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.file
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tickets <tickets@portal.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The user:password the email service sends its delivery webhooks with. The demo default is public, so
+# outside DEBUG the portal refuses to start without a strong one of its own, as for SECRET_KEY. Empty (as in a
+# .env made from .env.example) counts as unset.
+webhook_secret = env.str("ANYMAIL_WEBHOOK_SECRET", default="") or (DEMO_WEBHOOK_SECRET if DEBUG else "")
+if not DEBUG and (problem := webhook_secret_problem(webhook_secret)):
+    raise ImproperlyConfigured(problem)
 ANYMAIL = {
-    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="demo-webhook:demo-secret"),
+    "WEBHOOK_SECRET": webhook_secret,
     "POSTMARK_SERVER_TOKEN": env.str("POSTMARK_SERVER_TOKEN", default=""),
     "MAILGUN_API_KEY": env.str("MAILGUN_API_KEY", default=""),
     "MAILGUN_SENDER_DOMAIN": env.str("MAILGUN_SENDER_DOMAIN", default=""),

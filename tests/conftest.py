@@ -14,7 +14,7 @@ from orders.services import (
 )
 from organiser_portal.models import Membership
 
-from . import sql_forms
+from . import production, sql_forms
 from .factories import EventFactory, MembershipFactory, OrganisationFactory, TicketTypeFactory, UserFactory
 
 Role = Membership.Role
@@ -78,3 +78,10 @@ def sql_form(request):
     the portable one SQLite runs, forced on PostgreSQL."""
     with sql_forms.sql_form(request.param):
         yield request.param
+
+
+@pytest.fixture(scope="session")
+def production_image(tmp_path_factory):
+    """The image's /app, built as the Dockerfile builds it (tests/production.py): static files collected with
+    DEBUG off, so with their manifest."""
+    return production.build_image_app(tmp_path_factory.mktemp("image") / "app")

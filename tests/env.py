@@ -6,6 +6,8 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/organiser_portal")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+# DEBUG is off in the tests, where the portal refuses the public demo webhook secret.
+os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "tests-hook:tests-only-webhook-password")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # Playwright's sync API runs an event loop; Django's ORM is used from the same thread in e2e tests.
