@@ -181,6 +181,7 @@ def test_the_order_page_shows_the_events_times_with_their_label(order, case, age
     page = agent_client.get(url).content.decode()
 
     assert f"<dt>Starts</dt><dd>{case.starts_tag}</dd>" in page
+    assert f"<dt>Time zone</dt><dd>{case.zone} <span" in page
     assert f"<dt>Ordered</dt><dd>{case.ordered_text} · paid " in page
     assert case.paid_line + "\n            <span>Order paid</span>" in page
     assert f'Timeline <span class="small fw-normal text-secondary">({case.zone} time)</span>' in page
