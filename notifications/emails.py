@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.template.loader import render_to_string
 
+from organiser_portal.times import local_text
 from tickets.models import Ticket
 from tickets.pdf import order_tickets_pdf, pdf_filename, valid_tickets
 
@@ -52,7 +53,8 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
         if not tickets:
             raise PermanentSendError("No valid ticket to send")
         context["tickets"] = tickets
-        context["starts"] = order.event.starts_at.astimezone(order.event.tzinfo)
+        # The worker renders outside any page: the start is written on the event's clocks here, with its label.
+        context["starts"] = local_text(order.event.starts_at, order.event.tzinfo)
     template = "tickets" if message.kind in OutgoingMessage.TICKET_KINDS else message.kind
     subject = render_to_string(f"notifications/email/{template}_subject.txt", context).strip()
     email = AnymailMessage(

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from organiser_portal.models import Event
+from organiser_portal.times import in_zone, zone_abbreviation
 
 from .models import Scan, ScannerDevice
 from .selectors import scanner_device_for_token, scanner_event
@@ -105,8 +106,8 @@ def _message(scan: Scan) -> str:
     if scan.result == Scan.Result.ADMITTED:
         return "Admitted."
     if scan.reason == Scan.Reason.ALREADY_USED and ticket is not None and ticket.used_at is not None:
-        first = ticket.used_at.astimezone(scan.event.tzinfo)
-        return f"Already used: first admitted {first:%d %b %Y, %H:%M:%S}."
+        first = in_zone(ticket.used_at, scan.event.tzinfo)
+        return f"Already used: first admitted {first:%d %b %Y, %H:%M:%S} {zone_abbreviation(first)}."
     if scan.reason == Scan.Reason.INVALID and ticket is not None:
         return f"Ticket {ticket.display_status.lower()}."
     return _REASON_TEXT.get(scan.reason, scan.get_reason_display())

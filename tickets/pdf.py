@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import formats
 
 from organiser_portal.cache import BestEffortCache
+from organiser_portal.times import span_text
 
 from .models import Ticket
 from .qr import qr_data_uri
@@ -79,17 +79,14 @@ def _sample_page() -> TicketPage:
 
 def ticket_pages(order: Order, tickets: Iterable[Ticket]) -> list[TicketPage]:
     event = order.event
-    tz = event.tzinfo
-    starts = event.starts_at.astimezone(tz)
-    ends = event.ends_at.astimezone(tz)
-    same_day = starts.date() == ends.date()
+    starts, ends = span_text(event.starts_at, event.ends_at, event.tzinfo)
     return [
         TicketPage(
             ticket_id=t.public_id,
             secret=t.secret,
             event_name=event.name,
-            starts=formats.date_format(starts, "l j F Y, H:i"),
-            ends=formats.date_format(ends, "H:i" if same_day else "l j F Y, H:i"),
+            starts=starts,
+            ends=ends,
             time_zone=event.time_zone,
             venue=event.venue,
             ticket_type=t.ticket_type.name,

@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from organiser_portal.money import money_format
+from organiser_portal.times import zone_abbreviation
 
 register = template.Library()
 
@@ -96,12 +97,16 @@ def event_time(when: datetime | None, tz: str | tzinfo) -> SafeString:
         '<time datetime="{}">{}</time> <span class="text-secondary small">{}</span>',
         local.isoformat(),
         text,
-        local.tzname() or "",
+        zone_abbreviation(local),
     )
 
 
 def _hm(d: datetime) -> str:
     return f"{d.hour:02d}:{d.minute:02d}"
+
+
+def _weekday(d: datetime) -> str:
+    return _date_names(get_language())[0][d.weekday()]
 
 
 def _dm(d: datetime) -> str:
@@ -114,8 +119,13 @@ _DATE_FORMATS = {
     "j M, H:i": lambda d: f"{_dm(d)}, {_hm(d)}",
     "j M, H:i:s": lambda d: f"{_dm(d)}, {_hm(d)}:{d.second:02d}",
     "j M Y, H:i": lambda d: f"{_dm(d)} {d.year:04d}, {_hm(d)}",
-    "j M Y, H:i T": lambda d: f"{_dm(d)} {d.year:04d}, {_hm(d)} {d.tzname() or ''}",
+    "j M Y, H:i T": lambda d: f"{_dm(d)} {d.year:04d}, {_hm(d)} {zone_abbreviation(d)}",
     "D j M Y, H:i": lambda d: f"{_date_names(get_language())[0][d.weekday()]} {_dm(d)} {d.year:04d}, {_hm(d)}",
+    # With "T", the zone's label even for the hour a clock change repeats, where `|date:"T"` writes nothing.
+    "D j M Y, H:i T": lambda d: f"{_weekday(d)} {_dm(d)} {d.year:04d}, {_hm(d)} {zone_abbreviation(d)}",
+    "D j M Y, H:i:s T": lambda d: (
+        f"{_weekday(d)} {_dm(d)} {d.year:04d}, {_hm(d)}:{d.second:02d} {zone_abbreviation(d)}"
+    ),
 }
 
 

@@ -63,7 +63,7 @@ def test_a_second_scan_is_denied_with_when_the_ticket_was_first_used(client, tok
     answer = post(client, token, {"code": ticket.public_id}).json()
 
     assert (answer["result"], answer["reason"]) == ("denied", "already_used")
-    assert answer["message"] == "Already used: first admitted 12 Jun 2026, 19:02:11."
+    assert answer["message"] == "Already used: first admitted 12 Jun 2026, 19:02:11 CEST."
     assert answer["ticket"]["first_used_at"] == at.isoformat()
 
 
