@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0006_timeline_cancelled'),
+        ("orders", "0006_timeline_cancelled"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='order',
-            name='contact_email',
+            model_name="order",
+            name="contact_email",
             field=models.CharField(max_length=254, validators=[organiser_portal.addresses.address_validate]),
         ),
     ]
