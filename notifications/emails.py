@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.template.loader import render_to_string
 
+from organiser_portal.addresses import address_for_sending
 from organiser_portal.times import local_text
 from tickets.models import Ticket
 from tickets.pdf import order_tickets_pdf, pdf_filename, valid_tickets
@@ -61,7 +62,7 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
         subject=" ".join(subject.split()),
         body=render_to_string(f"notifications/email/{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.recipient],
+        to=[address_for_sending(message.recipient)],
         metadata={METADATA_KEY: str(message.pk), "order": order.code},
         tags=[message.kind],
     )

@@ -5,6 +5,44 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.core.exceptions import ValidationError
+
+from organiser_portal.addresses import AddressError, address_normalise, invisible_message
+
+
+class AddressCleaned(ValidationError):
+    """Refused once because invisible characters were removed: the form shows the cleaned address back."""
+
+    def __init__(self, message: str, *, cleaned: str):
+        super().__init__(message, code="invisible")
+        self.cleaned = cleaned
+
+
+class EmailAddressField(forms.CharField):
+    """An email address under organiser_portal.addresses' rule, cleaned to the form it is stored in.
+
+    `unchanged` is the address already stored: submitted as it is, it passes without the rule,
+    so an address saved before the rule never blocks editing the name or the phone.
+    """
+
+    def __init__(self, *, unchanged: str | None = None, **kwargs):
+        kwargs.setdefault("error_messages", {}).setdefault("required", "Enter an email address.")
+        super().__init__(**kwargs)
+        self.unchanged = unchanged
+
+    def clean(self, value):
+        value = super().clean(value)
+        if self.unchanged and value == self.unchanged.strip():
+            return self.unchanged
+        if not value:
+            return value
+        try:
+            address = address_normalise(value)
+        except AddressError as error:
+            raise ValidationError(str(error), code="invalid") from None
+        if address.removed:
+            raise AddressCleaned(invisible_message(address), cleaned=address.value)
+        return address.value
 
 
 def new_idempotency_key() -> str:
@@ -20,6 +58,13 @@ class IdempotentForm(forms.Form):
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", new_idempotency_key())
         super().__init__(*args, **kwargs)
 
+    def add_error(self, field, error):
+        if isinstance(error, AddressCleaned) and field:
+            # Shown back in the field, so what the agent confirms next is what gets saved.
+            self.data = self.data.copy()
+            self.data[self.add_prefix(field)] = error.cleaned
+        super().add_error(field, error)
+
 
 class ResendForm(IdempotentForm):
     TO_CONTACT, TO_OTHER = "contact", "other"
@@ -29,7 +74,7 @@ class ResendForm(IdempotentForm):
         widget=forms.RadioSelect,
         initial=TO_CONTACT,
     )
-    other_email = forms.EmailField(
+    other_email = EmailAddressField(
         required=False,
         label="Other address",
         help_text="Only this resend goes there; the order's contact stays as it is.",
@@ -49,7 +94,7 @@ class ResendForm(IdempotentForm):
 
 class ContactForm(IdempotentForm):
     contact_name = forms.CharField(label="Name", max_length=200)
-    contact_email = forms.EmailField(label="Email", max_length=254)
+    contact_email = EmailAddressField(label="Email")
     contact_phone = forms.CharField(label="Phone", max_length=40, required=False)
     resend_tickets = forms.BooleanField(
         label="Resend the tickets to this address",
@@ -59,6 +104,7 @@ class ContactForm(IdempotentForm):
 
     def __init__(self, *args, email_locked_reason: str | None = None, can_resend: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["contact_email"].unchanged = self.initial.get("contact_email")  # type: ignore[attr-defined]
         if email_locked_reason:
             field = self.fields["contact_email"]
             field.disabled = True
@@ -68,7 +114,7 @@ class ContactForm(IdempotentForm):
 
 
 class FixAndResendForm(IdempotentForm):
-    contact_email = forms.EmailField(widget=forms.HiddenInput, max_length=254)
+    contact_email = EmailAddressField(widget=forms.HiddenInput)
 
 
 class ConfirmForm(IdempotentForm):

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 from guests.models import Customer
+from organiser_portal.addresses import address_validate
 from organiser_portal.codes import new_order_code
 from organiser_portal.models import Event, Organisation, TicketType
 
@@ -55,7 +56,8 @@ class Order(models.Model):
     code = models.CharField(max_length=12, default=new_order_code)
     customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
     contact_name = models.CharField(max_length=200)
-    contact_email = models.EmailField(max_length=254)
+    # Not an EmailField: Django's validator refuses internationalised addresses (müller@bücher.de).
+    contact_email = models.CharField(max_length=254, validators=[address_validate])
     contact_phone = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True)
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.RESERVED)

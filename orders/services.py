@@ -8,14 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from guests.models import Customer
 from notifications.models import OutgoingMessage
 from notifications.services import message_queue
+from organiser_portal.addresses import AddressError, address_normalise
 from organiser_portal.models import Event, TicketType
 from organiser_portal.money import money_round
 from organiser_portal.permissions import Perm, require_perm
@@ -195,12 +194,11 @@ def _valid_ticket_count(order: Order) -> int:
 
 
 def _clean_email(address: str) -> str:
-    address = address.strip()
+    """The address in its stored form (organiser_portal.addresses), invisible characters removed."""
     try:
-        validate_email(address)
-    except ValidationError:
-        raise OrderActionError(f"“{address}” is not a valid email address.") from None
-    return address
+        return address_normalise(address).value
+    except AddressError as error:
+        raise OrderActionError(str(error)) from None
 
 
 def _queue_resend(*, order: Order, actor: User, recipient: str, idempotency_key: str) -> OutgoingMessage:
@@ -263,12 +261,14 @@ def order_change_contact(
     require_perm(actor, order.organisation, Perm.EDIT_CONTACT, region_id=order.event.region_id)
     if resend_tickets:
         require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
-    name, phone = name.strip(), phone.strip()
+    name, phone, email = name.strip(), phone.strip(), email.strip()
     if not name:
         raise OrderActionError("The contact needs a name.")
-    email = _clean_email(email)
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("event", "customer").get(pk=order.pk)
+        # Only a new address meets the rule: one stored before it never blocks a name or phone edit.
+        if email != order.contact_email:
+            email = _clean_email(email)
         new = {"contact_name": name, "contact_email": email, "contact_phone": phone}
         changed = {
             field: (getattr(order, field), value) for field, value in new.items() if getattr(order, field) != value
