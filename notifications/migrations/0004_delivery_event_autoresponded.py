@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_message_idempotency_key'),
+        ("notifications", "0003_message_idempotency_key"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='deliveryevent',
-            name='event_type',
-            field=models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('deferred', 'Deferred'), ('bounced', 'Bounced'), ('rejected', 'Rejected'), ('failed', 'Failed'), ('complained', 'Complained'), ('autoresponded', 'Auto-reply'), ('opened', 'Opened'), ('clicked', 'Clicked'), ('unsubscribed', 'Unsubscribed'), ('unknown', 'Unknown')], max_length=16),
+            model_name="deliveryevent",
+            name="event_type",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("sent", "Sent"),
+                    ("delivered", "Delivered"),
+                    ("deferred", "Deferred"),
+                    ("bounced", "Bounced"),
+                    ("rejected", "Rejected"),
+                    ("failed", "Failed"),
+                    ("complained", "Complained"),
+                    ("autoresponded", "Auto-reply"),
+                    ("opened", "Opened"),
+                    ("clicked", "Clicked"),
+                    ("unsubscribed", "Unsubscribed"),
+                    ("unknown", "Unknown"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

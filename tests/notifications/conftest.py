@@ -1,6 +1,7 @@
 """Fixtures for the send pipeline (anymail's test backend, tasks run in process) and the webhooks."""
 
 import pytest
+import requests
 from django.core import mail
 
 from notifications.models import OutgoingMessage
@@ -54,3 +55,32 @@ def sent(make_order, test_backend, django_capture_on_commit_callbacks):
         return message
 
     return make
+
+
+class FakeResponse(requests.Response):
+    def __init__(self, status: int, body: bytes):
+        super().__init__()
+        self.status_code = status
+        self._content = body
+        self.headers["Content-Type"] = "application/json"
+        self.encoding = "utf-8"
+
+
+@pytest.fixture
+def postmark_api(settings, monkeypatch):
+    """Postmark's HTTP API (the outside world), answering with the queued responses in turn."""
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": "test-token"}
+    responses: list[FakeResponse | Exception] = []
+    calls: list[dict] = []
+
+    def request(self, method, url, **kwargs):
+        calls.append({"url": url, **kwargs})
+        response = responses.pop(0)
+        if isinstance(response, Exception):
+            raise response
+        response.url, response.request = url, requests.Request(method, url).prepare()
+        return response
+
+    monkeypatch.setattr(requests.Session, "request", request)
+    return responses, calls

@@ -58,7 +58,7 @@ def ses(kind: str, bounce_type: str = "Permanent") -> Post:
 def sendgrid(event: str, bounce_type: str = "bounce") -> Post:
     def send(client, message):
         body = payloads.sendgrid_event(event, SENDGRID_ID, meta(message), message.recipient, bounce_type=bounce_type)
-        return post(client, "sendgrid", body, **auth())  # type: ignore[arg-type]
+        return post(client, "sendgrid", body, **auth())
 
     return send
 
