@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from email.utils import make_msgid
 from typing import Any
 
+import requests
 from anymail.backends.base import AnymailBaseBackend
 from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
 from anymail.message import AnymailMessage
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
 from django.template.loader import render_to_string
 
@@ -25,12 +27,44 @@ METADATA_KEY = "portal_message_id"
 
 
 class PermanentSendError(Exception):
-    """The email service refused the message for good (bad or suppressed address, nothing to send)."""
+    """The message can't be sent, and trying again won't help: "rejected" when the email service refused
+    the address itself, "failed" for anything else (nothing to send, a refusal not about the address)."""
 
     def __init__(self, reason: str, *, status: str = OutgoingMessage.Status.FAILED):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+class OurSideConfigurationError(PermanentSendError):
+    """The email service isn't configured or refused our credentials: a person must fix the settings.
+
+    Fails the message at once (retrying can't help) and is logged as an error; never the address's fault.
+    """
+
+
+class TemporarySendError(Exception):
+    """The email service timed out, was unreachable or had an error of its own: worth trying again."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# The setting that holds each service's credentials, named in the reason an agent and the operator read.
+CREDENTIAL_SETTINGS = {
+    "Postmark": "POSTMARK_SERVER_TOKEN",
+    "Mailgun": "MAILGUN_API_KEY",
+    "Amazon SES": "the AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
+    "SendGrid": "SENDGRID_API_KEY",
+    "Brevo": "BREVO_API_KEY",
+    "Mailjet": "MAILJET_API_KEY and MAILJET_SECRET_KEY",
+    "SparkPost": "SPARKPOST_API_KEY",
+    "Resend": "RESEND_API_KEY",
+    "MailerSend": "MAILERSEND_API_TOKEN",
+    "Mandrill": "MANDRILL_API_KEY",
+    "Postal": "POSTAL_API_KEY",
+}
 
 
 @dataclass(frozen=True)
@@ -77,27 +111,59 @@ def _is_permanent(error: AnymailAPIError) -> bool:
     return status is not None and 400 <= status < 500 and status not in (408, 429)
 
 
+def _api_error(error: AnymailAPIError, service: str) -> Exception:
+    """What an error answer from the email service's API means: our credentials, a refusal, or worth a retry."""
+    status = getattr(error, "status_code", None)
+    first_line = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+    if status in (401, 403):
+        setting = CREDENTIAL_SETTINGS.get(service, f"the {service} credentials in ANYMAIL")
+        return OurSideConfigurationError(f"The email service refused our credentials ({status}): check {setting}")
+    if _is_permanent(error):
+        return PermanentSendError(f"The email service refused the message ({status}): {first_line}")
+    if isinstance(error, requests.Timeout):
+        return TemporarySendError("The email service did not answer in time")
+    if isinstance(error, requests.ConnectionError):
+        return TemporarySendError("The email service could not be reached")
+    if status is not None:
+        return TemporarySendError(f"The email service had an error of its own ({status})")
+    return TemporarySendError(f"The email service did not accept the message: {first_line}")
+
+
 def send_email(message: OutgoingMessage) -> SendResult:
-    """Send through the configured backend. Raises PermanentSendError for refusals; anything else is temporary."""
+    """Send through the configured backend.
+
+    Raises PermanentSendError for refusals (the service refused the address: "rejected"), its subclass
+    OurSideConfigurationError when the service isn't configured or refused our credentials, and
+    TemporarySendError when trying again may help (a timeout, the service's own error).
+    """
     email = build_email(message)
-    connection = get_connection()
+    try:
+        connection = get_connection()
+    except ImproperlyConfigured as error:  # anymail's AnymailConfigurationError too: a missing API key
+        reason = f"The email service is not configured: {str(error).splitlines()[0]}"
+        raise OurSideConfigurationError(reason[:300]) from error
     is_anymail = isinstance(connection, AnymailBaseBackend)
     if not is_anymail:
         # Local backends (file, SMTP) report no ID: give the message one the webhooks can match.
         email.extra_headers["Message-ID"] = make_msgid(domain="portal.local")
     email.connection = connection
+    service = connection.esp_name if is_anymail else "the mail server"
     try:
         email.send()
     except AnymailRecipientsRefused as error:
         raise PermanentSendError(f"Address refused by the email service: {error}", status="rejected") from error
     except AnymailInvalidAddress as error:
-        raise PermanentSendError(f"Invalid address: {error}") from error
+        raise PermanentSendError(f"Invalid address: {error}", status="rejected") from error
     except AnymailAPIError as error:
-        if _is_permanent(error):
-            raise PermanentSendError(str(error).splitlines()[0][:300]) from error
-        raise
+        raise _api_error(error, service) from error
+    except ImproperlyConfigured as error:
+        reason = f"The email service is not configured: {str(error).splitlines()[0]}"
+        raise OurSideConfigurationError(reason[:300]) from error
     except smtplib.SMTPRecipientsRefused as error:
         raise PermanentSendError("Address refused by the mail server", status="rejected") from error
+    except smtplib.SMTPAuthenticationError as error:
+        reason = f"The mail server refused our credentials ({error.smtp_code}): check EMAIL_HOST_USER and EMAIL_HOST_PASSWORD"
+        raise OurSideConfigurationError(reason) from error
     if is_anymail:
         message_id = email.anymail_status.message_id
         return SendResult(connection.esp_name, "" if message_id is None else str(message_id))

@@ -10,6 +10,21 @@ from organiser_portal.models import Organisation
 
 
 class MessageStatus(models.TextChoices):
+    """Where a message stands, and what each failure says about its cause (the order page's advice relies on it).
+
+    - deferred: a transient failure (mailbox full, greylisting, "try again later", a 4.x.x status, a soft
+      bounce); the service may still deliver it, and a later delivery wins. Never the address's fault.
+    - bounced: a permanent failure of the address (hard bounce, no such mailbox, invalid address).
+    - rejected: the email service refused the address itself (invalid, suppressed after earlier bounces
+      or complaints) and did not try to send.
+    - failed: our side or unknown (the service timed out, refused our credentials or is not configured;
+      nothing to send); never the address's fault.
+    - complained: the recipient marked the message as spam.
+
+    An auto-reply (out of office) sent back as a bounce changes no status: it is kept as a delivery event
+    and noted on the order's timeline.
+    """
+
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
@@ -90,7 +105,12 @@ class OutgoingMessage(models.Model):
 
 
 class DeliveryEvent(models.Model):
-    """One event from the email service's webhook, kept exactly once."""
+    """One event from the email service's webhook, kept exactly once.
+
+    `event_type` is the event's class, not only the service's word for it: a soft bounce is stored as
+    deferred (transient), an out-of-office sent as a bounce as autoresponded, only a permanent failure as
+    bounced (`notifications.webhooks.delivery_class`); `raw` keeps what the service said.
+    """
 
     class Type(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -101,6 +121,7 @@ class DeliveryEvent(models.Model):
         REJECTED = "rejected", "Rejected"
         FAILED = "failed", "Failed"
         COMPLAINED = "complained", "Complained"
+        AUTORESPONDED = "autoresponded", "Auto-reply"
         OPENED = "opened", "Opened"
         CLICKED = "clicked", "Clicked"
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"

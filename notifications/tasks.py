@@ -8,7 +8,7 @@ import random
 from celery import shared_task
 
 from . import services
-from .emails import PermanentSendError, send_email
+from .emails import OurSideConfigurationError, PermanentSendError, TemporarySendError, send_email
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +27,26 @@ def send_message(self, message_id: int) -> str:
         return "skipped: not queued"
     try:
         result = send_email(message)
+    except OurSideConfigurationError as error:
+        # Retrying can't fix settings: fail now and tell the operator, instead of retrying for 90 minutes.
+        log.error("Sending message %s failed, fix the email settings: %s", message_id, error.reason)
+        services.message_mark_failed(message_id=message_id, status="failed", reason=error.reason)
+        return f"failed: {error.reason}"
     except PermanentSendError as error:
         services.message_mark_failed(message_id=message_id, status=error.status, reason=error.reason)
         return f"refused: {error.reason}"
     except Exception as error:
-        reason = f"Temporary error at the email service: {error}".splitlines()[0]
+        # A timeout, the service's own error or one of ours: never the address's fault, and the reason says so.
+        if isinstance(error, TemporarySendError):
+            cause = error.reason
+        else:
+            cause = f"Sending error on our side: {error}".splitlines()[0][:200]
         if self.request.retries >= self.max_retries:
+            reason = f"{cause}; gave up after {self.request.retries + 1} tries"
             services.message_mark_failed(message_id=message_id, status="failed", reason=reason)
             return "failed: gave up"
         log.warning("Sending message %s failed, retrying: %s", message_id, error)
-        services.message_release_for_retry(message_id=message_id, reason=reason)
+        services.message_release_for_retry(message_id=message_id, reason=f"{cause}; trying again")
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
     services.message_mark_sent(
         message_id=message_id, provider=result.provider, provider_message_id=result.provider_message_id

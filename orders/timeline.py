@@ -48,6 +48,7 @@ ACTIONS: dict[str, str] = {
     "email.rejected": "{kind} email to {recipient} rejected: {reason}",
     "email.failed": "{kind} email to {recipient} failed: {reason}",
     "email.complained": "{recipient} marked the {kind} email as spam",
+    "email.autoreplied": "Automatic reply (e.g. out of office) from {recipient} to the {kind} email: {reason}",
 }
 
 

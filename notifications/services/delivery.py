@@ -109,8 +109,10 @@ def delivery_event_record(*, event: IncomingEvent) -> int | None:
     """Keep the event once and move its message forward. Returns the stored event's id; a duplicate returns None and changes nothing.
 
     Out-of-order events end right because a message only ever moves to a later stage:
-    a deferral after delivery is kept as an event but leaves the message delivered, a late
-    bounce moves a delivered message to bounced, and an open proves delivery. A status change
+    a deferral (a transient failure, soft bounces included) after delivery is kept as an event
+    but leaves the message delivered, a delivery after a deferral wins, a late permanent
+    bounce moves a delivered message to bounced, and an open proves delivery. An auto-reply
+    (out of office) changes no status: it is kept and noted on the timeline. A status change
     writes one timeline entry and updates "Order email status" when the message is the order's
     latest ticket email, in the same transaction.
 
@@ -132,21 +134,28 @@ def delivery_event_record(*, event: IncomingEvent) -> int | None:
             OutgoingMessage.objects.filter(pk=target.message_id, opened_at=None).update(opened_at=occurred_at)
         if event_type == EventType.CLICKED:
             OutgoingMessage.objects.filter(pk=target.message_id, clicked_at=None).update(clicked_at=occurred_at)
+        if event_type == EventType.AUTORESPONDED:
+            _note_on_timeline(target, "email.autoreplied", event.reason[:300])
+            return stored
         status = EVENT_STATUS.get(event_type)
         if status is None:
             return stored
         reason = ("" if status == Status.DELIVERED else event.reason)[:300]
         moved = sql.message_advance(message_id=target.message_id, status=status, reason=reason, at=occurred_at)
         if moved:
-            timeline_record(
-                order=Order(pk=target.order_id, organisation_id=target.organisation_id),
-                action=f"email.{status}",
-                actor_kind=TimelineEntry.ActorKind.WEBHOOK,
-                data={
-                    "kind": KIND_WORDS.get(target.kind, target.kind),
-                    "recipient": target.recipient,
-                    "message": target.message_id,
-                    "reason": reason,
-                },
-            )
+            _note_on_timeline(target, f"email.{status}", reason)
     return stored
+
+
+def _note_on_timeline(target: _Target, action: str, reason: str) -> None:
+    timeline_record(
+        order=Order(pk=target.order_id, organisation_id=target.organisation_id),
+        action=action,
+        actor_kind=TimelineEntry.ActorKind.WEBHOOK,
+        data={
+            "kind": KIND_WORDS.get(target.kind, target.kind),
+            "recipient": target.recipient,
+            "message": target.message_id,
+            "reason": reason,
+        },
+    )

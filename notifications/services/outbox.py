@@ -156,7 +156,8 @@ def message_mark_sent(*, message_id: int, provider: str, provider_message_id: st
 
 
 def message_mark_failed(*, message_id: int, status: str, reason: str, provider: str = "") -> OutgoingMessage:
-    """A permanent refusal (invalid or suppressed address, nothing to send): rejected or failed, with the reason."""
+    """The end of a send that can't succeed, with the reason: rejected (the email service refused the address)
+    or failed (our side or unknown: not configured, credentials refused, nothing to send, retries used up)."""
     if status not in (Status.REJECTED, Status.FAILED):
         raise ValueError(f"A message fails as rejected or failed, not as {status}")
     with transaction.atomic():

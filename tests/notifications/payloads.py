@@ -1,4 +1,4 @@
-"""The JSON that Postmark, Mailgun and Amazon SES (through SNS) post to tracking webhooks.
+"""The JSON that Postmark, Mailgun, Amazon SES (through SNS), SendGrid and Brevo post to tracking webhooks.
 
 Shapes copied from each service's documentation examples; the builders fill in the
 message's IDs and the portal's metadata the way the real services echo them back.
@@ -26,6 +26,36 @@ def postmark_delivery(message_id: str, metadata: dict, recipient: str, at: str =
     }
 
 
+# Postmark's bounce types (its bounce API's /bounces/types): TypeCode, Name, Description, and Details as a
+# receiving server answers.
+POSTMARK_BOUNCE_TYPES = {
+    "HardBounce": (
+        1,
+        "Hard bounce",
+        "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
+        "smtp;550 5.1.1 The email account that you tried to reach does not exist.",
+    ),
+    "Transient": (
+        2,
+        "Message delayed / Transient",
+        "The server could not temporarily deliver your message (ex: Message is delayed due to network troubles).",
+        "smtp;450 4.2.1 The user you are trying to contact is receiving mail too quickly. Try again later.",
+    ),
+    "SoftBounce": (
+        4096,
+        "Soft bounce / Undeliverable",
+        "Unable to temporarily deliver this email.",
+        "smtp;552 5.2.2 The email account that you tried to reach is over quota.",
+    ),
+    "AutoResponder": (
+        64,
+        "Auto responder",
+        'Automatic email responder (ex: "Out of Office" or "On Vacation").',
+        "",
+    ),
+}
+
+
 def postmark_bounce(
     message_id: str,
     metadata: dict,
@@ -35,21 +65,20 @@ def postmark_bounce(
     event_id: int = 4323372036854775807,
     at: str = "2026-07-01T10:00:09Z",
 ) -> dict:
-    names = {"HardBounce": ("Hard bounce", 1), "Transient": ("Message delayed / Transient", 2)}
-    name, code = names[bounce_type]
+    type_code, name, description, details = POSTMARK_BOUNCE_TYPES[bounce_type]
     return {
         "RecordType": "Bounce",
         "MessageStream": "outbound",
         "ID": event_id,
         "Type": bounce_type,
-        "TypeCode": code,
+        "TypeCode": type_code,
         "Name": name,
         "Tag": "tickets",
         "MessageID": message_id,
         "Metadata": metadata,
         "ServerID": 23,
-        "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
-        "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist.",
+        "Description": description,
+        "Details": details,
         "Email": recipient,
         "From": "tickets@portal.example",
         "BouncedAt": at,
@@ -86,7 +115,7 @@ def postmark_spam_complaint(message_id: str, metadata: dict, recipient: str) -> 
         "MessageStream": "outbound",
         "ID": 42,
         "Type": "SpamComplaint",
-        "TypeCode": 512,
+        "TypeCode": 100001,
         "Name": "Spam complaint",
         "Tag": "tickets",
         "MessageID": message_id,
@@ -196,18 +225,26 @@ def _ses_mail(message_id: str, metadata: dict, recipient: str) -> dict:
     }
 
 
-def ses_event(kind: str, message_id: str, metadata: dict, recipient: str) -> dict:
+# bounceType → (bounceSubType, status, diagnosticCode) as SES reports them.
+SES_BOUNCES = {
+    "Permanent": ("General", "5.1.1", "smtp; 550 5.1.1 user unknown"),
+    "Transient": ("MailboxFull", "5.2.2", "smtp; 552 5.2.2 Mailbox full"),
+}
+
+
+def ses_event(kind: str, message_id: str, metadata: dict, recipient: str, *, bounce_type: str = "Permanent") -> dict:
     event: dict = {"eventType": kind, "mail": _ses_mail(message_id, metadata, recipient)}
     if kind == "Bounce":
+        sub_type, status, diagnostic = SES_BOUNCES[bounce_type]
         event["bounce"] = {
-            "bounceType": "Permanent",
-            "bounceSubType": "General",
+            "bounceType": bounce_type,
+            "bounceSubType": sub_type,
             "bouncedRecipients": [
                 {
                     "emailAddress": recipient,
                     "action": "failed",
-                    "status": "5.1.1",
-                    "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+                    "status": status,
+                    "diagnosticCode": diagnostic,
                 }
             ],
             "timestamp": "2026-07-01T10:00:09.669Z",
@@ -267,3 +304,67 @@ def sns_notification(ses: dict, sns_message_id: str | None = None) -> dict:
         "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
         "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:eu-west-1:123456789012:ses-portal-events:0b3f6e4b",
     }
+
+
+def sendgrid_event(event: str, anymail_id: str, metadata: dict, recipient: str, *, bounce_type: str = "bounce") -> list:
+    """SendGrid's Event Webhook: a list of events; the custom args set when sending (anymail_id, the portal's
+    metadata) come back as top-level fields."""
+    data: dict = {
+        "email": recipient,
+        "timestamp": 1782900005,
+        "smtp-id": "<wrfRRvF7Q0GgwUo2CvDmEA@ismtpd0006p1sjc2.sendgrid.net>",
+        "sg_event_id": uuid.uuid4().hex[:22],
+        "sg_message_id": "wrfRRvF7Q0GgwUo2CvDmEA.filter0425p1mdw1.13037.57168B4A1D.0",
+        "event": event,
+        "category": ["tickets"],
+        "anymail_id": anymail_id,
+        **metadata,
+    }
+    if event == "delivered":
+        data.update(ip="167.89.17.173", tls=1, response="250 2.0.0 OK 1461095248 m143si2210036ioe.159 - gsmtp")
+    elif event == "bounce" and bounce_type == "bounce":
+        data.update(
+            ip="167.89.17.173",
+            tls=1,
+            type="bounce",
+            status="5.1.1",
+            reason="550 5.1.1 The email account that you tried to reach does not exist.",
+            bounce_classification="Invalid Address",
+        )
+    elif event == "bounce":
+        data.update(
+            ip="167.89.17.173",
+            tls=1,
+            type="blocked",
+            status="4.7.0",
+            reason="421 4.7.0 [TSS04] Messages temporarily deferred due to unexpected volume or user complaints",
+            bounce_classification="Frequency or Volume too high",
+        )
+    elif event == "deferred":
+        data.update(response="452 4.2.2 The email account that you tried to reach is over quota.", attempt="1")
+    return [data]
+
+
+def brevo_event(event: str, message_id: str, metadata: dict, recipient: str) -> dict:
+    """Brevo's transactional webhook: one event; the metadata anymail sent as X-Mailin-custom comes back as is."""
+    reasons = {
+        "hard_bounce": " RecipientError: 550 5.5.0 Requested action not taken: mailbox unavailable.",
+        "soft_bounce": "undefined Unable to find MX of domain no-mx.example.com",
+        "deferred": "421 4.7.0 Try again later, closing connection.",
+    }
+    data: dict = {
+        "event": event,
+        "email": recipient,
+        "id": 382_201,
+        "date": "2026-07-01 12:00:05",
+        "ts": 1782907205,
+        "message-id": message_id,
+        "ts_event": 1782907205,
+        "subject": "Your tickets",
+        "X-Mailin-custom": json.dumps(metadata),
+        "tags": ["tickets"],
+        "ts_epoch": 1782900005123,
+    }
+    if event in reasons:
+        data["reason"] = reasons[event]
+    return data

@@ -4,7 +4,6 @@ from datetime import timedelta
 from io import BytesIO
 
 import pytest
-import requests
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -13,6 +12,8 @@ from notifications.services import message_claim, message_mark_failed, messages_
 from notifications.tasks import send_message
 from orders.models import TimelineEntry
 from tests.factories import EventFactory, TicketTypeFactory
+
+from .conftest import FakeResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -102,33 +103,6 @@ def test_a_failure_is_rejected_or_failed_and_nothing_else(make_order, django_cap
         message_mark_failed(message_id=message.pk, status=Status.DELIVERED, reason="Mailbox full")
     message.refresh_from_db()
     assert (message.status, message.status_reason) == (Status.QUEUED, "")
-
-
-class FakeResponse(requests.Response):
-    def __init__(self, status: int, body: bytes):
-        super().__init__()
-        self.status_code = status
-        self._content = body
-        self.headers["Content-Type"] = "application/json"
-        self.encoding = "utf-8"
-
-
-@pytest.fixture
-def postmark_api(settings, monkeypatch):
-    """Postmark's HTTP API (the outside world), answering with the queued responses in turn."""
-    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
-    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_SERVER_TOKEN": "test-token"}
-    responses: list[FakeResponse] = []
-    calls: list[dict] = []
-
-    def request(self, method, url, **kwargs):
-        calls.append({"url": url, **kwargs})
-        response = responses.pop(0)
-        response.url, response.request = url, requests.Request(method, url).prepare()
-        return response
-
-    monkeypatch.setattr(requests.Session, "request", request)
-    return responses, calls
 
 
 def test_provider_error_is_retried_then_sent(make_order, postmark_api, django_capture_on_commit_callbacks):

@@ -7,46 +7,18 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import DeliveryEvent, OutgoingMessage
-from notifications.tasks import send_message
 from orders.models import TimelineEntry
 
 from . import payloads
+from .conftest import SECRET
 
 pytestmark = pytest.mark.django_db
 
 Status = OutgoingMessage.Status
-SECRET = "hook-user:hook-password"
 
 
 def auth(secret: str = SECRET) -> dict:
     return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(secret.encode()).decode()}
-
-
-@pytest.fixture(autouse=True)
-def webhook_settings(settings):
-    settings.ANYMAIL = {
-        **settings.ANYMAIL,
-        "WEBHOOK_SECRET": SECRET,
-        "MAILGUN_WEBHOOK_SIGNING_KEY": payloads.MAILGUN_SIGNING_KEY,
-        # SNS subscription confirmations would call AWS; the tests never send one.
-        "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": False,
-    }
-
-
-@pytest.fixture
-def sent(make_order, test_backend, django_capture_on_commit_callbacks):
-    """A tickets email sent through the test backend, as the provider knows it."""
-
-    def make(provider_message_id: str = "883953f4-6105-42a2-a16a-77a8eac79483") -> OutgoingMessage:
-        with django_capture_on_commit_callbacks(execute=False):
-            order = make_order()
-        message = order.messages.get()
-        send_message.apply(args=(message.pk,))
-        OutgoingMessage.objects.filter(pk=message.pk).update(provider_message_id=provider_message_id)
-        message.refresh_from_db()
-        return message
-
-    return make
 
 
 def meta(message: OutgoingMessage) -> dict:

@@ -1,0 +1,109 @@
+"""Failures on our side never blame the address: a configuration or credential error fails at once and is
+logged as an error; a timeout or the service's own error is retried; only a refused address is "rejected"."""
+
+import logging
+
+import pytest
+import requests
+
+from notifications.models import OutgoingMessage
+from notifications.tasks import MAX_RETRIES, send_message
+from orders.models import TimelineEntry
+
+from .conftest import FakeResponse
+
+pytestmark = pytest.mark.django_db
+
+Status = OutgoingMessage.Status
+SENT_OK = (
+    b'{"To": "anna@example.com", "SubmittedAt": "2026-01-01T10:00:00Z", '
+    b'"MessageID": "b7bc2f4a-e38e-4336-af7d-e6c392c2f817", "ErrorCode": 0, "Message": "OK"}'
+)
+
+
+@pytest.fixture
+def queued(make_order, django_capture_on_commit_callbacks):
+    def make(**order_fields) -> OutgoingMessage:
+        with django_capture_on_commit_callbacks(execute=False):
+            order = make_order(**order_fields)
+        return order.messages.get()
+
+    return make
+
+
+def outcome(message: OutgoingMessage) -> tuple[str, str, str]:
+    message.refresh_from_db()
+    last = TimelineEntry.objects.filter(order_id=message.order_id).order_by("created_at", "id").last()
+    assert last is not None
+    return message.status, message.order.__class__.objects.get(pk=message.order_id).email_status, last.action
+
+
+@pytest.mark.parametrize("status_code", [401, 403])
+def test_refused_credentials_fail_at_once_naming_the_setting(queued, postmark_api, caplog, status_code):
+    responses, calls = postmark_api
+    responses.append(
+        FakeResponse(
+            status_code,
+            b'{"ErrorCode": 10, "Message": "The Server Token you provided in the X-Postmark-Server-Token '
+            b'request header was invalid. Please verify that you are using a valid token."}',
+        )
+    )
+    message = queued()
+    with caplog.at_level(logging.WARNING, logger="notifications.tasks"):
+        send_message.apply(args=[message.pk])
+    assert outcome(message) == (Status.FAILED, "failed", "email.failed")
+    assert len(calls) == 1 and message.attempts == 1  # not retried
+    assert message.status_reason == (
+        f"The email service refused our credentials ({status_code}): check POSTMARK_SERVER_TOKEN"
+    )
+    assert [r.levelno for r in caplog.records] == [logging.ERROR]
+    assert "POSTMARK_SERVER_TOKEN" in caplog.records[0].getMessage()
+
+
+def test_a_missing_api_key_fails_at_once_as_not_configured(queued, settings, caplog):
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {k: v for k, v in settings.ANYMAIL.items() if k != "POSTMARK_SERVER_TOKEN"}
+    message = queued()
+    with caplog.at_level(logging.WARNING, logger="notifications.tasks"):
+        send_message.apply(args=[message.pk])
+    assert outcome(message) == (Status.FAILED, "failed", "email.failed")
+    assert message.attempts == 1
+    assert message.status_reason.startswith("The email service is not configured:")
+    assert "POSTMARK_SERVER_TOKEN" in message.status_reason
+    assert [r.levelno for r in caplog.records] == [logging.ERROR]
+
+
+def test_a_timeout_is_retried_and_never_blames_the_address(queued, postmark_api):
+    responses, calls = postmark_api
+    responses += [requests.Timeout("Read timed out. (read timeout=30)"), FakeResponse(200, SENT_OK)]
+    message = queued()
+    send_message.apply(args=[message.pk])
+    message.refresh_from_db()
+    assert (message.status, message.attempts, len(calls)) == (Status.SENT, 2, 2)
+
+
+def test_a_service_that_keeps_timing_out_ends_failed_on_our_side(queued, postmark_api):
+    responses, calls = postmark_api
+    responses += [requests.Timeout("Read timed out. (read timeout=30)") for _ in range(MAX_RETRIES + 1)]
+    message = queued()
+    send_message.apply(args=[message.pk])
+    assert outcome(message) == (Status.FAILED, "failed", "email.failed")
+    assert len(calls) == MAX_RETRIES + 1
+    assert message.status_reason == f"The email service did not answer in time; gave up after {MAX_RETRIES + 1} tries"
+
+
+def test_the_services_own_error_is_retried_with_a_reason_on_our_side(queued, postmark_api):
+    responses, calls = postmark_api
+    responses += [FakeResponse(500, b'{"ErrorCode": 0, "Message": "Internal server error"}')] * (MAX_RETRIES + 1)
+    message = queued()
+    send_message.apply(args=[message.pk])
+    assert outcome(message)[0] == Status.FAILED and len(calls) == MAX_RETRIES + 1
+    assert message.status_reason.startswith("The email service had an error of its own (500)")
+
+
+def test_an_address_the_service_refuses_is_rejected(queued, test_backend):
+    message = queued()
+    OutgoingMessage.objects.filter(pk=message.pk).update(recipient="anna.example.com")
+    send_message.apply(args=[message.pk])
+    assert outcome(message) == (Status.REJECTED, "rejected", "email.rejected")
+    assert message.status_reason.startswith("Invalid address")
