@@ -19,6 +19,7 @@ from organiser_portal.permissions import Access, Perm, Role
 
 from . import rules
 from .email_typos import suggest_email
+from .models import OrderEmailStatus as EmailStatus
 from .selectors import OrderDetail
 
 # The offers a banner can make; the template renders each as a button or link.
@@ -106,7 +107,8 @@ def delivery_advice(access: Access, detail: OrderDetail) -> Advice | None:
     recipient = latest.recipient if latest is not None else order.contact_email
     reason = _reason(latest)
     because = format_html(" ({})", reason) if reason else ""
-    verified = rules.refusal_change_email(order) is not None and order.customer_id is not None
+    # The email is locked (rules.refusal_change_email) because the customer verified it: only they change it.
+    verified = order.customer_id is not None and order.customer is not None and order.customer.verified
 
     def advice(kind: str, tone: str, text: SafeString, *wanted: str, suggestion: str | None = None) -> Advice:
         offers = _allowed(access, detail, *wanted)
@@ -127,7 +129,7 @@ def delivery_advice(access: Access, detail: OrderDetail) -> Advice | None:
             RESEND_NOW,
         )
     status = order.email_status
-    if status == "delivered":
+    if status == EmailStatus.DELIVERED:
         return advice(
             "delivered",
             "secondary",
@@ -136,7 +138,7 @@ def delivery_advice(access: Access, detail: OrderDetail) -> Advice | None:
                 "junk or spam folder."
             ),
         )
-    if status == "deferred":
+    if status == EmailStatus.DEFERRED:
         return advice(
             "deferred",
             "info",
@@ -148,7 +150,7 @@ def delivery_advice(access: Access, detail: OrderDetail) -> Advice | None:
                 because,
             ),
         )
-    if status == "failed":
+    if status == EmailStatus.FAILED:
         return advice(
             "failed",
             "warning",
@@ -161,7 +163,7 @@ def delivery_advice(access: Access, detail: OrderDetail) -> Advice | None:
             ),
             RESEND,
         )
-    if status == "complained":
+    if status == EmailStatus.COMPLAINED:
         return advice(
             "complained",
             "warning",
@@ -172,8 +174,8 @@ def delivery_advice(access: Access, detail: OrderDetail) -> Advice | None:
                 recipient,
             ),
         )
-    if status in ("bounced", "rejected"):
-        if status == "bounced":
+    if status in (EmailStatus.BOUNCED, EmailStatus.REJECTED):
+        if status == EmailStatus.BOUNCED:
             cause = format_html(
                 "The tickets email to <strong>{}</strong> did not arrive{}. The address is probably wrong",
                 recipient,
@@ -202,7 +204,7 @@ def delivery_advice(access: Access, detail: OrderDetail) -> Advice | None:
             status,
             "danger",
             format_html("{}: check it with the guest, fix the contact, then resend.", cause)
-            if status == "bounced"
+            if status == EmailStatus.BOUNCED
             else format_html("{}. Fix the address with the guest, or resend once to another address.", cause),
             FIX_AND_RESEND,
             EDIT_CONTACT,
