@@ -95,8 +95,11 @@ class OutgoingMessage(models.Model):
             models.Index(fields=["status", "created_at"], name="message_status_created"),
         ]
         constraints = [
+            # Per order: a form's key names one action on one order; the same key on another order is another action.
             models.UniqueConstraint(
-                fields=["idempotency_key"], condition=~Q(idempotency_key=""), name="message_unique_idempotency_key"
+                fields=["order", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="message_unique_order_idempotency_key",
             ),
         ]
 

@@ -80,11 +80,25 @@ class ResendForm(IdempotentForm):
         help_text="Only this resend goes there; the order's contact stays as it is.",
     )
 
+    confirm_complaint = forms.BooleanField(
+        required=False, label="The guest asked for the tickets again: resend to the address that marked them as spam"
+    )
+
+    def __init__(self, *args, contact_email: str = "", complained: frozenset[str] = frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contact_email, self.complained = contact_email, complained
+
     def clean(self):
         data = super().clean()
         # An address that failed validation already says why; don't add "enter one" on top.
         if data.get("send_to") == self.TO_OTHER and not data.get("other_email") and "other_email" not in self.errors:
             self.add_error("other_email", "Enter the address to send the tickets to.")
+        # A resend to an address that complained must be deliberate: the box, not a habitual click.
+        to = data.get("other_email") if data.get("send_to") == self.TO_OTHER else self.contact_email
+        if to and to.lower() in self.complained and not data.get("confirm_complaint"):
+            self.add_error(
+                "confirm_complaint", f"{to} marked the tickets email as spam: tick the box to resend to it anyway."
+            )
         return data
 
     @property

@@ -299,12 +299,16 @@ def order_change_contact(
         return order
 
 
-def order_send_held_tickets(*, actor: User, order: Order) -> Order:
-    """Release an order held for review: its tickets email is queued to the contact address."""
+def order_send_held_tickets(*, actor: User, order: Order, idempotency_key: str = "") -> Order:
+    """Release an order held for review: its tickets email is queued to the contact address.
+
+    An order with nothing held is refused with the menu's reason (rules.refusal_send_held), never
+    answered "sent"; the same idempotency key (a double submit of the form) is the one release again.
+    """
     require_perm(actor, order.organisation, Perm.SEND_HELD, region_id=order.event.region_id)
     with transaction.atomic():
         order = _lock(order)
-        if not order.tickets_held and order.messages.filter(kind__in=OutgoingMessage.TICKET_KINDS).exists():
+        if idempotency_key and order.messages.filter(idempotency_key=idempotency_key).exists():
             return order
         if reason := rules.refusal_send_held(order):
             raise OrderActionError(reason)
@@ -317,6 +321,7 @@ def order_send_held_tickets(*, actor: User, order: Order) -> Order:
             kind=OutgoingMessage.Kind.TICKETS,
             recipient=order.contact_email,
             actor=actor,
+            idempotency_key=idempotency_key,
             record_timeline=False,
         )
         timeline_record(

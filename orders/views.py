@@ -16,6 +16,7 @@ from organiser_portal.permissions import Access, Perm, Role, access_organisation
 from tickets.pdf import order_tickets_pdf, pdf_filename
 
 from . import rules
+from .advice import complained_addresses, delivery_advice
 from .email_typos import suggest_email
 from .errors import OrderActionError
 from .forms import ConfirmForm, ContactForm, FixAndResendForm, ResendForm
@@ -59,6 +60,7 @@ def _order_page_context(access: Access, code: str) -> dict:
         "order": detail.order,
         "latest": detail.latest_ticket_message,
         "actions": order_actions(access, detail),
+        "advice": delivery_advice(access, detail),
         "dialog_actions": DIALOG_ACTIONS,
     }
 
@@ -146,12 +148,22 @@ def _form_page(request: HtmxHttpRequest, template: str, partial: str, context: d
     return render(request, template, context)
 
 
+def _resend_form(request: HtmxHttpRequest, context: dict) -> ResendForm:
+    """The resend form; "Send once to another address" links open it with that option chosen, and an
+    address that marked an email as spam needs the confirmation box."""
+    order = context["order"]
+    initial = {"send_to": ResendForm.TO_OTHER} if request.GET.get("send_to") == ResendForm.TO_OTHER else {}
+    complained = complained_addresses(context["detail"])
+    context["complained"] = order.contact_email.lower() in complained
+    return ResendForm(request.POST or None, initial=initial, contact_email=order.contact_email, complained=complained)
+
+
 @login_required
 def order_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     access = access_organisation(request.user, org)
     context = _delivery_context(access, code, Perm.RESEND)
     order = context["order"]
-    form = ResendForm(request.POST or None)
+    form = _resend_form(request, context)
     if request.method == "POST" and form.is_valid():
         try:
             message = order_resend_tickets(
@@ -245,7 +257,9 @@ def order_send_held(request: HtmxHttpRequest, org: str, code: str) -> HttpRespon
     form = ConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            order_send_held_tickets(actor=request.user, order=order)
+            order_send_held_tickets(
+                actor=request.user, order=order, idempotency_key=form.cleaned_data["idempotency_key"]
+            )
         except OrderActionError as error:
             form.add_error(None, str(error))
         else:

@@ -220,11 +220,37 @@ def test_send_held_releases_and_queues(held_order, member):
     assert order.email_status == "queued"
 
 
-def test_send_held_twice_sends_once(held_order, member):
-    order_send_held_tickets(actor=member(), order=held_order)
-    order_send_held_tickets(actor=member(), order=held_order)
+def test_send_held_twice_with_the_same_key_sends_once(held_order, member):
+    order_send_held_tickets(actor=member(), order=held_order, idempotency_key="held-1")
+    order_send_held_tickets(actor=member(), order=held_order, idempotency_key="held-1")
     assert held_order.messages.count() == 1
     assert entries(held_order).count("order.held_tickets_sent") == 1
+
+
+def test_send_held_again_is_refused_with_the_menus_reason(held_order, member):
+    order_send_held_tickets(actor=member(), order=held_order, idempotency_key="held-1")
+    with pytest.raises(OrderActionError, match="^No tickets are held for this order$"):
+        order_send_held_tickets(actor=member(), order=held_order, idempotency_key="held-2")
+    assert held_order.messages.count() == 1
+
+
+def test_send_held_on_an_order_that_was_never_held_is_refused_and_sends_nothing(make_order, member):
+    order = make_order()  # paid, tickets emailed at once
+    with pytest.raises(OrderActionError, match="^No tickets are held for this order$"):
+        order_send_held_tickets(actor=member(), order=order, idempotency_key="k")
+    assert order.messages.count() == 1 and "order.held_tickets_sent" not in entries(order)
+
+
+def test_an_idempotency_key_reused_on_another_order_is_another_action(make_order, member):
+    agent = member()
+    first, second = make_order(), make_order(contact_email="ben@example.com")
+    one = order_resend_tickets(actor=agent, order=first, idempotency_key="same-token")
+    other = order_resend_tickets(actor=agent, order=second, idempotency_key="same-token")
+    assert one.pk != other.pk and (one.order_id, other.order_id) == (first.pk, second.pk)
+    assert other.recipient == "ben@example.com"
+    # Still once per order.
+    assert order_resend_tickets(actor=agent, order=second, idempotency_key="same-token").pk == other.pk
+    assert second.messages.filter(kind="tickets_resend").count() == 1
 
 
 def test_send_held_refused_when_nothing_is_held(make_order, member):
