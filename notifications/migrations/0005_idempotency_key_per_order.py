@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0003_message_idempotency_key"),
+        ("notifications", "0004_delivery_event_autoresponded"),
     ]
 
     operations = [
