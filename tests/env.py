@@ -8,5 +8,11 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+# The webhook tests post each service's reports: mount every tracking webhook (production mounts only its own).
+os.environ.setdefault(
+    "EMAIL_WEBHOOKS",
+    "amazon_ses,brevo,mailersend,mailgun,mailjet,mailtrap,mandrill,postal,postmark,resend,sendgrid,sendinblue,"
+    "sparkpost,unisender_go",
+)
 # Playwright's sync API runs an event loop; Django's ORM is used from the same thread in e2e tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

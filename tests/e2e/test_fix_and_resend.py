@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from demo.simulate import postmark_payload
 from demo.specs import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
 from notifications.models import OutgoingMessage
+from notifications.sandbox import postmark_payload
 from organiser_portal.celery import app as celery_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
