@@ -32,13 +32,17 @@ SANDBOX_WEBHOOK_SECRET = "demo-webhook:demo-secret"
 _NOT_SERVICES = {"__init__", "base", "base_requests", "console", "test"}
 
 
-def anymail_services() -> frozenset[str]:
-    """Every email service the installed anymail has a backend for (found without importing anymail)."""
+def _anymail_modules(package: str) -> frozenset[str]:
+    """The service modules in anymail.<package> (found without importing anymail, which needs settings)."""
     spec = importlib.util.find_spec("anymail")
     if spec is None or spec.origin is None:
         return frozenset()
-    backends = Path(spec.origin).parent / "backends"
-    return frozenset(p.stem for p in backends.glob("*.py") if p.stem not in _NOT_SERVICES)
+    return frozenset(p.stem for p in (Path(spec.origin).parent / package).glob("*.py") if p.stem not in _NOT_SERVICES)
+
+
+def anymail_services() -> frozenset[str]:
+    """Every email service the installed anymail has a backend for."""
+    return _anymail_modules("backends")
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ def email_config(environ: Mapping[str, str]) -> EmailConfig:
         _service_from_backend(backend) if backend else "sandbox"
     )
     services = anymail_services()
+    reporting = services & _anymail_modules("webhooks")  # Scaleway, for one, has no tracking webhook
     if service in LOCAL_BACKENDS:
         backend = LOCAL_BACKENDS[service]
     elif service in services:
@@ -94,15 +99,17 @@ def email_config(environ: Mapping[str, str]) -> EmailConfig:
         anymail.setdefault("AMAZON_SES_CLIENT_PARAMS", {"region_name": environ["AWS_REGION"]})
     if service == "sandbox":
         anymail.setdefault("WEBHOOK_SECRET", SANDBOX_WEBHOOK_SECRET)
-    elif service in services and not anymail.get("WEBHOOK_SECRET"):
+    elif service in reporting and not anymail.get("WEBHOOK_SECRET"):
         # Without it anymail accepts anyone's delivery reports: a forged "delivered" would hide a bounce.
         raise ImproperlyConfigured(
             f"EMAIL_SERVICE={service} needs ANYMAIL_WEBHOOK_SECRET (user:password for its tracking webhook)"
         )
 
-    default_webhooks = (SANDBOX_WEBHOOK,) if service == "sandbox" else (service,) if service in services else ()
+    default_webhooks = (SANDBOX_WEBHOOK,) if service == "sandbox" else (service,) if service in reporting else ()
     listed = [w.strip().lower() for w in environ.get("EMAIL_WEBHOOKS", "").split(",") if w.strip()]
-    unknown = sorted(set(listed) - services)
+    unknown = sorted(set(listed) - reporting)
     if unknown:
-        raise ImproperlyConfigured(f"EMAIL_WEBHOOKS names no email service anymail knows: {', '.join(unknown)}")
+        raise ImproperlyConfigured(
+            f"EMAIL_WEBHOOKS names no email service anymail has a webhook for: {', '.join(unknown)}"
+        )
     return EmailConfig(service=service, backend=backend, webhooks=tuple(listed) or default_webhooks, anymail=anymail)

@@ -74,6 +74,8 @@ def test_amazon_ses_reads_json_settings_and_the_aws_region():
             (),
         ),
         ({"EMAIL_BACKEND": "my.own.Backend"}, "custom", "my.own.Backend", ()),
+        # A service without delivery reports: no webhook, so no webhook secret to give.
+        ({"EMAIL_SERVICE": "scaleway"}, "scaleway", "anymail.backends.scaleway.EmailBackend", ()),
         # Switching services: the old one's reports still come in while EMAIL_WEBHOOKS lists it.
         (
             {"EMAIL_SERVICE": "brevo", "EMAIL_WEBHOOKS": "brevo, postmark", "ANYMAIL_WEBHOOK_SECRET": SECRET},
@@ -93,7 +95,10 @@ def test_service_backend_and_webhooks(environ, service, backend, webhooks):
     [
         ({"EMAIL_SERVICE": "postmak"}, "'postmak' is not an email service; choose one of: amazon_ses"),
         ({"EMAIL_SERVICE": "postmark"}, "needs ANYMAIL_WEBHOOK_SECRET"),
-        ({"EMAIL_SERVICE": "file", "EMAIL_WEBHOOKS": "mailgunn"}, "names no email service anymail knows: mailgunn"),
+        (
+            {"EMAIL_SERVICE": "file", "EMAIL_WEBHOOKS": "mailgunn"},
+            "names no email service anymail has a webhook for: mailgunn",
+        ),
     ],
 )
 def test_a_wrong_configuration_stops_the_start(environ, message):
