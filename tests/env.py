@@ -8,6 +8,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "demo-webhook:demo-secret")
 # The webhook tests post each service's reports: mount every tracking webhook (production mounts only its own).
 os.environ.setdefault(
     "EMAIL_WEBHOOKS",
