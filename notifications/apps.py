@@ -7,8 +7,11 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from anymail.signals import tracking
+        from django.core.checks import register
 
         from . import tasks  # noqa: F401  registers the tasks, which the services hand work to by name
+        from .checks import email_webhook_checks
         from .webhooks import handle_tracking
 
         tracking.connect(handle_tracking, dispatch_uid="notifications.handle_tracking")
+        register(email_webhook_checks)

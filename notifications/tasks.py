@@ -7,7 +7,7 @@ import random
 
 from celery import shared_task
 
-from . import services
+from . import sandbox, services
 from .emails import OurSideConfigurationError, PermanentSendError, TemporarySendError, send_email
 
 log = logging.getLogger(__name__)
@@ -58,3 +58,9 @@ def send_message(self, message_id: int) -> str:
 def sweep_outbox() -> int:
     """Periodic (celery beat): re-queue messages the broker or a worker lost."""
     return services.messages_requeue_stale()
+
+
+@shared_task(name=sandbox.SANDBOX_REPORT_TASK)
+def sandbox_report(message_id: int) -> list[int]:
+    """The sandbox email service reports what happened to a message it "sent" (EMAIL_SERVICE=sandbox)."""
+    return sandbox.sandbox_report(message_id=message_id)

@@ -1,16 +1,19 @@
 """Settings for Organiser Portal, read from the environment (see .env.example).
 
 Without any environment the portal runs on the embedded default: SQLite under
-var/, Celery tasks run in process after commit, and email goes to a local file
-backend a person can read.
+var/, Celery tasks run in process after commit, and email goes to the sandbox email
+service: files a person can read, and delivery reports a moment later.
 """
 
+import os
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from organiser_portal.deploy import DEMO_WEBHOOK_SECRET, webhook_secret_problem
+
+from .email_config import email_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -150,28 +153,34 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
-# --- Email -----------------------------------------------------------------
-# The default writes every message to var/mail/ where a person can read it.
-# Production sets EMAIL_BACKEND to an anymail backend, e.g.
-# anymail.backends.postmark.EmailBackend, plus that service's ANYMAIL_* keys.
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tickets <tickets@portal.example>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# --- Email ---
+# EMAIL_SERVICE chooses who sends (organiser_portal/email_config.py, .env.example): any email service anymail
+# supports, with its own <SERVICE>_* variables, or the sandbox of the embedded default, which writes each
+# message to EMAIL_FILE_PATH and plays its delivery report back through the webhook (notifications/sandbox.py).
 # The user:password the email service sends its delivery webhooks with. The demo default is public, so
 # outside DEBUG the portal refuses to start without a strong one of its own, as for SECRET_KEY. Empty (as in a
 # .env made from .env.example) counts as unset.
 webhook_secret = env.str("ANYMAIL_WEBHOOK_SECRET", default="") or (DEMO_WEBHOOK_SECRET if DEBUG else "")
 if not DEBUG and (problem := webhook_secret_problem(webhook_secret)):
     raise ImproperlyConfigured(problem)
-ANYMAIL = {
-    "WEBHOOK_SECRET": webhook_secret,
-    "POSTMARK_SERVER_TOKEN": env.str("POSTMARK_SERVER_TOKEN", default=""),
-    "MAILGUN_API_KEY": env.str("MAILGUN_API_KEY", default=""),
-    "MAILGUN_SENDER_DOMAIN": env.str("MAILGUN_SENDER_DOMAIN", default=""),
-    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
-    "AMAZON_SES_CLIENT_PARAMS": {"region_name": env.str("AWS_REGION", default="eu-west-1")},
-}
+EMAIL = email_config({**os.environ, "ANYMAIL_WEBHOOK_SECRET": webhook_secret})
+EMAIL_SERVICE = EMAIL.service
+EMAIL_BACKEND = EMAIL.backend
+EMAIL_WEBHOOKS = EMAIL.webhooks
+ANYMAIL = EMAIL.anymail
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# How long after sending the sandbox reports what happened to a message, in seconds.
+EMAIL_SANDBOX_DELAY = env.float("EMAIL_SANDBOX_DELAY", default=2.0)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tickets <tickets@portal.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ANYMAIL["WEBHOOK_SECRET"] = webhook_secret
 
 # --- Celery ----------------------------------------------------------------
 # With REDIS_URL unset, tasks run in process (eager) after the transaction

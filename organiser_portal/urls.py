@@ -14,8 +14,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("o/<slug:org>/", include(org_patterns)),
-    # The email services' delivery webhooks: /anymail/<service>/tracking/ (notifications.webhooks).
-    path("anymail/", include("anymail.urls")),
+    # The chosen email service's delivery webhook, /anymail/<service>/tracking/ (notifications.urls, .webhooks).
+    path("anymail/", include("notifications.urls")),
     # Door scanners report check-ins at /api/v1/check-ins/ with their device token (tickets.api).
     path("", include("tickets.urls")),
     path("admin/", admin.site.urls),

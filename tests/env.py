@@ -10,5 +10,12 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "tests-hook:tests-only-webhook-password")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "demo-webhook:demo-secret")
+# The webhook tests post each service's reports: mount every tracking webhook (production mounts only its own).
+os.environ.setdefault(
+    "EMAIL_WEBHOOKS",
+    "amazon_ses,brevo,mailersend,mailgun,mailjet,mailtrap,mandrill,postal,postmark,resend,sendgrid,sendinblue,"
+    "sparkpost,unisender_go",
+)
 # Playwright's sync API runs an event loop; Django's ORM is used from the same thread in e2e tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -1,12 +1,13 @@
 """manage.py simulate_delivery ORDER_CODE delivered|bounced|deferred|opened|complained
 
-Shows the whole email loop on the embedded default without an email-service account.
+Shows the whole email loop on the embedded default without an email-service account. The sandbox email
+service (notifications/sandbox.py) already reports each message by itself; this plays any other report.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.simulate import OUTCOMES, simulate_delivery_event
 from notifications.models import OutgoingMessage
+from notifications.sandbox import OUTCOMES, delivery_report_post
 
 
 class Command(BaseCommand):
@@ -26,7 +27,9 @@ class Command(BaseCommand):
         message = messages.order_by("-created_at", "-id").first()
         if message is None:
             raise CommandError(f"Order {order_code} has no ticket email.")
-        status = simulate_delivery_event(message, outcome)
+        status = delivery_report_post(message, outcome)
+        if status == 404:
+            raise CommandError("The Postmark tracking webhook is not mounted: add postmark to EMAIL_WEBHOOKS.")
         if status != 200:
             raise CommandError(f"The webhook answered {status}: check ANYMAIL_WEBHOOK_SECRET.")
         message.refresh_from_db()

@@ -1,0 +1,21 @@
+"""The tracking webhooks of the email services in settings.EMAIL_WEBHOOKS, at /anymail/<service>/tracking/.
+
+Only those are mounted: anymail's view of a service the portal doesn't use fails on its missing settings
+(a 500 to anyone who asks), and it would accept reports about messages that service never sent.
+Inbound email is not used by the portal, so no inbound URL is mounted either.
+"""
+
+from anymail.urls import urlpatterns as anymail_urlpatterns
+from django.conf import settings
+from django.urls import URLPattern
+
+app_name = "anymail"  # reverse("anymail:postmark_tracking_webhook"), as anymail's own URLs are named
+
+
+def tracking_urlpatterns(services: tuple[str, ...]) -> list[URLPattern]:
+    # Mandrill's one combined endpoint is named "mandrill_webhook" (plus its older tracking alias).
+    names = {f"{service}_{kind}" for service in services for kind in ("tracking_webhook", "webhook")}
+    return [pattern for pattern in anymail_urlpatterns if isinstance(pattern, URLPattern) and pattern.name in names]
+
+
+urlpatterns = tracking_urlpatterns(tuple(settings.EMAIL_WEBHOOKS))
