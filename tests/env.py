@@ -10,7 +10,6 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "tests-hook:tests-only-webhook-password")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "demo-webhook:demo-secret")
 # The webhook tests post each service's reports: mount every tracking webhook (production mounts only its own).
 os.environ.setdefault(
     "EMAIL_WEBHOOKS",
