@@ -4,6 +4,11 @@ WeasyPrint is imported and its fonts and stylesheet are prepared on first use, o
 process (web processes that never render pay nothing). Rendering never touches the
 network or the file system: the URL fetcher accepts only data: URIs, and the QR code is
 embedded as one. Rendered PDFs are cached by their content, so a resend renders nothing.
+
+Names come in every script: the stylesheet's font stack names a Noto family for each (the
+Debian packages .ci/run and the Dockerfile install), and WeasyPrint embeds only the glyphs
+a PDF uses. Each ticket keeps to one page whatever its lengths: the stylesheet wraps and
+clamps, and `_printed` shortens extreme texts and picks a smaller size for long ones.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -29,7 +35,7 @@ if TYPE_CHECKING:
     from orders.models import Order
 
 # Bump when the layout changes: old cached PDFs are then never served again.
-LAYOUT_VERSION = "3"
+LAYOUT_VERSION = "4"
 CACHE_SECONDS = 7 * 24 * 3600
 CSS_PATH = settings.BASE_DIR / "templates" / "tickets" / "ticket_pdf.css"
 
@@ -53,6 +59,8 @@ class TicketPage:
     holder: str
     order_code: str
     organisation: str
+    # The ticket type needs the attendee's personal data and nobody has given it yet.
+    attendee_unnamed: bool = False
 
 
 @cache
@@ -90,7 +98,8 @@ def ticket_pages(order: Order, tickets: Iterable[Ticket]) -> list[TicketPage]:
             time_zone=event.time_zone,
             venue=event.venue,
             ticket_type=t.ticket_type.name,
-            holder=t.attendee_name or order.contact_name,
+            holder=_holder(order, t),
+            attendee_unnamed=not t.attendee_name and t.ticket_type.requires_personal_data,
             order_code=order.code,
             organisation=order.organisation.name,
         )
@@ -98,12 +107,44 @@ def ticket_pages(order: Order, tickets: Iterable[Ticket]) -> list[TicketPage]:
     ]
 
 
+def _holder(order: Order, ticket: Ticket) -> str:
+    """The attendee; the buyer only where the ticket type never asks who attends."""
+    if ticket.attendee_name or ticket.ticket_type.requires_personal_data:
+        return ticket.attendee_name
+    return order.contact_name
+
+
+# Beyond these lengths a text could not fit its lines at the smallest size anyway: it is
+# cut with an ellipsis here, so the page's other lines never have to give way.
+_MAX_CHARS = {"event_name": 150, "venue": 120, "ticket_type": 80, "holder": 90, "organisation": 70}
+# Event names longer than these print one and two steps smaller (ticket_pdf.css).
+_EVENT_NAME_STEPS = (45, 90)
+
+
+def _shortened(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    # Never end on half a letter: a vowel sign or accent without its base, or a joiner.
+    while cut and (unicodedata.category(cut[-1]) in ("Mn", "Mc", "Me") or cut[-1] == "\u200d"):
+        cut = cut[:-1]
+    return cut.rstrip() + "…"
+
+
+def _printed(page: TicketPage) -> dict[str, Any]:
+    """The template's context for one page: the texts as printed, the QR code and the size steps."""
+    context: dict[str, Any] = asdict(page)
+    for field, limit in _MAX_CHARS.items():
+        context[field] = _shortened(context[field], limit)
+    context["qr"] = qr_data_uri(page.secret)
+    context["event_name_step"] = sum(len(page.event_name) > n for n in _EVENT_NAME_STEPS)
+    return context
+
+
 def render_pages(pages: Sequence[TicketPage]) -> bytes:
     """Render the pages into one PDF (no cache)."""
     html_class, fetcher, font_config, stylesheet = _weasy()
-    html = render_to_string(
-        "tickets/ticket_pdf.html", {"pages": [{**asdict(p), "qr": qr_data_uri(p.secret)} for p in pages]}
-    )
+    html = render_to_string("tickets/ticket_pdf.html", {"pages": [_printed(p) for p in pages]})
     document = html_class(string=html, url_fetcher=fetcher, base_url="data:,")
     # Font configuration objects are not safe to share between threads rendering at once.
     with _render_lock:
