@@ -188,6 +188,20 @@ def delivery_advice(access: Access, detail: OrderDetail) -> Advice | None:
                 recipient,
                 because,
             )
+        if latest is not None and recipient.lower() != order.contact_email.lower():
+            # A one-off send to another address failed: the order's own contact is not in question.
+            return advice(
+                f"{status}_other_address",
+                "warning",
+                format_html(
+                    "{}. That was a send to another address, once: the order's contact <strong>{}</strong> "
+                    "is unchanged. Resend to the contact, or once to another address the guest gives you.",
+                    cause,
+                    order.contact_email,
+                ),
+                RESEND,
+                RESEND_OTHER,
+            )
         if verified:
             return advice(
                 f"{status}_verified",

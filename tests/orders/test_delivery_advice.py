@@ -67,6 +67,18 @@ def test_bounced_says_the_address_is_probably_wrong_and_offers_the_fix(agent_cli
     assert "Send once to another address" in text
 
 
+def test_a_bounce_of_a_send_to_another_address_leaves_the_contact_alone(agent_client, make_order):
+    """A one-off send elsewhere bounced: the order's contact was never tried, so it isn't to be fixed."""
+    order = make_order(contact_email="miguel@example.com")
+    message = order.messages.latest("created_at")
+    message.recipient = "bounce@sandbox.example"
+    message.save()
+    text = advice(agent_client, reported(order, MessageStatus.BOUNCED, "550 5.1.1 no such user"))
+    assert "bounce@sandbox.example" in text and "send to another address, once" in text
+    assert "miguel@example.com" in text and "is unchanged" in text
+    assert "fix the contact" not in text and "Edit contact" not in text and "Fix and resend" not in text
+
+
 def test_deferred_says_what_it_means_and_never_blames_the_address(agent_client, make_order):
     order = reported(make_order(), MessageStatus.DEFERRED, "452 4.2.2 mailbox full")
     text = advice(agent_client, order)
