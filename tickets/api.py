@@ -10,10 +10,11 @@ door rush, several hundred scans a second on one process.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
@@ -24,6 +25,11 @@ from .models import Scan, ScannerDevice
 from .selectors import scanner_device_for_token, scanner_event
 from .services import CheckInError, ticket_check_in
 
+# A QR code's content or a typed ticket ID: a secret or an ID is far shorter.
+_CODE_LIMIT = 200
+# How late an offline scanner may upload a scan. A time ahead of the server's clock is taken as now
+# (tickets.services.ticket_check_in).
+SCAN_AGE_LIMIT = timedelta(days=365)
 _TEXT_LIMITS = {"event": 12, "access_area": 120, "access_point": 120, "client_scan_id": 64}
 _REASON_TEXT: dict[str, str] = {
     Scan.Reason.UNKNOWN: "Unknown code: no ticket of this organiser has it.",
@@ -76,27 +82,54 @@ def _event(device: ScannerDevice, public_id: str) -> Event:
 def _payload(request: HttpRequest) -> dict[str, Any]:
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("The body must be a JSON object.") from exc
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
     code = body.get("code")
     if not isinstance(code, str) or not code.strip():
         raise BadRequest("`code` is required: the QR code's content or the ticket ID as typed.")
-    for field, limit in _TEXT_LIMITS.items():
+    for field, limit in {"code": _CODE_LIMIT, **_TEXT_LIMITS}.items():
         value = body.setdefault(field, "")
         if not isinstance(value, str) or len(value) > limit:
             raise BadRequest(f"`{field}` must be a string of at most {limit} characters.")
+        if not _storable(value):
+            raise BadRequest(f"`{field}` holds a character no text can carry (a NUL byte or half a UTF-16 pair).")
     body["scanned_at"] = _timestamp(body.get("scanned_at"))
     return body
 
 
+def _storable(value: str) -> bool:
+    """PostgreSQL text holds neither NUL nor a lone surrogate (which JSON's \\ud800 escapes can carry)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _timestamp(value: Any) -> datetime | None:
+    """`scanned_at`: an aware ISO 8601 time no earlier than SCAN_AGE_LIMIT ago (offline scanners upload
+    later); else 400, so a device whose clock says year 1 never becomes a ticket's first use."""
     if value is None:
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # shaped like ISO 8601 but not a real time: month 13, 29 February 2025, +24:00
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise BadRequest("`scanned_at` must be an ISO 8601 time with its UTC offset, e.g. 2026-06-12T19:02:11+02:00.")
+    try:
+        plausible = parsed >= timezone.now() - SCAN_AGE_LIMIT
+    except OverflowError:  # year 1 with a positive offset lies before the first representable UTC time
+        plausible = False
+    if not plausible:
+        raise BadRequest(
+            f"`scanned_at` {value} is not plausible: a scan is uploaded at most {SCAN_AGE_LIMIT.days} days "
+            "after it happened. Check the scanner's clock."
+        )
     return parsed
 
 

@@ -146,6 +146,17 @@ def test_a_revoked_token_is_refused(client, device, token, ticket):
         ({"code": "x", "scanned_at": "2026-06-12T19:02:11"}, "UTC offset"),
         ({"code": "x", "access_area": ["a"]}, "`access_area`"),
         ({"code": "x", "client_scan_id": "x" * 65}, "`client_scan_id`"),
+        ({"code": "x" * 201}, "`code`"),
+        # Shaped like ISO 8601, but no real time (an attack review found each a 500).
+        ({"code": "x", "scanned_at": "2026-13-12T19:02:11+02:00"}, "`scanned_at`"),
+        ({"code": "x", "scanned_at": "2025-02-29T10:00:00+01:00"}, "`scanned_at`"),
+        ({"code": "x", "scanned_at": "2026-06-12T25:00:00+02:00"}, "`scanned_at`"),
+        ({"code": "x", "scanned_at": "2026-06-12T19:02:11+24:00"}, "`scanned_at`"),
+        ({"code": "x", "scanned_at": "0001-01-01T00:00:00Z"}, "not plausible"),
+        ({"code": "a\x00b"}, "NUL byte"),
+        ({"code": "x", "access_point": "Gate\x00A"}, "NUL byte"),
+        ('{"code": "\\ud800"}', "half a UTF-16 pair"),
+        ("[" * 100_000, "JSON object"),
     ],
 )
 def test_bad_input_is_a_400_that_says_what_is_wrong(client, token, body, complaint):
@@ -153,6 +164,15 @@ def test_bad_input_is_a_400_that_says_what_is_wrong(client, token, body, complai
     assert response.status_code == 400
     assert response.json()["error"] == "bad_request" and complaint in response.json()["detail"]
     assert not Scan.objects.exists()
+
+
+def test_a_scanner_clock_in_year_one_changes_nothing(client, token, ticket):
+    """A device whose clock said year 1 was admitted and broke its order's pages for good (attack review)."""
+    response = post(client, token, {"code": ticket.secret, "scanned_at": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 400 and "not plausible" in response.json()["detail"]
+    assert not Scan.objects.exists() and Ticket.objects.get(pk=ticket.pk).used_at is None
+    answer = post(client, token, {"code": ticket.secret}).json()
+    assert answer["result"] == "admitted"
 
 
 def test_an_event_not_of_the_devices_organisation_is_404(client, organisation, other_organisation, ticket):
