@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Lower
@@ -91,8 +91,13 @@ def _parse_cursor(value: str | None) -> tuple[datetime, int] | None:
         return None
     when, _, pk = value.rpartition("~")
     try:
-        return datetime.fromisoformat(when), int(pk)
-    except ValueError:
+        moment, key = datetime.fromisoformat(when), int(pk)
+        # The cursors this page writes are aware and name a row id; anything else is a first page. In UTC,
+        # so an offset PostgreSQL refuses (+23:59 is valid to Python) never reaches the query.
+        if moment.tzinfo is None or not 0 < key < 2**63:
+            return None
+        return moment.astimezone(UTC), key
+    except (ValueError, OverflowError):
         return None
 
 

@@ -159,3 +159,29 @@ def test_the_guest_lists_next_and_sort_links_lead_to_other_rows(client, member, 
     assert "p0@example.com" in second and "p0@example.com" not in first  # the oldest order, on page 2
     oldest_first = client.get(guests_url(event) + link(first, "Created ↓")).content.decode()
     assert oldest_first.index("p0@example.com") < oldest_first.index("p1@example.com")
+
+
+def test_a_cursor_offset_postgresql_refuses_still_pages(client, member, make_order, event):
+    """+23:59 is a valid offset to Python but not to PostgreSQL: a 500 in an attack review."""
+    make_order(contact_email="first@example.com")
+    client.force_login(member(Role.VIEWER))
+    for key in ("after", "before"):
+        assert client.get(guests_url(event), {key: "2026-01-01T00:00:00+23:59~1"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "2026-01-01T00:00:00~1",  # naive
+        "2026-01-01T00:00:00+00:00~99999999999999999999",  # beyond bigint
+        "0001-01-01T00:00:00+05:00~1",  # before the first UTC time
+        "garbage~x",
+    ],
+)
+def test_a_guest_list_cursor_no_page_wrote_is_the_first_page(client, member, make_order, event, cursor):
+    make_order(contact_email="first@example.com")
+    client.force_login(member(Role.VIEWER))
+    for key in ("after", "before"):
+        response = client.get(guests_url(event), {key: cursor})
+        assert response.status_code == 200, (key, cursor)
+        assert "first@example.com" in response.content.decode()
