@@ -227,18 +227,29 @@ def _queue_resend(*, order: Order, actor: User, recipient: str, idempotency_key:
 
 
 def order_resend_tickets(
-    *, actor: User, order: Order, recipient: str = "", idempotency_key: str = ""
+    *,
+    actor: User,
+    order: Order,
+    recipient: str = "",
+    idempotency_key: str = "",
+    complaint_confirmed: bool = False,
 ) -> OutgoingMessage:
     """Email the order's existing valid tickets again, to the contact email or once to `recipient`.
 
     Creates no order, changes no status, issues no tickets and leaves the contact as it is.
     The same idempotency key (from the confirmation form) queues one message however often
-    it is submitted.
+    it is submitted. An address that marked this order's email as spam is sent to only with
+    `complaint_confirmed` (OrderActionError otherwise).
     """
     require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
     with transaction.atomic():
         order = _lock(order)
         address = _clean_email(recipient) if recipient.strip() else order.contact_email
+        complained = order.messages.filter(recipient__iexact=address, status=OutgoingMessage.Status.COMPLAINED)
+        if not complaint_confirmed and complained.exists():
+            raise OrderActionError(
+                f"{address} marked the tickets email as spam: confirm that the guest asked for it to resend anyway."
+            )
         return _queue_resend(order=order, actor=actor, recipient=address, idempotency_key=idempotency_key)
 
 

@@ -171,6 +171,7 @@ def order_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
                 order=order,
                 recipient=form.recipient,
                 idempotency_key=form.cleaned_data["idempotency_key"],
+                complaint_confirmed=form.cleaned_data.get("confirm_complaint", False),
             )
         except OrderActionError as error:
             form.add_error(None, str(error))

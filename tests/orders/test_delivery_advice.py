@@ -7,7 +7,9 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import MessageStatus
+from orders.errors import OrderActionError
 from orders.models import Order
+from orders.services import order_resend_tickets
 from organiser_portal.models import Membership
 from tests.factories import CustomerFactory, EventFactory, TicketTypeFactory
 
@@ -234,3 +236,14 @@ def test_an_idempotency_key_reused_on_another_order_is_a_fresh_resend(agent_clie
         assert response.status_code == 302
     assert [m.recipient for m in first.messages.filter(kind="tickets_resend")] == ["anna@example.com"]
     assert [m.recipient for m in second.messages.filter(kind="tickets_resend")] == ["ben@example.com"]
+
+
+def test_the_service_itself_refuses_a_resend_to_an_address_that_complained_unless_confirmed(make_order, member):
+    """The confirmation box is the form's; the rule is the service's, so no other caller skips it."""
+    order = reported(make_order(contact_email="anna@example.com"), MessageStatus.COMPLAINED)
+    agent = member(Role.SUPPORT)
+    with pytest.raises(OrderActionError, match="marked the tickets email as spam"):
+        order_resend_tickets(actor=agent, order=order, idempotency_key="k1")
+    assert order.messages.count() == 1
+    message = order_resend_tickets(actor=agent, order=order, idempotency_key="k2", complaint_confirmed=True)
+    assert message.recipient == "anna@example.com" and order.messages.count() == 2
