@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from . import a11y
+
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
@@ -37,3 +39,11 @@ def screenshot_dir(tmp_path_factory):
     if os.environ.get("SAVE_SCREENSHOTS") == "1":
         return Path(__file__).resolve().parents[2] / "docs" / "screenshots"
     return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def assert_accessible():
+    """`assert_accessible(page, "what is on screen")`: fails on any serious or critical axe-core violation of
+    the page as it is now, and on a control whose name doesn't start with its visible label (tests/e2e/a11y.py).
+    Call it in any browser test once the page, menu or dialog to check is showing."""
+    return a11y.assert_accessible
