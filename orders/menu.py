@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
-from organiser_portal.permissions import Access, Perm, Role
+from organiser_portal.permissions import Access, Perm
 
 from . import rules
 from .selectors import OrderDetail
@@ -27,7 +27,6 @@ class ActionSpec:
     perm: Perm
     url_name: str  # the page that starts the action; until it exists the item says "not available yet"
     refusal: Callable[[OrderDetail], str | None]  # the rule from orders/rules.py: None when allowed now
-    verb: str  # "… can't <verb>" in the role reason
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -37,7 +36,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Perm.RESEND,
         "order_resend",
         lambda d: rules.refusal_resend(d.order, valid_tickets=d.valid_ticket_count),
-        "resend tickets",
     ),
     ActionSpec(
         "edit_contact",
@@ -45,7 +43,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Perm.EDIT_CONTACT,
         "order_edit_contact",
         lambda d: rules.refusal_edit_contact(d.order),
-        "edit the contact",
     ),
     ActionSpec(
         "download",
@@ -53,7 +50,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Perm.DOWNLOAD_PDF,
         "order_download",
         lambda d: rules.refusal_download(d.order, valid_tickets=d.valid_ticket_count),
-        "download tickets",
     ),
     ActionSpec(
         "refund",
@@ -61,7 +57,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Perm.REFUND,
         "order_refund",
         lambda d: rules.refusal_refund(d.order),
-        "refund orders",
     ),
     ActionSpec(
         "cancel",
@@ -69,7 +64,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Perm.CANCEL,
         "order_cancel",
         lambda d: rules.refusal_cancel(d.order),
-        "cancel orders",
     ),
     ActionSpec(
         "personalise",
@@ -77,7 +71,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Perm.PERSONALISE,
         "order_personalise",
         lambda d: rules.refusal_personalise(d.order, tickets_needing_data=d.tickets_needing_data),
-        "change attendee details",
     ),
     ActionSpec(
         "send_held",
@@ -85,7 +78,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Perm.SEND_HELD,
         "order_send_held",
         lambda d: rules.refusal_send_held(d.order),
-        "send held tickets",
     ),
 )
 
@@ -117,13 +109,9 @@ def order_actions(access: Access, detail: OrderDetail, *, actions: Sequence[Acti
     """
     items = []
     for spec in actions:
-        reason: str | None
         url = None
-        if not access.can(spec.perm):
-            reason = f"Your role ({Role(access.role).label}) can't {spec.verb}"
-        elif reason := spec.refusal(detail):
-            pass
-        elif (url := _url(spec, access, detail)) is None:
+        reason = access.refusal(spec.perm) or spec.refusal(detail)
+        if reason is None and (url := _url(spec, access, detail)) is None:
             reason = NOT_AVAILABLE_YET
         items.append(MenuItem(spec.key, spec.label, url, reason))
     return items

@@ -4,7 +4,6 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
-from organiser_portal.permissions import Access, Perm, Role, access_organisation
+from organiser_portal.permissions import Access, Perm, access_organisation
 from tickets.pdf import order_tickets_pdf, pdf_filename
 
 from . import rules
@@ -125,8 +124,7 @@ def orders_email_status(request: HtmxHttpRequest, org: str) -> HttpResponse:
 
 
 def _delivery_context(access: Access, code: str, perm: Perm) -> dict:
-    if not access.can(perm):
-        raise PermissionDenied(f"Your role ({Role(access.role).label}) does not allow this.")
+    access.require(perm)  # a refusal page (templates/403.html) with the reason and the way back to the order
     detail = order_detail_data(access, code)
     valid = [t for t in detail.tickets if t.is_valid]
     return {"access": access, "detail": detail, "order": detail.order, "valid_tickets": valid}

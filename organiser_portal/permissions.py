@@ -48,6 +48,24 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.OWNER: _OWNER,
 }
 
+# What each permission lets a person do, in the words of a refusal: "Your role (Viewer) can't resend tickets".
+# The ⋯ menu shows it beside a disabled action; the refusal page (403.html) shows it when the action is opened.
+PERM_ACTIONS: dict[Perm, str] = {
+    Perm.VIEW: "see this organisation's orders",
+    Perm.RESEND: "resend tickets",
+    Perm.EDIT_CONTACT: "edit the contact",
+    Perm.DOWNLOAD_PDF: "download tickets",
+    Perm.PERSONALISE: "change attendee details",
+    Perm.SEND_HELD: "send held tickets",
+    Perm.REFUND: "refund orders",
+    Perm.CANCEL: "cancel orders",
+    Perm.IMPORT: "import orders",
+    Perm.MANAGE_EVENTS: "change event settings",
+    Perm.MANAGE_MEMBERS: "manage team members",
+    Perm.MANAGE_REGIONS: "manage regions",
+    Perm.MANAGE_ORGANISATION: "change organisation settings",
+}
+
 
 @dataclass(frozen=True)
 class Access:
@@ -67,9 +85,16 @@ class Access:
     def can(self, perm: Perm) -> bool:
         return perm in self.perms
 
+    def refusal(self, perm: Perm) -> str | None:
+        """None when the role may; else why not, as a person reads it: "Your role (Viewer) can't resend tickets"."""
+        if self.can(perm):
+            return None
+        return f"Your role ({Role(self.role).label}) can't {PERM_ACTIONS[perm]}"
+
     def require(self, perm: Perm) -> None:
-        if not self.can(perm):
-            raise PermissionDenied(f"Your role ({Role(self.role).label}) does not allow this.")
+        """PermissionDenied with `refusal`'s reason, which the refusal page (templates/403.html) shows."""
+        if reason := self.refusal(perm):
+            raise PermissionDenied(reason)
 
     def allows_region(self, region_id: int | None) -> bool:
         return self.region_ids is None or region_id in self.region_ids

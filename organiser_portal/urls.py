@@ -20,3 +20,7 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Refusals and not-found answers are pages of the portal (its layout, the reason, a way back); 500.html is static.
+handler403 = views.permission_denied
+handler404 = views.page_not_found

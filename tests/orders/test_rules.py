@@ -98,8 +98,8 @@ def test_an_allowed_action_without_a_page_yet_says_not_available_yet(member, mak
     order = make_order()
     access = access_for(member(Role.SUPPORT), order.organisation)
     detail = order_detail(access, order.code)
-    built = ActionSpec("x", "Built", Perm.VIEW, "order_detail", lambda d: None, "look")
-    unbuilt = ActionSpec("y", "Unbuilt", Perm.VIEW, "no_such_url_name", lambda d: None, "look")
+    built = ActionSpec("x", "Built", Perm.VIEW, "order_detail", lambda d: None)
+    unbuilt = ActionSpec("y", "Unbuilt", Perm.VIEW, "no_such_url_name", lambda d: None)
 
     items = order_actions(access, detail, actions=[built, unbuilt])
 
