@@ -6,15 +6,9 @@ from playwright.sync_api import Page, expect
 
 from organiser_portal.models import Membership
 
+from .login import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(username)
-    page.get_by_label("Password").fill("pw")  # tests/factories.py UserFactory
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My events")).to_be_visible()
 
 
 def test_a_viewer_opening_resend_reads_why_and_goes_back(

@@ -1,0 +1,58 @@
+/* Action buttons show they are working, so nobody clicks twice and waits in doubt.
+ *
+ * When a form that posts is submitted (plainly or through htmx), its submit button is disabled until the
+ * answer comes, and says what is happening if it has a data-busy-label ("Sending…"). A second submit of a
+ * form still waiting is dropped. htmx answers in place: the button comes back when the request ends
+ * (htmx:afterRequest), if the answer left the form on the page. A plain post leaves the page; a page
+ * restored from the back/forward cache gets its buttons back.
+ */
+(() => {
+  "use strict";
+
+  const busyForms = new WeakSet();
+
+  function setBusy(form, button) {
+    if (!button || !busyForms.has(form)) return;  // the request already ended, or never started
+    button.dataset.idleLabel = button.textContent;
+    if (button.dataset.busyLabel) button.textContent = button.dataset.busyLabel;
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+  }
+
+  function setIdle(form) {
+    busyForms.delete(form);
+    for (const button of form.querySelectorAll("button[aria-busy]")) {
+      button.textContent = button.dataset.idleLabel;
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  }
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+    if (busyForms.has(form)) {
+      event.preventDefault();  // a second submit while the first is on its way
+      event.stopImmediatePropagation();
+      return;
+    }
+    const button = event.submitter || form.querySelector("button[type=submit], button:not([type])");
+    // Disabled after this event, not during it: a button disabled while its own submit event runs can drop
+    // the plain post in some browsers. The WeakSet refuses a second submit in between.
+    setTimeout(() => setBusy(form, button), 0);
+    busyForms.add(form);
+  }, true);
+
+  // The request ended (answered, failed, or never sent because htmx found the form invalid).
+  for (const name of ["htmx:afterRequest", "htmx:validation:halted"]) {
+    document.addEventListener(name, (event) => {
+      const elt = event.detail.elt || event.target;
+      const form = elt instanceof HTMLFormElement ? elt : elt.closest?.("form");
+      if (form && busyForms.has(form)) setIdle(form);
+    });
+  }
+
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) document.querySelectorAll("form").forEach(setIdle);
+  });
+})();
