@@ -1,10 +1,16 @@
-/* Action buttons show they are working, so nobody clicks twice and waits in doubt.
+/* The portal's two small behaviours; pages work without them.
+ *
+ * 1. Action buttons show they are working, so nobody clicks twice and waits in doubt.
  *
  * When a form that posts is submitted (plainly or through htmx), its submit button is disabled until the
  * answer comes, and says what is happening if it has a data-busy-label ("Sending…"). A second submit of a
  * form still waiting is dropped. htmx answers in place: the button comes back when the request ends
  * (htmx:afterRequest), if the answer left the form on the page. A plain post leaves the page; a page
  * restored from the back/forward cache gets its buttons back.
+ *
+ * 2. A table wider than its box scrolls inside it (portal.css, phone-sized windows). While it does, it takes
+ * keyboard focus (tabindex 0), so it can be scrolled with the arrow keys and not only by touch or mouse
+ * (WCAG 2.1.1; axe's scrollable-region-focusable).
  */
 (() => {
   "use strict";
@@ -55,4 +61,19 @@
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) document.querySelectorAll("form").forEach(setIdle);
   });
+
+  function markScrollingTables() {
+    for (const table of document.querySelectorAll("main table")) {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        table.tabIndex = 0;
+        table.dataset.scrolls = "";
+      } else if ("scrolls" in table.dataset) {
+        table.removeAttribute("tabindex");
+        delete table.dataset.scrolls;
+      }
+    }
+  }
+  document.addEventListener("DOMContentLoaded", markScrollingTables);
+  document.addEventListener("htmx:afterSettle", markScrollingTables);
+  window.addEventListener("resize", markScrollingTables);
 })();

@@ -1,0 +1,75 @@
+"""On a phone-sized screen (390 × 844 CSS px, an iPhone 14's) the header's search and log out stay on screen
+and usable, and wide tables scroll inside their box instead of widening the page."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from demo.specs import ANNA_CODE, DEMO_ORG_SLUG
+
+from .login import log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+WIDTH, HEIGHT = 390, 844
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("seed_demo", "--allow-demo-logins", verbosity=0)
+
+
+@pytest.fixture
+def phone(browser: Browser):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-GB", has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
+def assert_on_screen(locator: Locator, what: str) -> None:
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box is not None, what
+    assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, f"{what} sticks out sideways: {box}"
+    assert box["y"] >= 0 and box["y"] + box["height"] <= HEIGHT, f"{what} is below the first screen: {box}"
+
+
+def assert_fits(page: Page, what: str) -> None:
+    search = page.get_by_role("searchbox", name="Search guests and orders")
+    assert_on_screen(search, f"the search box on {what}")
+    assert_on_screen(page.get_by_role("button", name="Log out"), f"log out on {what}")
+    scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert scroll_width <= WIDTH, f"{what} is {scroll_width} px wide: the page scrolls sideways"
+
+
+def test_the_header_and_pages_fit_a_phone(demo, live_server, phone: Page, screenshot_dir, assert_accessible):
+    page = phone
+    log_in(page, live_server, "support@demo.example", "demo-support")
+    assert_fits(page, "My events")
+    page.screenshot(path=str(screenshot_dir / "phone-my-events.png"), full_page=True)
+
+    page.get_by_role("table").get_by_role("link").first.click()
+    expect(page.get_by_role("heading", name="Guests")).to_be_visible()
+    assert_fits(page, "the guest list")
+    table_box = page.locator("#guest-table table").first
+    # The table is wider than the phone and scrolls inside its box.
+    assert table_box.evaluate("t => t.scrollWidth > t.clientWidth && t.clientWidth <= window.innerWidth")
+    page.screenshot(path=str(screenshot_dir / "phone-guest-list.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{ANNA_CODE}/")
+    assert_fits(page, "the order page")
+    page.screenshot(path=str(screenshot_dir / "phone-order.png"), full_page=True)
+    page.get_by_text("⋯ Actions").click()
+    actions = page.locator("#actions .actions-list")
+    expect(actions).to_be_visible()
+    box = actions.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, f"the ⋯ menu sticks out: {box}"
+    page.screenshot(path=str(screenshot_dir / "phone-order-actions.png"))
+    assert_accessible(page, "order page on a phone, ⋯ menu open")
+
+    # The search works from the phone's header.
+    search = page.get_by_role("searchbox", name="Search guests and orders")
+    search.fill("Müller")
+    search.press("Enter")
+    expect(page.get_by_role("heading", name="Search")).to_be_visible()
+    assert_fits(page, "the search results")
+    page.screenshot(path=str(screenshot_dir / "phone-search.png"), full_page=True)
