@@ -220,3 +220,15 @@ def test_the_header_search_while_typing_says_the_same(viewer, organisation):
     partial = viewer.get(url, {"q": "Zacharias"}, headers={"HX-Request": "true"})
     assert "whose name or email address contains “Zacharias”" in html.unescape(partial.content.decode())
     assert NO_PURCHASE not in partial.content.decode()
+
+
+@pytest.mark.xfail(
+    reason="Until the search matches phone numbers in any spelling (issue 11, E.164 columns: another branch), "
+    "+4915123456789 misses the order stored as +49 151 2345678 and, being complete, gets the purchase sentence.",
+    strict=False,
+)
+def test_a_complete_phone_in_another_spacing_finds_the_order_or_never_claims_the_purchase_failed(
+    viewer, anna, organisation
+):
+    page = search_page(viewer, organisation, "+491512345678")
+    assert anna.code in page or NO_PURCHASE not in page
