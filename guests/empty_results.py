@@ -61,6 +61,7 @@ class EmptyResult:
     filters: tuple[str, ...]  # active filters that may hide orders, as the page names them
     found: Order | None  # an order the search of all events finds for the query (an event's list only)
     code_like: bool  # shaped like an order code or ticket ID, yet no order has it
+    some_regions: bool  # the member sees only some regions' events: an order elsewhere would not show
     tries: tuple[str, ...]  # what to try next: ("the email address", "the order code", "a ticket ID")
 
     @property
@@ -98,6 +99,7 @@ def empty_result(
         filters=() if no_purchase else filters,
         found=found,
         code_like=code_like,
+        some_regions=access.region_ids is not None,
         tries=_tries(kind, complete),
     )
 

@@ -109,9 +109,19 @@ def test_the_rule_counts_only_the_events_the_member_may_see(organisation, make_o
     in_berlin = EventFactory(organisation=organisation, region=berlin)
     make_order(event=in_berlin, ticket_type=TicketTypeFactory(event=in_berlin), contact_email="berlin@example.com")
     in_hamburg = MembershipFactory(organisation=organisation, role=Role.SUPPORT, regions=[hamburg]).user
-    assert empty_result(access_for(in_hamburg, organisation), "berlin@example.com").no_purchase
+    in_hamburg_says = empty_result(access_for(in_hamburg, organisation), "berlin@example.com")
+    assert in_hamburg_says.no_purchase and in_hamburg_says.some_regions  # the page adds that it sees some regions
     everyone = access_for(MembershipFactory(organisation=organisation, role=Role.SUPPORT).user, organisation)
     assert not empty_result(everyone, "berlin@example.com").no_purchase
+    assert not empty_result(everyone, "nobody@example.com").some_regions
+
+
+def test_a_member_of_some_regions_is_told_the_sentence_covers_their_regions(client, organisation, make_order):
+    hamburg = RegionFactory(organisation=organisation)
+    client.force_login(MembershipFactory(organisation=organisation, role=Role.SUPPORT, regions=[hamburg]).user)
+    page = search_page(client, organisation, "nobody@example.com")
+    assert NO_PURCHASE in page
+    assert "You see the events of your regions only: an order for another region's event would not show here." in page
 
 
 # --- The wording, case by case (the list) --------------------------------------------------------
@@ -155,7 +165,7 @@ def test_a_whole_email_nobody_has_says_the_purchase_did_not_go_through(viewer, a
     page = search_page(viewer, organisation, "nobody@example.com")
     assert "No order or customer account has the email address “nobody@example.com” in the events you can see." in page
     assert f"{NO_PURCHASE}: the buyer has no tickets and was not charged." in page
-    assert "Check the address’s spelling with the buyer" in page
+    assert "Check the address's spelling with the buyer" in page
     in_event = guest_list(viewer, gala, q="nobody@example.com", status="paid")
     assert "No order in any event you can see has this email address either." in in_event and NO_PURCHASE in in_event
     assert "Active filters may hide orders" not in in_event  # no order anywhere: the filters hide nothing
@@ -211,7 +221,7 @@ def test_filters_alone_and_an_event_without_orders(viewer, anna, event, gala):
     assert "No order in Summer Festival matches the filters set." in filtered
     assert "Active filters may hide orders: Email status: Bounced." in filtered and NO_PURCHASE not in filtered
     empty = guest_list(viewer, gala)
-    assert "Winter Gala has no orders yet." in empty and "Search all events for the buyer’s email address" in empty
+    assert "Winter Gala has no orders yet." in empty and "Search all events for the buyer's email address" in empty
     assert NO_PURCHASE not in empty
 
 
