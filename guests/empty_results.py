@@ -79,10 +79,10 @@ def empty_result(
     everywhere: SearchResults | None = None,
 ) -> EmptyResult:
     """What to say when nothing matched `query` in the search of all events (`everywhere`: that search's own
-    first page, when the caller has it) or in `event`'s guest list under `filters` (then the search of all
+    empty first page, when the caller has it) or in `event`'s guest list under `filters` (then the search of all
     events runs here: one search of at most one row a kind, only for an empty list)."""
     query = " ".join(query.split())
-    if everywhere is None or everywhere.page != 1:
+    if everywhere is None or everywhere.page != 1:  # a later page proves nothing about the first
         everywhere = search(access, query, page_size=1) if query else SearchResults(query="", kind="")
     kind = everywhere.kind
     complete = is_complete(kind, query)

@@ -38,7 +38,7 @@ def search_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
         return redirect("order_detail", org=org, code=results.jump_to.code)
     _attach_row_urls(org, results.orders, results.customers)
     context = {"access": access, "results": results}
-    if results.empty and not results.too_short:
+    if results.empty and not results.too_short and results.page == 1:
         context["empty"] = empty_result(access, results.query, everywhere=results)
     if request.htmx:
         return render(request, "guests/search.html#search-results", context)

@@ -242,3 +242,10 @@ def test_a_complete_phone_in_another_spacing_finds_the_order_or_never_claims_the
 ):
     page = search_page(viewer, organisation, "+491512345678")
     assert anna.code in page or NO_PURCHASE not in page
+
+
+def test_a_search_page_past_the_last_one_is_no_empty_result(viewer, anna, organisation):
+    url = reverse("search", kwargs={"org": organisation.slug})
+    page = text(viewer.get(url, {"q": "Anna", "page": 5}))
+    assert "No more results for “Anna”. Back to the first page" in page
+    assert "No order or customer account" not in page and NO_PURCHASE not in page
