@@ -65,7 +65,7 @@ def event_guests(request: HtmxHttpRequest, org: str, event_id: str) -> HttpRespo
     page = event_guest_orders(access, event, filters, after=request.GET.get("after"), before=request.GET.get("before"))
     _attach_row_urls(access.organisation.slug, page.orders)
     context = {"access": access, "event": event, "form": form, "filters": filters, "page": page}
-    if not page.orders:
+    if not page.orders and not (request.GET.get("after") or request.GET.get("before")):  # else past the last page
         context["empty"] = empty_result(access, filters.q, event=event, filters=form.active_filters())
     if request.htmx and request.htmx.target == "guest-table":
         return render(request, "guests/event_guests.html#guest-table", context)

@@ -249,3 +249,10 @@ def test_a_search_page_past_the_last_one_is_no_empty_result(viewer, anna, organi
     page = text(viewer.get(url, {"q": "Anna", "page": 5}))
     assert "No more results for “Anna”. Back to the first page" in page
     assert "No order or customer account" not in page and NO_PURCHASE not in page
+
+
+def test_a_guest_list_page_past_the_last_order_is_no_empty_result(viewer, anna, event):
+    past_the_end = f"{anna.created_at.isoformat()}~{anna.pk}"
+    page = guest_list(viewer, event, after=past_the_end)
+    assert "No more orders past this point. First page" in page
+    assert "No order in Summer Festival" not in page and NO_PURCHASE not in page
