@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from orders.models import Order, OrderEmailStatus
@@ -41,3 +43,14 @@ class GuestFilterForm(forms.Form):
             held=bool(data.get("held")),
             sort=data.get("sort") or "newest",
         )
+
+    def active_filters(self) -> tuple[str, ...]:
+        """The filters set beside the search text, as the page names them: ("Order status: Refunded", "Held for review")."""
+        filters = self.filters()
+        named = []
+        for name in ("status", "email_status", "ticket_type"):
+            field = self.fields[name]
+            if (value := getattr(filters, name)) and isinstance(field, forms.ChoiceField):
+                labels = dict(cast(list[tuple[object, str]], field.choices))  # set in __init__: (value, label) pairs
+                named.append(f"{field.label}: {labels.get(value, value)}")
+        return (*named, "Held for review") if filters.held else tuple(named)

@@ -10,6 +10,7 @@ from django_htmx.middleware import HtmxDetails
 from organiser_portal.permissions import access_organisation
 from organiser_portal.selectors import regions_visible
 
+from .empty_results import empty_result
 from .forms import GuestFilterForm
 from .search import search
 from .selectors import customer_detail, event_get, event_guest_orders, events_visible
@@ -37,6 +38,8 @@ def search_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
         return redirect("order_detail", org=org, code=results.jump_to.code)
     _attach_row_urls(org, results.orders, results.customers)
     context = {"access": access, "results": results}
+    if results.empty and not results.too_short and results.page == 1:
+        context["empty"] = empty_result(access, results.query, everywhere=results)
     if request.htmx:
         return render(request, "guests/search.html#search-results", context)
     return render(request, "guests/search.html", context)
@@ -62,6 +65,8 @@ def event_guests(request: HtmxHttpRequest, org: str, event_id: str) -> HttpRespo
     page = event_guest_orders(access, event, filters, after=request.GET.get("after"), before=request.GET.get("before"))
     _attach_row_urls(access.organisation.slug, page.orders)
     context = {"access": access, "event": event, "form": form, "filters": filters, "page": page}
+    if not page.orders and not (request.GET.get("after") or request.GET.get("before")):  # else past the last page
+        context["empty"] = empty_result(access, filters.q, event=event, filters=form.active_filters())
     if request.htmx and request.htmx.target == "guest-table":
         return render(request, "guests/event_guests.html#guest-table", context)
     return render(request, "guests/event_guests.html", context)

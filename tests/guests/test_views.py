@@ -67,9 +67,14 @@ def test_htmx_filter_answers_with_the_table_partial(client, member, make_order, 
     assert body.lstrip().startswith('<div id="guest-table">') and "Anna Müller" in body
 
 
-def test_empty_guest_list_says_no_order_means_no_purchase(client, member, event):
+def test_empty_guest_list_says_no_order_means_no_purchase_only_after_a_whole_address(client, member, event):
+    """The wording of each case: tests/guests/test_empty_results.py."""
     client.force_login(member(Role.VIEWER))
-    page = client.get(guests_url(event), {"q": "nobody"}).content.decode()
+    assert (
+        "No order means the purchase did not go through"
+        not in client.get(guests_url(event), {"q": "nobody"}).content.decode()
+    )
+    page = client.get(guests_url(event), {"q": "nobody@example.com"}).content.decode()
     assert "No order means the purchase did not go through" in page
 
 
