@@ -134,3 +134,14 @@ def test_the_customer_page_shows_all_the_accounts_orders_the_membership_allows(c
     choose(client, world["regions"]["north"])
     customer = Customer.objects.get(name="Kunde South")
     assert client.get(url("customer_detail", customer_id=customer.pk)).status_code == 200
+
+
+def test_an_empty_search_in_a_region_never_says_the_purchase_did_not_go_through(client, member, world):
+    client.force_login(member(Role.SUPPORT))
+    choose(client, world["regions"]["north"])
+    text = client.get(url("search"), {"q": "gast.south@example.com"}).content.decode()
+    assert "did not go through" not in text
+    assert "Your region choice hides the orders of other regions" in text and "Search all regions" in text
+    # One click searches every region again, for the same words.
+    back = client.post(url("region_choose"), {"region": "", "next": url("search") + "?q=gast.south%40example.com"})
+    assert "Gast South" in client.get(back.url).content.decode()
