@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .common import Result
+from .lists import bench_lists
 from .machines import bench_scanner, bench_webhooks
 from .pages import bench_guest_list, bench_order_detail, bench_order_detail_load
 from .scripts import bench_email, bench_pdf, bench_pdf_memory
@@ -23,6 +24,7 @@ BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "order_detail_load": bench_order_detail_load,
     "search": bench_search,
     "guest_list": bench_guest_list,
+    "lists": bench_lists,
     "pdf": bench_pdf,
     "pdf_memory": bench_pdf_memory,
     "email": bench_email,

@@ -82,8 +82,11 @@ def empty_result(
     empty first page, when the caller has it) or in `event`'s guest list under `filters` (then the search of all
     events runs here: one search of at most one row a kind, only for an empty list)."""
     query = " ".join(query.split())
-    if everywhere is None or everywhere.page != 1:  # a later page proves nothing about the first
-        everywhere = search(access, query, page_size=1) if query else SearchResults(query="", kind="")
+    # A region chosen for the session narrows what is listed, not what was bought: the purchase sentence is
+    # decided over every event the membership allows.
+    if everywhere is None or everywhere.page != 1 or access.chosen_region_id is not None:
+        whole = access.without_region_choice()
+        everywhere = search(whole, query, page_size=1) if query else SearchResults(query="", kind="")
     kind = everywhere.kind
     complete = is_complete(kind, query)
     # The search of all events ignores the guest list's filters: no order there means none anywhere.

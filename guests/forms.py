@@ -20,11 +20,16 @@ class GuestFilterForm(forms.Form):
     held = forms.BooleanField(required=False, label="Held for review")
     sort = forms.ChoiceField(required=False, label="Sort", choices=list(SORTS.items()))
 
-    def __init__(self, *args, event: Event, **kwargs):
+    def __init__(self, *args, event: Event | None, **kwargs):
+        """`event` None: the Orders list across events, which has no ticket type filter (types are an event's)."""
         super().__init__(*args, **kwargs)
         self._choices("status", [("", "Any status"), *Order.Status.choices])
         self._choices("email_status", [("", "Any email status"), *OrderEmailStatus.choices])
-        self._choices("ticket_type", [("", "Any ticket type"), *((tt.pk, tt.name) for tt in event.ticket_types.all())])
+        if event is None:
+            del self.fields["ticket_type"]
+            self.fields["q"].label = "Search orders"
+        else:
+            self._choices("ticket_type", [("", "Any ticket type"), *((t.pk, t.name) for t in event.ticket_types.all())])
 
     def _choices(self, name: str, choices: list) -> None:
         field = self.fields[name]

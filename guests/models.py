@@ -28,6 +28,8 @@ class Customer(models.Model):
             # A full name as typed, newest account first, straight from the index (guests.search).
             models.Index(F("organisation"), Upper("name"), F("id").desc(), name="customer_org_name"),
             models.Index(fields=["phone"], name="customer_phone"),
+            # The Customers list, newest account first (guests.selectors.customers_list).
+            models.Index(fields=["organisation", "-id"], name="customer_org_newest"),
         ]
 
     def __str__(self) -> str:

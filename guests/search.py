@@ -69,7 +69,9 @@ class SearchResults:
 
 
 def search_jump(access: Access, query: str) -> Order | None:
-    """The order an exact order code or ticket ID names, if this access may see it."""
+    """The order an exact order code or ticket ID names, if this access may see it (whatever region is chosen:
+    the order page opens it anyway)."""
+    access = access.without_region_choice()
     if code := _code_like(query, ORDER_CODE_LENGTH):
         # iexact compiles to UPPER(code::text) = UPPER(%s): the order_code_upper index.
         order = orders_visible(access).filter(code__iexact=code).select_related("event").first()
@@ -197,7 +199,9 @@ def _page(steps: Sequence[tuple[Step | None, bool]], page: int, page_size: int) 
     return ids[start : end - 1], len(ids) >= end
 
 
-def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) -> SearchResults:
+def search(
+    access: Access, query: str, *, page: int = 1, page_size: int = 20, customers_only: bool = False
+) -> SearchResults:
     """Orders and customer accounts matching `query`, best match first.
 
     Email (contains "@"): a whole address that exists answers exactly; otherwise (a fragment, or a
@@ -205,12 +209,13 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
     Phone: the number as typed or as digits. Otherwise a name: exactly that name first, then words
     starting with the words typed, then similar spellings, then text inside a word (see _name_steps).
     Orders newest first, accounts newest first. Order codes and ticket IDs are exact: see search_jump.
+    `customers_only` (the Customers list): accounts alone, no order and no jump.
     """
     query = " ".join(query.split())
     results = SearchResults(query=query, kind="", page=page)
     if not query:
         return results
-    results.jump_to = search_jump(access, query)
+    results.jump_to = None if customers_only else search_jump(access, query)
     if results.jump_to is not None:
         results.kind = "code"
         results.orders = [results.jump_to] if page == 1 else []
@@ -224,7 +229,7 @@ def search(access: Access, query: str, *, page: int = 1, page_size: int = 20) ->
     else:
         return results
     order_target, customer_target = _targets(access)
-    order_ids, more_orders = _page(steps(order_target), page, page_size)
+    order_ids, more_orders = ([], False) if customers_only else _page(steps(order_target), page, page_size)
     customer_ids, more_customers = _page(steps(customer_target), page, page_size)
     results.orders = _rows(order_target.visible.select_related("event").only(*ORDER_ROW), order_ids)
     results.customers = _rows(customer_target.visible.only(*CUSTOMER_ROW), customer_ids)

@@ -29,11 +29,12 @@ _CODE_CHARS = frozenset(ALPHABET)
 
 
 def customers_visible(access: Access) -> QuerySet[Customer]:
-    """Customer accounts of the organisation; a region-limited member sees those with an order in their regions."""
+    """Customer accounts of the organisation; a region-limited member, or one who chose a region, sees those with
+    an order in those regions (Access.listed_region_ids)."""
     customers = Customer.objects.filter(organisation=access.organisation)
-    if access.region_ids is not None:
+    if (region_ids := access.listed_region_ids) is not None:
         customers = customers.filter(
-            Exists(Order.objects.filter(customer=OuterRef("pk"), event__region_id__in=access.region_ids))
+            Exists(Order.objects.filter(customer=OuterRef("pk"), event__region_id__in=region_ids))
         )
     return customers
 
@@ -47,7 +48,12 @@ def _code_like(text: str, length: int) -> str | None:
 
 
 def event_get(access: Access, public_id: str) -> Event:
-    event = Event.objects.filter(access.event_filter(), public_id=public_id).select_related("region").first()
+    """One event the membership allows, by its event ID, whatever region is chosen (the page says so); 404 otherwise."""
+    event = (
+        Event.objects.filter(access.without_region_choice().event_filter(), public_id=public_id)
+        .select_related("region")
+        .first()
+    )
     if event is None:
         raise Http404("No such event.")
     return event
@@ -128,7 +134,31 @@ def event_guest_orders(
         raise Http404("No such event.")
     # The event is visible, so are its orders (an order belongs to its event's organisation): filtering by
     # the event alone lets the count run on the (event, status / email_status, created_at) indexes alone.
-    orders = Order.objects.filter(event=event)
+    orders = _filtered(Order.objects.filter(event=event), filters)
+    return _keyset_page(orders, filters, after=after, before=before, page_size=page_size, count_cap=count_cap)
+
+
+def orders_list(
+    access: Access,
+    filters: GuestFilters,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    page_size: int = 50,
+    count_cap: int = COUNT_CAP,
+) -> GuestPage:
+    """One page of every order this access lists, across its events ("Ticketing → Orders"), under the guest
+    list's filters and with its keyset paging (`event_guest_orders`), each with its event.
+
+    Fast at a million orders: the (organisation, created_at, id) index and its status, email status and
+    held twins walk the newest rows; the count stops at `count_cap`.
+    """
+    orders = _filtered(orders_visible(access).select_related("event"), filters)
+    return _keyset_page(orders, filters, after=after, before=before, page_size=page_size, count_cap=count_cap)
+
+
+def _filtered(orders: QuerySet[Order], filters: GuestFilters) -> QuerySet[Order]:
+    """`orders` under the guest list's filters. The text: the name or email address containing it, or the order code."""
     if filters.status:
         orders = orders.filter(status=filters.status)
     if filters.email_status:
@@ -145,6 +175,19 @@ def event_guest_orders(
         if code:
             match |= Q(code__iexact=code)
         orders = orders.filter(match)
+    return orders
+
+
+def _keyset_page(
+    orders: QuerySet[Order],
+    filters: GuestFilters,
+    *,
+    after: str | None,
+    before: str | None,
+    page_size: int,
+    count_cap: int,
+) -> GuestPage:
+    """One page of `orders` in the filters' sort, by keyset on (created_at, id), counted as `event_guest_orders` says."""
     shown_count = None if filters.q else orders.order_by().values("pk")[: count_cap + 1].count()
 
     descending = filters.sort != "oldest"
@@ -199,6 +242,8 @@ class CustomerDetail:
 
 
 def customer_detail(access: Access, customer_id: int) -> CustomerDetail:
+    """One customer account and its orders, whatever region is chosen: the membership's view of them."""
+    access = access.without_region_choice()
     customer = customers_visible(access).filter(pk=customer_id).first()
     if customer is None:
         raise Http404("No such customer.")
@@ -214,11 +259,10 @@ def customer_detail(access: Access, customer_id: int) -> CustomerDetail:
     return CustomerDetail(customer, linked, unlinked)
 
 
-def events_visible(access: Access, *, region_id: int | None = None) -> QuerySet[Event]:
-    """The events this access may see, each with its support counts (orders, tickets, bounced emails, held orders)."""
+def events_visible(access: Access) -> QuerySet[Event]:
+    """The events this access lists (its regions, or the one chosen), each with its support counts (orders,
+    tickets, bounced emails, held orders)."""
     events = Event.objects.filter(access.event_filter()).select_related("region")
-    if region_id is not None:
-        events = events.filter(region_id=region_id)
     orders = Order.objects.filter(event=OuterRef("pk")).order_by().values("event")
     tickets = Ticket.objects.filter(event=OuterRef("pk")).order_by().values("event")
 
@@ -231,3 +275,44 @@ def events_visible(access: Access, *, region_id: int | None = None) -> QuerySet[
         bounced_count=count_of(orders.filter(email_status=OrderEmailStatus.BOUNCED)),
         held_count=count_of(orders.filter(tickets_held=True)),
     )
+
+
+# --- The Customers list --------------------------------------------------------------------------
+
+
+@dataclass
+class CustomerPage:
+    customers: list[Customer]
+    next_cursor: str | None  # the last account shown: the next page starts after it
+    prev_cursor: str | None  # the first account shown: the previous page ends before it
+
+
+def _parse_id(value: str | None) -> int | None:
+    """A cursor of the Customers list: an account id this page wrote; anything else is a first page."""
+    try:
+        key = int(value or "")
+    except ValueError:
+        return None
+    return key if 0 < key < 2**63 else None
+
+
+def customers_list(
+    access: Access, *, after: str | None = None, before: str | None = None, page_size: int = 50
+) -> CustomerPage:
+    """One page of the customer accounts this access lists, newest account first, by keyset on the id
+    (the (organisation, id) index): no COUNT, page 1,000 costs what page 1 does. The search box's
+    matches come from guests.search instead."""
+    customers = customers_visible(access)
+    if (key := _parse_id(before)) is not None:
+        rows = list(customers.filter(pk__gt=key).order_by("pk")[: page_size + 1])
+        more_before = len(rows) > page_size
+        rows = list(reversed(rows[:page_size]))
+        next_cursor = str(rows[-1].pk) if rows else None
+        return CustomerPage(rows, next_cursor, str(rows[0].pk) if rows and more_before else None)
+    if (key := _parse_id(after)) is not None:
+        customers = customers.filter(pk__lt=key)
+    rows = list(customers.order_by("-pk")[: page_size + 1])
+    more_after = len(rows) > page_size
+    rows = rows[:page_size]
+    next_cursor = str(rows[-1].pk) if rows and more_after else None
+    return CustomerPage(rows, next_cursor, str(rows[0].pk) if rows and key is not None else None)

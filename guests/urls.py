@@ -5,6 +5,8 @@ from . import views
 urlpatterns = [
     path("", views.my_events, name="my_events"),
     path("search/", views.search_page, name="search"),
+    path("orders/", views.orders_page, name="orders"),
+    path("customers/", views.customers_page, name="customers"),
     path("events/<str:event_id>/guests/", views.event_guests, name="event_guests"),
     path("customers/<int:customer_id>/", views.customer_page, name="customer_detail"),
 ]

@@ -7,13 +7,19 @@ from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
-from organiser_portal.permissions import access_organisation
-from organiser_portal.selectors import regions_visible
+from organiser_portal.permissions import page_access
 
 from .empty_results import empty_result
 from .forms import GuestFilterForm
 from .search import search
-from .selectors import customer_detail, event_get, event_guest_orders, events_visible
+from .selectors import (
+    customer_detail,
+    customers_list,
+    event_get,
+    event_guest_orders,
+    events_visible,
+    orders_list,
+)
 
 _SLOT = "ORDERCODESLOT"
 
@@ -32,7 +38,7 @@ def _page_number(value: str | None) -> int:
 @login_required
 def search_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
     """The one search box. An exact order code or ticket ID jumps to the order (except while typing)."""
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     results = search(access, request.GET.get("q", ""), page=_page_number(request.GET.get("page")))
     if results.jump_to is not None and not request.htmx:
         return redirect("order_detail", org=org, code=results.jump_to.code)
@@ -45,26 +51,33 @@ def search_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
     return render(request, "guests/search.html", context)
 
 
-def _attach_row_urls(org: str, orders, customers=()) -> None:
-    """Each row's order and customer links: two reversals a page, not one or two a row."""
+def _attach_row_urls(org: str, orders, customers=(), *, events: bool = False) -> None:
+    """Each row's order and customer links (and with `events`, its event's guest list): a few reversals a page,
+    not one or two a row."""
     order_url = reverse("order_detail", kwargs={"org": org, "code": _SLOT}).split(_SLOT)
     customer_url = reverse("customer_detail", kwargs={"org": org, "customer_id": 0}).rsplit("/0/", 1)
+    event_url = reverse("event_guests", kwargs={"org": org, "event_id": _SLOT}).split(_SLOT)
     for order in orders:
         order.detail_url = quote(order.code, safe=RFC3986_SUBDELIMS + "/~:@").join(order_url)
         order.customer_url = f"/{order.customer_id}/".join(customer_url) if order.customer_id else ""
+        if events:
+            order.event_url = quote(order.event.public_id, safe="").join(event_url)
     for customer in customers:
         customer.detail_url = f"/{customer.pk}/".join(customer_url)
 
 
 @login_required
 def event_guests(request: HtmxHttpRequest, org: str, event_id: str) -> HttpResponse:
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     event = event_get(access, event_id)
     form = GuestFilterForm(request.GET, event=event)
     filters = form.filters()
+    context = {"access": access, "event": event, "form": form, "filters": filters, "tab": "guests"}
+    if not access.lists_region(event.region_id):  # opened by a link: say why its orders aren't listed
+        return render(request, "guests/event_guests.html", {**context, "outside_region": True})
     page = event_guest_orders(access, event, filters, after=request.GET.get("after"), before=request.GET.get("before"))
     _attach_row_urls(access.organisation.slug, page.orders)
-    context = {"access": access, "event": event, "form": form, "filters": filters, "page": page}
+    context["page"] = page
     if not page.orders and not (request.GET.get("after") or request.GET.get("before")):  # else past the last page
         context["empty"] = empty_result(access, filters.q, event=event, filters=form.active_filters())
     if request.htmx and request.htmx.target == "guest-table":
@@ -73,30 +86,45 @@ def event_guests(request: HtmxHttpRequest, org: str, event_id: str) -> HttpRespo
 
 
 @login_required
+def orders_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    """Every order the user lists, across events ("Ticketing → Orders"), with the guest list's filters."""
+    access = page_access(request, org)
+    form = GuestFilterForm(request.GET, event=None)
+    filters = form.filters()
+    page = orders_list(access, filters, after=request.GET.get("after"), before=request.GET.get("before"))
+    _attach_row_urls(org, page.orders, events=True)
+    context = {"access": access, "form": form, "filters": filters, "page": page}
+    if request.htmx and request.htmx.target == "order-table":
+        return render(request, "guests/orders.html#order-table", context)
+    return render(request, "guests/orders.html", context)
+
+
+@login_required
+def customers_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
+    """The customer accounts, newest first by keyset; with a query, the search box's matching accounts."""
+    access = page_access(request, org)
+    query = " ".join(request.GET.get("q", "").split())[:200]
+    if query:
+        results = search(access, query, page=_page_number(request.GET.get("page")), customers_only=True)
+        context = {"access": access, "query": query, "results": results, "customers": results.customers}
+    else:
+        page = customers_list(access, after=request.GET.get("after"), before=request.GET.get("before"))
+        context = {"access": access, "query": "", "page": page, "customers": page.customers}
+    _attach_row_urls(org, (), context["customers"])
+    if request.htmx and request.htmx.target == "customer-table":
+        return render(request, "guests/customers.html#customer-table", context)
+    return render(request, "guests/customers.html", context)
+
+
+@login_required
 def customer_page(request: HtmxHttpRequest, org: str, customer_id: int) -> HttpResponse:
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     detail = customer_detail(access, customer_id)
     return render(request, "guests/customer_detail.html", {"access": access, "detail": detail})
 
 
 @login_required
 def my_events(request: HttpRequest, org: str) -> HttpResponse:
-    access = access_organisation(request.user, org)
-    request.session["organisation"] = org
-    regions = list(regions_visible(access))
-    region_id = _int_or_none(request.GET.get("region"))
-    if region_id is not None and region_id not in {r.pk for r in regions}:
-        region_id = None
-    events = events_visible(access, region_id=region_id)
-    return render(
-        request,
-        "guests/my_events.html",
-        {"access": access, "events": events, "regions": regions, "region_id": region_id},
-    )
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    """The events the user lists (in the region chosen in the header, if any), with their support counts."""
+    access = page_access(request, org)
+    return render(request, "guests/my_events.html", {"access": access, "events": events_visible(access)})

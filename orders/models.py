@@ -107,6 +107,12 @@ class Order(models.Model):
             models.Index(fields=["event", "status", "-created_at"], name="order_event_status"),
             models.Index(fields=["event", "email_status", "-created_at"], name="order_event_email_status"),
             models.Index(fields=["organisation", "-created_at", "-id"], name="order_org_created"),
+            # The Orders list across events (guests.selectors.orders_list) under its filters, newest first.
+            models.Index(fields=["organisation", "status", "-created_at", "-id"], name="order_org_status"),
+            models.Index(fields=["organisation", "email_status", "-created_at", "-id"], name="order_org_email_status"),
+            models.Index(
+                fields=["organisation", "-created_at", "-id"], condition=Q(tickets_held=True), name="order_org_held"
+            ),
             # A full name as typed, newest first, straight from the index (guests.search).
             models.Index(
                 F("organisation"), Upper("contact_name"), F("created_at").desc(), F("id").desc(), name="order_org_name"

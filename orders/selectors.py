@@ -20,16 +20,23 @@ from .timeline import describe
 
 
 def orders_visible(access: Access) -> QuerySet[Order]:
-    """Every order this access may see: its organisation, and only its regions when it is region-limited."""
+    """Every order this access lists: its organisation, and only its regions when it is region-limited or a
+    region is chosen (Access.listed_region_ids). One order by its code: `order_get`, whatever region is chosen."""
     orders = Order.objects.filter(organisation=access.organisation)
-    if access.region_ids is not None:
-        orders = orders.filter(event__region_id__in=access.region_ids)
+    if (region_ids := access.listed_region_ids) is not None:
+        orders = orders.filter(event__region_id__in=region_ids)
     return orders
 
 
 def order_get(access: Access, code: str) -> Order:
-    """One visible order by its code, with its event and customer account; 404 otherwise."""
-    order = orders_visible(access).select_related("event", "event__region", "customer").filter(code=code).first()
+    """One visible order by its code, with its event and customer account; 404 otherwise. The region chosen
+    for the session doesn't hide it (a link or an exact code must open what the membership allows)."""
+    order = (
+        orders_visible(access.without_region_choice())
+        .select_related("event", "event__region", "customer")
+        .filter(code=code)
+        .first()
+    )
     if order is None:
         raise Http404("No such order.")
     return order
@@ -200,7 +207,9 @@ def ticket_scans(access: Access, code: str, ticket_id: str) -> tuple[Order, Tick
 
 def order_email_status(access: Access, code: str) -> str:
     """A visible order's "Order email status" alone (one indexed query): what the order page polls while in flight."""
-    status = orders_visible(access).filter(code=code).values_list("email_status", flat=True).first()
+    status = (
+        orders_visible(access.without_region_choice()).filter(code=code).values_list("email_status", flat=True).first()
+    )
     if status is None:
         raise Http404("No such order.")
     return status
@@ -208,4 +217,8 @@ def order_email_status(access: Access, code: str) -> str:
 
 def orders_email_statuses(access: Access, codes: Sequence[str]) -> dict[str, str]:
     """code → "Order email status" for the visible orders among `codes`, in one query (the guest table's poll)."""
-    return dict(orders_visible(access).filter(code__in=list(codes)[:200]).values_list("code", "email_status"))
+    return dict(
+        orders_visible(access.without_region_choice())
+        .filter(code__in=list(codes)[:200])
+        .values_list("code", "email_status")
+    )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
-from organiser_portal.permissions import Access, Perm, access_organisation
+from organiser_portal.permissions import Access, Perm, access_organisation, page_access
 from tickets.pdf import order_tickets_pdf, pdf_filename
 
 from . import rules
@@ -53,12 +53,15 @@ def _attach_ticket_urls(access: Access, order: Order, tickets) -> None:
 def _order_page_context(access: Access, code: str) -> dict:
     detail = order_detail_data(access, code)
     _attach_ticket_urls(access, detail.order, detail.tickets)
+    actions = order_actions(access, detail)
     return {
         "access": access,
         "detail": detail,
         "order": detail.order,
         "latest": detail.latest_ticket_message,
-        "actions": order_actions(access, detail),
+        "actions": actions,
+        # The Contact card's own Edit button: the menu's item, when this role may edit and the order allows it now.
+        "contact_edit": next((item for item in actions if item.key == "edit_contact" and item.enabled), None),
         "advice": delivery_advice(access, detail),
         "dialog_actions": DIALOG_ACTIONS,
     }
@@ -73,7 +76,7 @@ def _order_refresh(request: HttpRequest, access: Access, code: str, flash: str =
 
 @login_required
 def order_detail(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     return render(request, "orders/order_detail.html", _order_page_context(access, code))
 
 
@@ -81,7 +84,7 @@ def order_detail(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
 def order_refresh(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     """Polled while the ticket email is in flight: 204 (one query) while the status the page shows
     (`?shown=`) still holds, else the changed sections (status, banner, messages, timeline …)."""
-    access = access_organisation(request.user, org)
+    access = access_organisation(request.user, org)  # a poll: no header, no session write
     if order_email_status(access, code) == request.GET.get("shown"):
         return HttpResponse(status=204)
     return _order_refresh(request, access, code)
@@ -90,7 +93,7 @@ def order_refresh(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse
 @login_required
 def ticket_scans(request: HtmxHttpRequest, org: str, code: str, ticket_id: str) -> HttpResponse:
     """Every scan of one ticket: the whole page, or the table alone for htmx to drop under the ticket's row."""
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     order, ticket, scans = ticket_scans_data(access, code, ticket_id)
     context = {"access": access, "order": order, "ticket": ticket, "scans": scans}
     if request.htmx:
@@ -102,7 +105,7 @@ def ticket_scans(request: HtmxHttpRequest, org: str, code: str, ticket_id: str) 
 def orders_email_status(request: HtmxHttpRequest, org: str) -> HttpResponse:
     """The guest tables' poll (`?poll=<id>&o=CODE.status…`, the statuses the table shows): 204 while none
     moved, else the moved badges and the poller again with what is still in flight. One query per table."""
-    access = access_organisation(request.user, org)
+    access = access_organisation(request.user, org)  # a poll: no header, no session write
     poll_id = request.GET.get("poll", "")
     if not re.fullmatch(r"[a-z][a-z0-9-]{0,40}", poll_id):
         return HttpResponse("Bad poll id.", status=400)
@@ -158,7 +161,7 @@ def _resend_form(request: HtmxHttpRequest, context: dict) -> ResendForm:
 
 @login_required
 def order_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     context = _delivery_context(access, code, Perm.RESEND)
     order = context["order"]
     form = _resend_form(request, context)
@@ -195,7 +198,7 @@ def _contact_form(request: HtmxHttpRequest, access: Access, context: dict) -> Co
 
 @login_required
 def order_edit_contact(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     context = _delivery_context(access, code, Perm.EDIT_CONTACT)
     form = _contact_form(request, access, context)
     if request.method == "POST" and form.is_valid():
@@ -224,7 +227,7 @@ def order_edit_contact(request: HtmxHttpRequest, org: str, code: str) -> HttpRes
 @login_required
 def order_fix_and_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     """The bounce banner's one step: correct the address to the suggested one and resend the tickets."""
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     context = _delivery_context(access, code, Perm.EDIT_CONTACT)
     order = context["order"]
     form = FixAndResendForm(request.POST or None, initial={"contact_email": suggest_email(order.contact_email) or ""})
@@ -250,7 +253,7 @@ def order_fix_and_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpR
 
 @login_required
 def order_send_held(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     context = _delivery_context(access, code, Perm.SEND_HELD)
     order = context["order"]
     form = ConfirmForm(request.POST or None)
@@ -272,7 +275,7 @@ def order_send_held(request: HtmxHttpRequest, org: str, code: str) -> HttpRespon
 @login_required
 def order_download(request: HttpRequest, org: str, code: str) -> HttpResponse:
     """Every valid ticket of the order as one PDF, to hand over by hand."""
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     context = _delivery_context(access, code, Perm.DOWNLOAD_PDF)
     order = context["order"]
     if refusal := rules.refusal_download(order, valid_tickets=len(context["valid_tickets"])):
@@ -289,7 +292,7 @@ def pdf_response(content: bytes, filename: str) -> HttpResponse:
 
 @login_required
 def ticket_pdf(request: HttpRequest, org: str, code: str, ticket_id: str) -> HttpResponse:
-    access = access_organisation(request.user, org)
+    access = page_access(request, org)
     order = order_get(access, code)
     ticket = order.tickets.select_related("ticket_type").filter(public_id=ticket_id).first()
     if ticket is None:

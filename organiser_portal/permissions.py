@@ -1,21 +1,26 @@
 """Who may do what: the role → permission table of DESIGN.md §3 and the one way to check it.
 
-Services call `require_perm` before they change anything; views call `access_organisation`
-to scope a page to the user's organisation (another organisation is a 404) and use
-`Access.can` only to show or hide buttons.
+Services call `require_perm` before they change anything; views call `page_access` (or
+`access_organisation`) to scope a page to the user's organisation (another organisation is a 404) and
+use `Access.can` only to show or hide buttons.
+
+A member may also choose one region for the rest of the session (header → Region): `page_access` narrows
+the Access to it, so every list and the search (everything that goes through `Access.event_filter`,
+`orders_visible`, `customers_visible`) shows that region alone. The choice only ever narrows: a region
+outside the membership is ignored. Pages of one order, event or customer still open outside it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from .compiled_queries import CompiledQuery
-from .models import Membership, Organisation
+from .models import Membership, Organisation, Region
 
 Role = Membership.Role
 
@@ -77,6 +82,10 @@ class Access:
     region_ids: frozenset[int] | None  # None: every region
     # The user is a member of this organisation alone: the header needs no organisation switcher (nor its query).
     sole_organisation: bool = False
+    # The region chosen for this session (see the module docstring); None: every region the membership allows.
+    chosen_region_id: int | None = None
+    chosen_region_name: str = ""
+    organisation_has_regions: bool = False  # whether there is a region to choose (header → Region)
 
     @property
     def perms(self) -> frozenset[Perm]:
@@ -97,19 +106,52 @@ class Access:
             raise PermissionDenied(reason)
 
     def allows_region(self, region_id: int | None) -> bool:
+        """Whether the membership allows the region (whatever region is chosen): pages of one object."""
         return self.region_ids is None or region_id in self.region_ids
 
+    @property
+    def listed_region_ids(self) -> frozenset[int] | None:
+        """The regions lists show: the chosen one, else the membership's (None: every region, and events without one)."""
+        return self.region_ids if self.chosen_region_id is None else frozenset({self.chosen_region_id})
+
+    def lists_region(self, region_id: int | None) -> bool:
+        """Whether lists show an event of this region: allowed by the membership and by the region chosen."""
+        return self.allows_region(region_id) and (self.chosen_region_id is None or region_id == self.chosen_region_id)
+
+    @property
+    def region_choice_offered(self) -> bool:
+        """Whether the header offers a region choice: a region is chosen, or there is more than one view to choose."""
+        if self.chosen_region_id is not None:
+            return True
+        return len(self.region_ids) > 1 if self.region_ids is not None else self.organisation_has_regions
+
+    def choose_region(self, region_id: int | None, name: str = "") -> Access:
+        """This access narrowed to `region_id` (None: no choice). A region the membership doesn't allow is
+        ignored: the choice never widens what a region-limited member sees."""
+        if region_id is None or not self.allows_region(region_id):
+            return replace(self, chosen_region_id=None, chosen_region_name="")
+        return replace(self, chosen_region_id=region_id, chosen_region_name=name)
+
+    def without_region_choice(self) -> Access:
+        """The membership's whole view, for looking up one order, event or customer by its identifier."""
+        return self.choose_region(None)
+
     def event_filter(self, prefix: str = "") -> Q:
-        """A filter that keeps only events (or rows of events, via `prefix`) this access may see."""
+        """A filter that keeps only events (or rows of events, via `prefix`) this access lists: its organisation,
+        its regions, and the region chosen."""
         q = Q(**{f"{prefix}organisation": self.organisation})
-        if self.region_ids is not None:
-            q &= Q(**{f"{prefix}region_id__in": self.region_ids})
+        if (region_ids := self.listed_region_ids) is not None:
+            q &= Q(**{f"{prefix}region_id__in": region_ids})
         return q
 
 
 def _with_region_flag(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
     # The `limited` annotation spares every member who isn't region-limited the regions query.
     return memberships.annotate(limited=Exists(Membership.regions.through.objects.filter(membership_id=OuterRef("pk"))))
+
+
+def _has_regions(organisation_ref: str) -> Exists:
+    return Exists(Region.objects.filter(organisation_id=OuterRef(organisation_ref)))
 
 
 # A page's access, run on every page: compiled to SQL once per process (compiled_queries.py). Whether the
@@ -119,6 +161,7 @@ _PAGE_MEMBERSHIP = CompiledQuery(
         Membership.objects.filter(user_id=user_id, organisation__slug=slug)
         .select_related("organisation")
         .annotate(elsewhere=Exists(Membership.objects.filter(user_id=OuterRef("user_id")).exclude(pk=OuterRef("pk"))))
+        .annotate(has_regions=_has_regions("organisation_id"))
     )[:1]
 )
 
@@ -131,7 +174,11 @@ def _membership_access(user, membership: Membership | None, organisation: Organi
     limited = getattr(membership, "limited", True)
     region_ids = frozenset(membership.regions.values_list("pk", flat=True)) if limited else None
     sole = organisation is None and not getattr(membership, "elsewhere", True)
-    return Access(user.pk, organisation or membership.organisation, membership.role, region_ids or None, sole)
+    organisation = organisation or membership.organisation
+    has_regions = getattr(membership, "has_regions", limited)
+    return Access(
+        user.pk, organisation, membership.role, region_ids or None, sole, organisation_has_regions=has_regions
+    )
 
 
 def access_for(user, organisation: Organisation) -> Access | None:
@@ -153,13 +200,43 @@ def access_organisation(user, slug: str) -> Access:
     if not user.is_authenticated or not user.is_active:
         access = None
     elif user.is_superuser:
-        organisation = Organisation.objects.filter(slug=slug).first()
-        access = Access(user.pk, organisation, Role.OWNER, None) if organisation else None
+        organisation = Organisation.objects.filter(slug=slug).annotate(has_regions=_has_regions("pk")).first()
+        if organisation is not None:
+            access = Access(user.pk, organisation, Role.OWNER, None, organisation_has_regions=organisation.has_regions)
+        else:
+            access = None
     else:
         access = _membership_access(user, next(iter(_PAGE_MEMBERSHIP.fetch(user.pk, slug)), None), None)
     if access is None:
         raise Http404("No such organisation.")
     return access
+
+
+# The session's region choices: organisation slug → [region id, region name] (set by the Region page).
+REGION_SESSION_KEY = "regions"
+
+
+def page_access(request: HttpRequest, slug: str) -> Access:
+    """`access_organisation` for a page: narrowed to the region chosen in this session for that organisation,
+    which also becomes the one the user returns to (the dashboard reads `session["organisation"]`)."""
+    access = access_organisation(request.user, slug)
+    session = request.session
+    if session.get("organisation") != slug:  # a session write only when it changes
+        session["organisation"] = slug
+    chosen = session.get(REGION_SESSION_KEY, {}).get(slug)
+    if chosen:
+        access = access.choose_region(int(chosen[0]), str(chosen[1]))
+    return access
+
+
+def region_remember(request: HttpRequest, access: Access, region: Region | None) -> None:
+    """Keep `region` (None: every region) as this session's choice for the access's organisation."""
+    choices = dict(request.session.get(REGION_SESSION_KEY, {}))
+    if region is None:
+        choices.pop(access.organisation.slug, None)
+    else:
+        choices[access.organisation.slug] = [region.pk, region.name]
+    request.session[REGION_SESSION_KEY] = choices
 
 
 def require_perm(user, organisation: Organisation, perm: Perm, *, region_id: int | None = None) -> Access:

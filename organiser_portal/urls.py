@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from . import views
 
 org_patterns: list[URLPattern | URLResolver] = [
+    path("region/", views.region_choose, name="region_choose"),
     path("", include("guests.urls")),
     path("", include("orders.urls")),
 ]

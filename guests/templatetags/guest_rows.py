@@ -83,3 +83,33 @@ def search_customer_row(customer) -> SafeString:
         customer.phone or "—",
         verified,
     )
+
+
+@register.simple_tag
+def orders_list_row(order) -> SafeString:
+    """The Orders list's row: guest, email, order, event (linked to its guest list), tickets, statuses, created.
+
+    Needs `detail_url`, `customer_url`, `event_url` (guests.views._attach_row_urls) and `ticket_count`.
+    """
+    guest = (
+        format_html('<a href="{}">{}</a>', order.customer_url, order.contact_name)
+        if order.customer_id
+        else order.contact_name
+    )
+    status, email_status = _badges(order)
+    return format_html(
+        '<tr><td>{}</td><td class="text-break">{}</td><td><a class="fw-semibold" href="{}"><code>{}</code></a></td>'
+        '<td><a href="{}">{}</a></td><td class="text-end">{}</td><td>{}</td><td><span id="email-status-{}">{}</span></td>'
+        '<td class="text-nowrap">{}</td></tr>',
+        guest,
+        order.contact_email,
+        order.detail_url,
+        order.code,
+        order.event_url,
+        order.event.name,
+        order.ticket_count,
+        status,
+        order.code,
+        email_status,
+        event_time(order.created_at, order.event.time_zone),
+    )

@@ -5,9 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from orders.models import Order
 from organiser_portal.models import Membership, Region
 
-from ..factories import EventFactory, MembershipFactory, OrganisationFactory, UserFactory
+from ..factories import EventFactory, MembershipFactory, OrganisationFactory, TicketTypeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -46,17 +47,40 @@ def test_a_region_limited_member_sees_only_their_regions_events(client, organisa
     assert "South Fest" not in page.content.decode()
 
 
-def test_the_region_filter_cannot_widen_a_limited_member(client, organisation, world):
+def test_the_region_choice_cannot_widen_a_limited_member(client, organisation, world):
     user = MembershipFactory(organisation=organisation, role=Role.VIEWER, regions=[world["north"]]).user
     client.force_login(user)
-    response = client.get(reverse("my_events", kwargs={"org": "festival"}), {"region": world["south"].pk})
+    choose = client.post(reverse("region_choose", kwargs={"org": "festival"}), {"region": world["south"].pk})
+    assert choose.status_code == 400
+    response = client.get(reverse("my_events", kwargs={"org": "festival"}))
     assert {e.name for e in response.context["events"]} == {"North Fest"}
 
 
-def test_an_unlimited_member_can_filter_by_region(client, member, world):
+def test_an_unlimited_member_can_choose_a_region(client, member, world):
     client.force_login(member(Role.MANAGER))
-    response = client.get(reverse("my_events", kwargs={"org": "festival"}), {"region": world["south"].pk})
+    client.post(reverse("region_choose", kwargs={"org": "festival"}), {"region": world["south"].pk})
+    response = client.get(reverse("my_events", kwargs={"org": "festival"}))
     assert {e.name for e in response.context["events"]} == {"South Fest"}
+
+
+def test_the_counts_link_to_the_guest_list_filtered_that_way(client, member, world, make_order):
+    event = world["events"]["north"]
+    bounced = make_order(event=event, ticket_type=TicketTypeFactory(event=event), contact_name="Bounced Guest")
+    held = make_order(event=event, ticket_type=TicketTypeFactory(event=event), contact_name="Held Guest")
+    make_order(event=event, ticket_type=TicketTypeFactory(event=event), contact_name="Fine Guest")
+    Order.objects.filter(pk=bounced.pk).update(email_status="bounced")
+    Order.objects.filter(pk=held.pk).update(tickets_held=True)
+    client.force_login(member(Role.SUPPORT))
+    page = client.get(reverse("my_events", kwargs={"org": "festival"})).content.decode()
+    guests = reverse("event_guests", kwargs={"org": "festival", "event_id": event.public_id})
+    assert f'href="{guests}?email_status=bounced"' in page and f'href="{guests}?held=on"' in page
+    bounced_list = client.get(guests, {"email_status": "bounced"}).content.decode()
+    assert "Bounced Guest" in bounced_list and "Held Guest" not in bounced_list and "Fine Guest" not in bounced_list
+    held_list = client.get(guests, {"held": "on"}).content.decode()
+    assert "Held Guest" in held_list and "Bounced Guest" not in held_list and "Fine Guest" not in held_list
+    # A zero is no link: nothing to show.
+    south_guests = reverse("event_guests", kwargs={"org": "festival", "event_id": world["events"]["south"].public_id})
+    assert f'href="{south_guests}?email_status=bounced"' not in page
 
 
 def test_another_organisation_is_a_404(client, member, world):
