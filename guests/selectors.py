@@ -18,9 +18,11 @@ from django.http import Http404
 
 from orders.models import Order, OrderEmailStatus, OrderLine
 from orders.selectors import orders_visible
-from organiser_portal.codes import ALPHABET, ORDER_CODE_LENGTH
-from organiser_portal.models import Event
+from organiser_portal.codes import ALPHABET, ORDER_CODE_LENGTH, TICKET_ID_LENGTH
+from organiser_portal.matching import fold
+from organiser_portal.models import Event, Organisation
 from organiser_portal.permissions import Access
+from organiser_portal.phones import as_typed_variants, looks_like_phone, phone_candidates
 from tickets.models import Ticket
 
 from .models import Customer
@@ -41,6 +43,28 @@ def customers_visible(access: Access) -> QuerySet[Customer]:
 def _code_like(text: str, length: int) -> str | None:
     code = re.sub(r"[\s\-]", "", text).upper()
     return code if len(code) == length and set(code) <= _CODE_CHARS else None
+
+
+def phone_regions(organisation: Organisation) -> list[str]:
+    """The countries the organisation's phone numbers may be written in: its own and its events'."""
+    events = Event.objects.filter(organisation=organisation).exclude(country="").order_by()
+    return sorted({organisation.country, *events.values_list("country", flat=True).distinct()})
+
+
+def guest_search_match(event: Event, q: str) -> Q:
+    """The event's orders `q` finds: its folded name inside the name (organiser_portal.matching), text inside
+    the email address, the order code, a ticket ID of the order, or the phone number in any spelling
+    (its E.164 forms in the event's and organisation's country, or as typed)."""
+    match = Q(name_key__contains=fold(q)) | Q(contact_email__icontains=q)
+    if code := _code_like(q, ORDER_CODE_LENGTH):
+        match |= Q(code__iexact=code)
+    if ticket_id := _code_like(q, TICKET_ID_LENGTH):
+        match |= Q(pk__in=Ticket.objects.filter(event=event, public_id=ticket_id).values("order_id"))
+    if looks_like_phone(q):
+        match |= Q(contact_phone__in=as_typed_variants(q))
+        if candidates := phone_candidates(q, {event.phone_region, event.organisation.country}):
+            match |= Q(contact_phone_e164__in=candidates)
+    return match
 
 
 # --- An event's guest list ---------------------------------------------------------------------
@@ -140,11 +164,7 @@ def event_guest_orders(
             Exists(OrderLine.objects.filter(order=OuterRef("pk"), ticket_type_id=filters.ticket_type))
         )
     if filters.q:
-        code = _code_like(filters.q, ORDER_CODE_LENGTH)
-        match = Q(contact_name__icontains=filters.q) | Q(contact_email__icontains=filters.q)
-        if code:
-            match |= Q(code__iexact=code)
-        orders = orders.filter(match)
+        orders = orders.filter(guest_search_match(event, filters.q))
     shown_count = None if filters.q else orders.order_by().values("pk")[: count_cap + 1].count()
 
     descending = filters.sort != "oldest"

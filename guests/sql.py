@@ -16,16 +16,16 @@ from .models import Customer, NameWord
 ORDER, CUSTOMER, NAME_WORD = Table(Order), Table(Customer), Table(NameWord)
 MAX_WORD = NameWord._meta.get_field("word").max_length or 200
 
-# Distinct upper-cased words of order and customer names, added to the vocabulary; words already there stay.
+# Distinct folded words (name_key) of order and customer names, added to the vocabulary; words already there stay.
 _NAME_WORDS_SQL = f"""
 INSERT INTO {NAME_WORD} ({NAME_WORD.organisation}, {NAME_WORD.word})
 SELECT DISTINCT organisation_id, word FROM (
     SELECT {ORDER.organisation} AS organisation_id,
-           regexp_split_to_table(UPPER({ORDER.contact_name}::text), '[\\s-]+') AS word
+           regexp_split_to_table({ORDER.name_key}::text, '[\\s-]+') AS word
       FROM {ORDER} {{where_order}}
     UNION ALL
     SELECT {CUSTOMER.organisation} AS organisation_id,
-           regexp_split_to_table(UPPER({CUSTOMER.name}::text), '[\\s-]+') AS word
+           regexp_split_to_table({CUSTOMER.name_key}::text, '[\\s-]+') AS word
       FROM {CUSTOMER} {{where_customer}}
 ) names
 WHERE length(word) >= %s AND length(word) <= {MAX_WORD}
@@ -57,11 +57,11 @@ def name_words_insert(*, organisation_id: int | None, min_length: int) -> int:
     wanted = {
         (org_id, word)
         for rows in (
-            orders.values_list("organisation_id", "contact_name"),
-            customers.values_list("organisation_id", "name"),
+            orders.values_list("organisation_id", "name_key"),
+            customers.values_list("organisation_id", "name_key"),
         )
-        for org_id, name in rows.distinct()
-        for word in name.upper().replace("-", " ").split()
+        for org_id, key in rows.distinct()
+        for word in key.replace("-", " ").split()
         if min_length <= len(word) <= MAX_WORD
     }
     have = set(NameWord.objects.values_list("organisation_id", "word"))

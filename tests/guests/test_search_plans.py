@@ -165,8 +165,8 @@ def _cases(anna: Order) -> dict[str, tuple[str, list[tuple[type[Model], str]]]]:
         "full name": (
             "Anna Müller",
             [
-                (Order, "(organisation_id, upper((contact_name)::text), created_at DESC, id DESC)"),
-                (Customer, "(organisation_id, upper((name)::text), id DESC)"),
+                (Order, "(organisation_id, name_key, created_at DESC, id DESC)"),
+                (Customer, "(organisation_id, name_key, id DESC)"),
                 ORDER_NAME_WORDS,
                 GUEST_NAME_WORDS,
             ],
@@ -177,9 +177,9 @@ def _cases(anna: Order) -> dict[str, tuple[str, list[tuple[type[Model], str]]]]:
         "text inside a word": (
             "gmial",
             [
-                (Order, "(upper((contact_name)::text) gin_trgm_ops)"),
+                (Order, "((name_key)::text) gin_trgm_ops)"),
                 (Order, "(upper((contact_email)::text) gin_trgm_ops)"),
-                (Customer, "(upper((name)::text) gin_trgm_ops)"),
+                (Customer, "((name_key)::text) gin_trgm_ops)"),
                 (Customer, "(upper((email)::text) gin_trgm_ops)"),
             ],
         ),
