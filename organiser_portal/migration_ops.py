@@ -36,6 +36,7 @@ def trigram_index_plain(table: str, column: str) -> PostgresOnlySQL:
 
 def reversed_sql(operation: PostgresOnlySQL) -> PostgresOnlySQL:
     """The operation undone: to drop what an earlier migration added (and add it back on the way down)."""
+    assert operation.reverse_sql is not None, "an operation without its undoing can't be reversed"
     return PostgresOnlySQL(sql=operation.reverse_sql, reverse_sql=operation.sql)
 
 

@@ -10,7 +10,7 @@ them: nothing in the product does that (tests/organiser_portal/test_search_keys.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, ClassVar, TypeVar
 
 from django.db import models
@@ -48,10 +48,10 @@ class SearchKeysQuerySet(models.QuerySet[M]):
             obj.refresh_search_keys()
         return super().bulk_create(objs, *args, **kwargs)
 
-    def bulk_update(self, objs: Iterable[M], fields: Sequence[str], *args: Any, **kwargs: Any) -> int:
-        objs = list(objs)
+    def bulk_update(self, objs: Iterable[M], fields: Iterable[str], batch_size: int | None = None) -> int:
+        objs, fields = list(objs), list(fields)
         if objs and objs[0].SEARCH_KEY_SOURCES & set(fields):
             for obj in objs:
                 obj.refresh_search_keys()
-            fields = [*fields, *(f for f in objs[0].SEARCH_KEYS if f not in fields)]
-        return super().bulk_update(objs, fields, *args, **kwargs)
+            fields += [f for f in objs[0].SEARCH_KEYS if f not in fields]
+        return super().bulk_update(objs, fields, batch_size=batch_size)
