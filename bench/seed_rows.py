@@ -25,9 +25,9 @@ from .seed_pools import (
     TAX_RATE,
     TICKET_TYPES,
     People,
-    search_keys,
     fix_typo,
     is_typo,
+    search_keys,
 )
 from .seed_tables import ANCHOR, DAY, TABLES, Counters, N, jdata, ts
 

@@ -78,6 +78,8 @@ def test_every_benchmark_runs_and_its_answers_are_right():
     results += BENCHMARKS["pdf_memory"](ctx, renders=20)
     names = {r.name for r in results}
     assert {"order detail, 1 ticket", "order detail, 10 tickets", "search: misspelt surname"} <= names
+    issue_11 = ("search: phone, other spelling", "search: name without accents", "search: two-character name")
+    assert set(issue_11) <= names
     assert {"guest list: page 1,000", "guest list: status + search", "worker memory over 20 PDF renders"} <= names
     for r in results:
         if r.status == "skipped":
