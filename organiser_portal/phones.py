@@ -22,10 +22,12 @@ MIN_DIGITS = 6  # fewer digits are a fragment of something else (a house number,
 
 def phone_e164(raw: str, region: str) -> str:
     """`raw` in E.164 ("+4915123456789"), read as written in `region` (ISO 3166-1 alpha-2, "DE") unless it
-    is international; '' when it is empty or not a possible number (too short or too long for its
-    country, letters, …). Never raises."""
+    is international; '' when it is empty, has fewer than MIN_DIGITS digits or is not a possible number
+    (too short or too long for its country, letters, …). Never raises."""
     raw = raw.strip()
-    if not raw or len(raw) > 64:  # a phone field holds 40 characters; longer input is not a number
+    # A phone field holds 40 characters; fewer than MIN_DIGITS digits are a short code at best ("+49 12"
+    # is "possible" to libphonenumber), never a buyer's number.
+    if not raw or len(raw) > 64 or sum(c.isdigit() for c in raw) < MIN_DIGITS:
         return ""
     try:
         number = phonenumbers.parse(raw, region.upper() or DEFAULT_COUNTRY)
