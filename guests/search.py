@@ -12,16 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from functools import cache, reduce
 from operator import and_, or_
 from typing import Any
 
-from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import BooleanField, Expression, F, Model, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, Expression, Model, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Lower, StrIndex, Upper
+from django.db.models.functions import Lower, StrIndex, Upper
 from django.db.models.lookups import GreaterThan
 
 from orders.models import Order
@@ -33,10 +31,12 @@ from organiser_portal.permissions import Access
 from organiser_portal.phones import as_typed_variants, looks_like_phone, phone_candidates
 from tickets.models import Ticket
 
-from .models import Customer, NameWord
+from .models import Customer
 from .selectors import _code_like, customers_visible, phone_regions
+from .sql import similar_words
 
 NAME_KEY = "name_key"  # the folded name's column, orders' and customer accounts' alike
+_ORDER_PHONES = ("contact_phone", "contact_phone_e164")
 _WHOLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: what PostgreSQL's text search parser keeps of a word
 
@@ -262,12 +262,8 @@ def _targets(access: Access) -> tuple[_Target, _Target]:
     # Accounts by the primary key, whose index walks newest first, where a sort by name would read a
     # whole alphabet's worth of accounts before the first "Schröder".
     return (
-        _Target(
-            orders_visible(access),
-            *("name_key", "contact_email", "contact_phone", "contact_phone_e164"),
-            _Sort(("created_at", "pk")),
-        ),
-        _Target(customers_visible(access), "name_key", "email", "phone", "phone_e164", _Sort(("pk",))),
+        _Target(orders_visible(access), NAME_KEY, "contact_email", *_ORDER_PHONES, _Sort(("created_at", "pk"))),
+        _Target(customers_visible(access), NAME_KEY, "email", "phone", "phone_e164", _Sort(("pk",))),
     )
 
 
@@ -342,23 +338,6 @@ def _name_steps(organisation_id: int, query: str) -> Steps:
         ]
 
     return steps
-
-
-def similar_words(organisation_id: int, word: str, *, limit: int = 2) -> list[str]:
-    """The words of the organisation's names spelt most like `word`, folded (matching.fold), most similar
-    first: pg_trgm's `%` over NameWord's trigram index on PostgreSQL, otherwise difflib over the same words."""
-    word = fold(word)
-    words = NameWord.objects.filter(organisation_id=organisation_id)
-    if is_postgres():
-        upper = Upper(Cast(F("word"), TextField()))  # what the trigram index is built on (migration_ops.trigram_index)
-        return list(
-            words.alias(word_upper=upper)
-            .filter(word_upper__trigram_similar=word.upper())
-            .annotate(similarity=TrigramSimilarity(upper, word.upper()))
-            .order_by("-similarity", "word")
-            .values_list("word", flat=True)[:limit]
-        )
-    return get_close_matches(word, list(words.values_list("word", flat=True)), n=limit, cutoff=0.75)
 
 
 def _spellings(organisation_id: int, query: str) -> list[list[str]]:

@@ -1,4 +1,5 @@
-"""The guests app's hand-written SQL, with its portable form (the search keeps its own, in search.py).
+"""The guests app's hand-written SQL, with its portable form (the search keeps its own, in search.py): the
+name vocabulary (NameWord), its refresh and the lookup of the words spelt like a word typed.
 
 `organiser_portal.db.is_postgres` decides which form runs; tests/guests/test_sql_forms.py runs both on the
 same data.
@@ -6,10 +7,16 @@ same data.
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
+from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
+from django.db.models import F, TextField
+from django.db.models.functions import Cast, Upper
 
 from orders.models import Order
 from organiser_portal.db import Table, is_postgres
+from organiser_portal.matching import fold
 
 from .models import Customer, NameWord
 
@@ -68,3 +75,20 @@ def name_words_insert(*, organisation_id: int | None, min_length: int) -> int:
     new = [NameWord(organisation_id=org_id, word=word) for org_id, word in sorted(wanted - have)]
     NameWord.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
+
+
+def similar_words(organisation_id: int, word: str, *, limit: int = 2) -> list[str]:
+    """The words of the organisation's names spelt most like `word`, folded (matching.fold), most similar
+    first: pg_trgm's `%` over NameWord's trigram index on PostgreSQL, otherwise difflib over the same words."""
+    word = fold(word)
+    words = NameWord.objects.filter(organisation_id=organisation_id)
+    if is_postgres():
+        upper = Upper(Cast(F("word"), TextField()))  # what the trigram index is built on (migration_ops.trigram_index)
+        return list(
+            words.alias(word_upper=upper)
+            .filter(word_upper__trigram_similar=word.upper())
+            .annotate(similarity=TrigramSimilarity(upper, word.upper()))
+            .order_by("-similarity", "word")
+            .values_list("word", flat=True)[:limit]
+        )
+    return get_close_matches(word, list(words.values_list("word", flat=True)), n=limit, cutoff=0.75)
