@@ -5,6 +5,7 @@ with the portable ones SQLite runs (the `sql_form` fixture)."""
 import unicodedata
 
 import pytest
+from django.urls import reverse
 
 from guests.forms import GuestFilterForm
 from guests.search import search
@@ -116,3 +117,11 @@ def test_the_event_search_stays_within_its_event(sql_form, access, organisation,
     elsewhere = make_order(event=other, ticket_type=TicketTypeFactory(event=other), contact_phone="015123456789")
     assert guest_codes(access, event, "015123456789") == set()
     assert guest_codes(access, event, elsewhere.tickets.get().public_id) == set()
+
+
+def test_the_too_short_hint_names_the_minimum_for_each_script(client, member, organisation, make_order):
+    make_order(contact_name="王芳")
+    client.force_login(member(Membership.Role.VIEWER))
+    url = reverse("search", kwargs={"org": organisation.slug})
+    assert "2 characters of a Chinese, Japanese or Korean name" in client.get(url, {"q": "Li"}).content.decode()
+    assert "王芳" in client.get(url, {"q": "王芳"}).content.decode()
