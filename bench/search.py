@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
+
+from organiser_portal.matching import fold
 
 from .common import Ctx, Result, Wrong, _expect_codes, _sql, _text, _timed_pages, _url
 from .seed_pools import SURNAMES
@@ -97,7 +100,8 @@ def _search_targets(ctx: Ctx, kind: str, n: int = 10) -> list[tuple[str, Callabl
             if 0 < len(codes) <= 10:
                 out.append((_search_url(ctx, frag), _expect_codes(codes, kind)))
     elif kind == "phone":
-        for _, _, _, _, phone in _sample_orders(ctx, n * 3, "contact_phone <> ''"):
+        # Stored as "+4915123456789", typed spaced: the query of issue 5's row, now also an E.164 lookup.
+        for _, _, _, _, phone in _sample_orders(ctx, n * 3, "contact_phone ~ '^[+][0-9]+$'"):
             codes = [
                 c
                 for (c,) in _sql(
@@ -128,11 +132,56 @@ def _search_targets(ctx: Ctx, kind: str, n: int = 10) -> list[tuple[str, Callabl
                 continue
             i = ctx.rng.randint(2, len(surname) - 2)
             typo = surname[:i] + surname[i + 1 :]  # one letter dropped: "Schneier" for "Schneider"
-            if typo in SURNAMES:  # "Hofmann" for "Hoffmann" is another real name, not a typo
+            # "Hofmann" for "Hoffmann" is another real name, not a typo; "Schmit" for "Schmidt" is how
+            # "Schmitt" begins, and the search reads the last word typed as a beginning.
+            if any(fold(other).startswith(fold(typo)) for other in SURNAMES):
                 continue
             out.append((_search_url(ctx, typo), _expect_text(surname, 1, kind)))
+    else:
+        out = _issue_11_targets(ctx, kind, n)
     if not out:
         raise Wrong(f"no sample for search by {kind}")
+    return out[:n]
+
+
+# The national significant number of a stored German mobile number in any spelling, in plain SQL: "(0)"
+# and non-digits out, then the country code or trunk prefix. The answer the E.164 columns must agree with.
+_NSN = "regexp_replace(regexp_replace(replace(contact_phone, '(0)', ''), '[^0-9]', '', 'g'), '^(0049|49|0)', '')"
+_CJK = r"contact_name ~ '[\uac00-\ud7a3\u4e00-\u9fff]'"  # Hangul syllables, CJK ideographs
+_ACCENTED = r"(contact_name ~ '[\u00c0-\u017e]' OR contact_name ~ '[\u0300-\u036f]')"  # precomposed or decomposed
+
+
+def _issue_11_targets(ctx: Ctx, kind: str, n: int) -> list[tuple[str, Callable[[Any], None]]]:
+    """Issue 11's searches: a phone typed in another spelling than stored, a name typed without its
+    accents, a two-character name in Han or Hangul."""
+    org = ctx.org.pk
+    out: list[tuple[str, Callable[[Any], None]]] = []
+    if kind == "phone, other spelling":
+        for _, _, _, _, phone in _sample_orders(ctx, n * 3, "contact_phone <> ''"):
+            nsn = re.sub(r"\D", "", phone.replace("(0)", ""))
+            nsn = re.sub(r"^(0049|49|0)", "", nsn)
+            codes = [
+                c
+                for (c,) in _sql(
+                    f"SELECT code FROM orders_order WHERE organisation_id = %s AND {_NSN} = %s "
+                    "ORDER BY created_at DESC, id DESC",
+                    [org, nsn],
+                )
+            ]
+            # Typed the other way round: national when stored international, and the reverse.
+            typed = f"0{nsn[:3]} {nsn[3:]}" if phone.startswith(("+", "00")) else f"+49 {nsn[:3]} {nsn[3:]}"
+            if 0 < len(codes) <= 10:
+                out.append((_search_url(ctx, typed), _expect_codes(codes, kind)))
+    elif kind == "name without accents":
+        for _, _, name, _, _ in _sample_orders(ctx, n * 3, _ACCENTED):
+            plain = fold(name).title()  # "Jurgen Schroder" for Jürgen Schröder
+            out.append((_search_url(ctx, plain), _expect_text(name, 1, kind)))
+    elif kind == "two-character name":
+        for _, _, name, _, _ in _sample_orders(ctx, n * 3, _CJK):
+            word = name.replace(" ", "")
+            typed = word[-2:] if len(word) == 3 else word  # 김민준 → 민준 (the given name), 王芳 as it is
+            if len(typed) == 2:
+                out.append((_search_url(ctx, typed), _expect_text(typed, 3, kind)))
     return out[:n]
 
 
@@ -145,6 +194,9 @@ SEARCH_KINDS = (
     "surname",
     "full name",
     "misspelt surname",
+    "phone, other spelling",
+    "name without accents",
+    "two-character name",
 )
 
 

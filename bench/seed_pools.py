@@ -6,8 +6,13 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
+import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
+
+from organiser_portal.matching import name_key
+from organiser_portal.phones import phone_e164
 
 
 def _pool(words: str) -> tuple[str, ...]:
@@ -73,6 +78,32 @@ TRANSLIT = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e", "í": "i", "ó": "o", "á": "a", "ñ": "n"}
     | {"ş": "s", "ç": "c", "ı": "i", "ğ": "g", "ś": "s", "ń": "n", "ł": "l", "ó": "o", "ø": "o", "å": "a"}
     | {"č": "c", "ć": "c", "ž": "z", "š": "s", "ğ": "g", " ": "", "'": ""}
+)
+# Buyers whose names are written in Han, Hangul or Kana, with the Latin spelling their email addresses
+# use: (name as written, given name, family name). Chinese names of two characters; Korean ones of three,
+# family name first, so the given name (민준) is inside the written name (김민준, 최민준).
+CJK_PEOPLE = (
+    *(("王芳", "fang", "wang"), ("李娜", "na", "li"), ("张伟", "wei", "zhang"), ("刘洋", "yang", "liu")),
+    *(("陈静", "jing", "chen"), ("杨帆", "fan", "yang"), ("赵磊", "lei", "zhao"), ("黄敏", "min", "huang")),
+    *(("王秀英", "xiuying", "wang"), ("李建华", "jianhua", "li"), ("张丽娟", "lijuan", "zhang")),
+    *(("김민준", "minjun", "kim"), ("최민준", "minjun", "choi"), ("이서연", "seoyeon", "lee")),
+    *(("박지훈", "jihun", "park"), ("정수빈", "subin", "jung"), ("강민서", "minseo", "kang")),
+    *(("윤서준", "seojun", "yoon"), ("한지민", "jimin", "han"), ("佐藤 花子", "hanako", "sato")),
+    *(("鈴木 一郎", "ichiro", "suzuki"), ("たなか ゆき", "yuki", "tanaka")),
+)
+CJK_SHARE = 0.02  # of the people drawn
+DECOMPOSED_SHARE = 0.15  # of names with an accent: stored decomposed (NFD), as some shops and phones send them
+# How people write the same mobile number (+49 151 2345678 here), by weight.
+PHONE_SPELLINGS: tuple[tuple[Callable[[str, str], str], int], ...] = (
+    (lambda p, n: f"+49{p}{n}", 4),
+    (lambda p, n: f"+49 {p} {n}", 3),
+    (lambda p, n: f"0{p}{n}", 2),
+    (lambda p, n: f"0{p} {n}", 3),
+    (lambda p, n: f"0{p}-{n}", 1),
+    (lambda p, n: f"0{p}/{n}", 1),
+    (lambda p, n: f"(0{p}) {n[:3]} {n[3:]}", 1),
+    (lambda p, n: f"0049 {p} {n}", 1),
+    (lambda p, n: f"+49 (0){p} {n}", 1),
 )
 MOBILE_PREFIXES = ("151", "152", "157", "159", "160", "162", "163", "170", "171", "172", "173", "175", "176", "177")
 CITIES = ("Berlin", "Hamburg", "München", "Köln", "Frankfurt am Main", "Leipzig", "Dresden", "Bremen", "Hannover")
@@ -153,6 +184,7 @@ PICK_DOMAIN = _weighted(DOMAINS)
 PICK_QTY = _weighted(QUANTITIES)
 PICK_STATUS = _weighted(ORDER_STATUSES)
 PICK_OUTCOME = _weighted(TICKET_EMAIL_OUTCOMES)
+PICK_SPELLING = _weighted(PHONE_SPELLINGS)
 PICK_TT = _weighted([(i, tt[4]) for i, tt in enumerate(TICKET_TYPES)])
 # Surnames repeat the way they do in a population: a few very common, a long tail.
 PICK_SURNAME = _weighted([(s, 1 / (i + 1) ** 0.85) for i, s in enumerate(SURNAMES)])
@@ -164,11 +196,23 @@ class People:
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.customer_emails: set[str] = set()
+        # The draws added in issue 11 (CJK names, decomposed names, phone spellings) come from a second
+        # generator, seeded from the first one's state without drawing from it: the rest of the data set
+        # stays what it was.
+        self.variety = random.Random(repr(rng.getstate()[1][:8]))
 
     def name(self) -> tuple[str, str, str]:
+        """(first name, last name, full name as stored): the first two in Latin letters, for the email."""
+        if self.variety.random() < CJK_SHARE:
+            written, given, family = self.variety.choice(CJK_PEOPLE)
+            self.rng.choice(FIRST_NAMES), PICK_SURNAME(self.rng)  # the draws a Latin name makes
+            return given, family, written
         first = self.rng.choice(FIRST_NAMES)
         last = PICK_SURNAME(self.rng)
-        return first, last, f"{first} {last}"
+        full = f"{first} {last}"
+        if not full.isascii() and self.variety.random() < DECOMPOSED_SHARE:
+            full = unicodedata.normalize("NFD", full)
+        return first, last, full
 
     def email(self, first: str, last: str, typo_rate: float) -> str:
         rng = self.rng
@@ -201,7 +245,8 @@ class People:
 
     def phone(self) -> str:
         rng = self.rng
-        return f"+49{rng.choice(MOBILE_PREFIXES)}{rng.randint(1000000, 99999999)}"
+        prefix, number = rng.choice(MOBILE_PREFIXES), str(rng.randint(1000000, 99999999))
+        return PICK_SPELLING(self.variety)(prefix, number)
 
     def address(self) -> str:
         rng = self.rng
@@ -218,3 +263,9 @@ def fix_typo(email: str) -> str:
 
 def is_typo(email: str) -> bool:
     return fix_typo(email) != email
+
+
+@lru_cache(maxsize=1_000_000)
+def search_keys(name: str, phone: str, country: str) -> tuple[str, str]:
+    """(name_key, phone in E.164) as the models write them (refresh_search_keys): the COPY rows carry them."""
+    return name_key(name), phone_e164(phone, country) if phone else ""

@@ -27,6 +27,7 @@ from .seed_pools import (
     People,
     fix_typo,
     is_typo,
+    search_keys,
 )
 from .seed_tables import ANCHOR, DAY, TABLES, Counters, N, jdata, ts
 
@@ -67,6 +68,7 @@ class Generator:
     ):
         self.rng = rng
         self.org_id = org.pk
+        self.country = org.country
         self.plans = plans
         self.n_customers = n_customers
         self.users = users
@@ -100,8 +102,9 @@ class Generator:
             created = ANCHOR - rng.randint(1, 900) * DAY + rng.randint(0, DAY)
             cid = c.next("guests_customer")
             self.customers.append((name, email, phone, verified))
+            keys = "\t".join(search_keys(name, phone, self.country))
             batch.append(
-                f"{cid}\t{org}\t{email}\t{name}\t{phone}\t{address}\t{'t' if verified else 'f'}\t{ts(created)}"
+                f"{cid}\t{org}\t{email}\t{name}\t{phone}\t{address}\t{'t' if verified else 'f'}\t{ts(created)}\t{keys}"
             )
             if len(batch) >= 50000:
                 yield batch
@@ -349,6 +352,7 @@ class Generator:
             f"\t{ev.currency}\t{promo}\t{money(discount_total, cur)}\t{money(total, cur)}\t{money(refunded_total, cur)}"
             f"\t{'t' if tickets_held else 'f'}\t{email_status}\t{ts(created)}"
             f"\t{ts(paid_at) if paid_at else N}\t{ts(cancelled_at) if cancelled_at else N}"
+            f"\t{chr(9).join(search_keys(name, phone, ev.country or self.country))}"
         )
 
     def scans(self, c: Counters, out: dict[str, list[str]], plan: EventPlan, ticket_rows: list[list[Any]]) -> None:

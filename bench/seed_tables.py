@@ -11,7 +11,10 @@ DAY = 86400
 
 # The tables the scale data fills, with the columns it writes (in COPY order).
 TABLES: dict[str, tuple[str, ...]] = {
-    "guests_customer": ("id", "organisation_id", "email", "name", "phone", "address", "verified", "created_at"),
+    "guests_customer": (
+        *("id", "organisation_id", "email", "name", "phone", "address", "verified", "created_at"),
+        *("name_key", "phone_e164"),
+    ),
     "orders_order": (
         "id",
         "organisation_id",
@@ -33,6 +36,8 @@ TABLES: dict[str, tuple[str, ...]] = {
         "created_at",
         "paid_at",
         "cancelled_at",
+        "name_key",
+        "contact_phone_e164",
     ),
     "orders_orderline": (
         "id",

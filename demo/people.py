@@ -13,6 +13,10 @@ from orders.models import Order
 from organiser_portal.models import Organisation
 
 LOCALES = ("de_DE", "de_DE", "de_AT", "en_GB", "nl_NL", "fr_FR")
+# Buyers who write their names in Han, Hangul or Kana (王芳, 김민준, 鈴木 晃), and a German mobile number.
+CJK_LOCALES = ("zh_CN", "ko_KR", "ja_JP")
+CJK_SHARE = 0.06
+DECOMPOSED_SHARE = 0.2  # of accented names: stored decomposed (NFD), as some shops and phones send them
 DOMAINS = ("gmail.com", "gmx.de", "web.de", "t-online.de", "outlook.com", "yahoo.de", "icloud.com", "posteo.de")
 # The mistakes people make typing their address; mail to these domains bounces.
 TYPO_DOMAINS = ("gmial.com", "gmail.con", "gmx.dee", "hotmial.com", "web.dr", "outlok.com")
@@ -32,6 +36,11 @@ class People:
             fake = Faker(locale)
             fake.seed_instance(seed + i)
             self.fakers[locale] = fake
+        # Issue 11's variety (CJK and decomposed names) from generators of its own: the other people stay who they were.
+        self.variety = random.Random(seed + 11)
+        self.cjk_fakers = {locale: Faker(locale) for locale in CJK_LOCALES}
+        for i, fake in enumerate(self.cjk_fakers.values()):
+            fake.seed_instance(seed + 100 + i)
         self.customers: dict[int, list[Customer]] = {}
         self.emails: set[str] = set()
 
@@ -42,6 +51,11 @@ class People:
         fake = self._fake()
         name = f"{fake.first_name()} {fake.last_name()}"
         local = email_local_part(name)
+        if self.variety.random() < CJK_SHARE:
+            cjk = self.cjk_fakers[self.variety.choice(CJK_LOCALES)]
+            name, local = cjk.name(), cjk.user_name()
+        elif not name.isascii() and self.variety.random() < DECOMPOSED_SHARE:
+            name = unicodedata.normalize("NFD", name)
         if self.rng.random() < 0.3:
             local += str(self.rng.randint(1, 99))
         domain = self.rng.choice(TYPO_DOMAINS if typo else DOMAINS)

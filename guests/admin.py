@@ -1,16 +1,17 @@
 from django.contrib import admin
 
-from organiser_portal.admin import LargeTableAdmin
+from organiser_portal.admin import FoldedNameSearch, LargeTableAdmin
 
 from .models import Customer
 
 
 @admin.register(Customer)
-class CustomerAdmin(LargeTableAdmin):
+class CustomerAdmin(FoldedNameSearch, LargeTableAdmin):
     list_display = ("name", "email", "phone", "organisation", "verified", "created_at")
     list_filter = ("verified", "organisation")
     list_select_related = ("organisation",)
-    # name and email: trigram indexes on UPPER(col) serve icontains; phone: exact, through its btree index.
-    search_fields = ("name", "email", "phone__exact")
+    # email: the trigram index on UPPER(email) serves icontains; phone: exact, through its btree index; the
+    # name: folded, in name_key (FoldedNameSearch).
+    search_fields = ("email", "phone__exact")
     autocomplete_fields = ("organisation",)
     readonly_fields = ("created_at",)

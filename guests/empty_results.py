@@ -12,41 +12,25 @@ search learns to match (phone numbers in any spelling, accents) makes these answ
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from orders.models import Order
 from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from organiser_portal.models import Event
 from organiser_portal.permissions import Access
+from organiser_portal.phones import is_complete_number
 
 from .search import _WHOLE_EMAIL, SearchResults, search
 from .selectors import _code_like
 
-# A complete phone number, until the search parses numbers (phonenumbers' is_possible_number should take
-# this place): written with its country code ("+49 …", "0049 …") and 10 to 15 digits after it (E.164 allows
-# at most 15). A national spelling ("0151 …") is never complete here: its country is a guess. Conservative:
-# a number shorter than 10 digits with its country code (a few small countries) is not called complete;
-# saying too little is safe, the purchase sentence wrongly is not.
-_INTERNATIONAL = re.compile(r"^\s*(\+|00)")
-PHONE_DIGITS = range(10, 16)
-
-
-def is_complete_phone(query: str) -> bool:
-    """Whether a query the search reads as a phone number is a whole number, not a fragment (see PHONE_DIGITS)."""
-    prefix = _INTERNATIONAL.match(query)
-    if prefix is None:
-        return False
-    digits = sum(c.isdigit() for c in query) - (2 if prefix.group(1) == "00" else 0)
-    return digits in PHONE_DIGITS
-
 
 def is_complete(kind: str, query: str) -> bool:
     """Whether `query`, of the search's `kind` ("email", "phone", …), names one buyer completely: a whole
-    email address (as guests.search reads one: something@domain.tld) or a complete phone number."""
+    email address (as guests.search reads one: something@domain.tld) or a complete phone number
+    (organiser_portal.phones.is_complete_number)."""
     if kind == "email":
         return bool(_WHOLE_EMAIL.match(query))
-    return kind == "phone" and is_complete_phone(query)
+    return kind == "phone" and is_complete_number(query)
 
 
 @dataclass(frozen=True)

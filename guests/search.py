@@ -12,30 +12,31 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from functools import cache, reduce
 from operator import and_, or_
 from typing import Any
 
-from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import BooleanField, Expression, F, Model, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, Expression, Model, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Lower, StrIndex, Upper
+from django.db.models.functions import Lower, StrIndex, Upper
 from django.db.models.lookups import GreaterThan
 
 from orders.models import Order
 from orders.selectors import orders_visible
 from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from organiser_portal.db import is_postgres
+from organiser_portal.matching import MIN_QUERY, fold, long_enough, name_key
 from organiser_portal.permissions import Access
+from organiser_portal.phones import as_typed_variants, looks_like_phone, phone_candidates
 from tickets.models import Ticket
 
-from .models import Customer, NameWord
-from .selectors import _code_like, customers_visible
+from .models import Customer
+from .selectors import _code_like, customers_visible, phone_regions
+from .sql import similar_words
 
-MIN_SUBSTRING = 3  # a trigram index needs three characters to narrow anything down
-_PHONE = re.compile(r"^\+?[\d\s\-()/.]{6,}$")
+NAME_KEY = "name_key"  # the folded name's column, orders' and customer accounts' alike
+_ORDER_PHONES = ("contact_phone", "contact_phone_e164")
 _WHOLE_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: what PostgreSQL's text search parser keeps of a word
 
@@ -52,7 +53,7 @@ CUSTOMER_ROW = ("name", "email", "phone", "verified")
 @dataclass
 class SearchResults:
     query: str
-    kind: str  # "email", "phone", "name", "code" or "" when the query is too short
+    kind: str  # "email", "phone", "name", "code" or "" when the query is too short (matching.long_enough)
     orders: list[Order] = field(default_factory=list)
     customers: list[Customer] = field(default_factory=list)
     page: int = 1
@@ -148,7 +149,7 @@ def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, sort: _Sort,
     if not tsquery:
         return None
     if not is_postgres():
-        return _matching(visible, reduce(and_, (_icontains_any(columns, group) for group in terms)), sort)
+        return _matching(visible, reduce(and_, (_contains_any(columns, group) for group in terms)), sort)
     collected = _collected(visible.filter(_has_words(visible.model, tsquery)), sort)
 
     def step(limit: int) -> list[int]:
@@ -171,13 +172,24 @@ def _collected(matches: QuerySet, sort: _Sort) -> Step:
 
 
 def _contains(visible: QuerySet, columns: Sequence[str], query: str, sort: _Sort) -> Step:
-    """Rows with `query` anywhere in one of `columns`, case-insensitive: on PostgreSQL through the
-    trigram indexes on UPPER(column)."""
-    return _collected(visible.filter(_icontains_any(columns, [query])), sort)
+    """Rows with `query` anywhere in one of `columns` (a name_key compared with the query folded the same
+    way, an email address case-insensitively): on PostgreSQL through their trigram indexes."""
+    return _collected(visible.filter(_contains_any(columns, [query])), sort)
 
 
-def _icontains_any(columns: Sequence[str], texts: Sequence[str]) -> Q:
-    return reduce(or_, (Q(**{f"{column}__icontains": text}) for column in columns for text in texts))
+def _contains_any(columns: Sequence[str], texts: Sequence[str]) -> Q:
+    """Any of `columns` containing any of `texts`. A name_key holds the name folded (matching.fold): it
+    contains the text folded, by LIKE, which its trigram index on the bare column reads. Any other column
+    (an email address) contains the text case-insensitively: UPPER(column) LIKE UPPER(text), which the
+    trigram index on UPPER(column) reads."""
+    return reduce(
+        or_,
+        (
+            Q(**{f"{column}__contains": fold(text)}) if column == NAME_KEY else Q(**{f"{column}__icontains": text})
+            for column in columns
+            for text in texts
+        ),
+    )
 
 
 def _rows(qs: QuerySet, ids: Sequence[int]) -> list:
@@ -206,8 +218,10 @@ def search(
 
     Email (contains "@"): a whole address that exists answers exactly; otherwise (a fragment, or a
     whole address nobody has) the addresses containing it, newest first.
-    Phone: the number as typed or as digits. Otherwise a name: exactly that name first, then words
-    starting with the words typed, then similar spellings, then text inside a word (see _name_steps).
+    Phone: the numbers the query may mean in E.164 (read in the organisation's and its events' countries),
+    or the number as typed or as digits. Otherwise a name, folded as stored (organiser_portal.matching):
+    exactly that name first, then words starting with the words typed, then similar spellings, then text
+    inside a word (see _name_steps); at least 3 letters, 2 in Han, Hangul or Kana.
     Orders newest first, accounts newest first. Order codes and ticket IDs are exact: see search_jump.
     `customers_only` (the Customers list): accounts alone, no order and no jump.
     """
@@ -222,9 +236,9 @@ def search(
         return results
     if "@" in query:
         results.kind, steps = "email", _email_steps(query)
-    elif _PHONE.match(query) and sum(c.isdigit() for c in query) >= 6:
-        results.kind, steps = "phone", _phone_steps(query)
-    elif len(query) >= MIN_SUBSTRING:
+    elif looks_like_phone(query):
+        results.kind, steps = "phone", _phone_steps(query, phone_regions(access.organisation))
+    elif long_enough(query):
         results.kind, steps = "name", _name_steps(access.organisation.pk, query)
     else:
         return results
@@ -242,9 +256,10 @@ class _Target:
     """What the search looks through (orders or customer accounts): the rows this access sees, their columns, their sort."""
 
     visible: QuerySet
-    name: str
+    name_key: str  # the folded name (organiser_portal.matching.name_key)
     email: str
-    phone: str
+    phone: str  # as typed
+    phone_e164: str
     sort: _Sort
 
 
@@ -252,8 +267,8 @@ def _targets(access: Access) -> tuple[_Target, _Target]:
     # Accounts by the primary key, whose index walks newest first, where a sort by name would read a
     # whole alphabet's worth of accounts before the first "Schröder".
     return (
-        _Target(orders_visible(access), "contact_name", "contact_email", "contact_phone", _Sort(("created_at", "pk"))),
-        _Target(customers_visible(access), "name", "email", "phone", _Sort(("pk",))),
+        _Target(orders_visible(access), NAME_KEY, "contact_email", *_ORDER_PHONES, _Sort(("created_at", "pk"))),
+        _Target(customers_visible(access), NAME_KEY, "email", "phone", "phone_e164", _Sort(("pk",))),
     )
 
 
@@ -287,62 +302,54 @@ def _email_steps(query: str) -> Steps:
     return steps
 
 
-def _phone_steps(query: str) -> Steps:
-    """The number as typed, as its digits, or as its digits after a +."""
-    digits = re.sub(r"\D", "", query)
-    variants = sorted({query.strip(), digits, f"+{digits}", re.sub(r"[^\d+]", "", query)})
-    return lambda t: [(_matching(t.visible, Q(**{f"{t.phone}__in": variants}), t.sort), False)]
+def _phone_steps(query: str, regions: Sequence[str]) -> Steps:
+    """The numbers the query may mean in E.164 (the (organisation, E.164) indexes), or the number as typed,
+    as its digits, or as its digits after a + (the phone indexes: numbers that don't parse)."""
+    candidates, variants = phone_candidates(query, regions), as_typed_variants(query)
+
+    def steps(t: _Target) -> list[tuple[Step | None, bool]]:
+        match = Q(**{f"{t.phone}__in": variants})
+        if candidates:
+            match |= Q(**{f"{t.phone_e164}__in": candidates})
+        return [(_matching(t.visible, match, t.sort), False)]
+
+    return steps
 
 
 def _name_steps(organisation_id: int, query: str) -> Steps:
-    """Exactly that full name first, for more than one word (the order_org_name / customer_org_name
+    """Everything compared folded (organiser_portal.matching.name_key: "Jose Ramirez" is José Ramírez).
+    Exactly that full name first, for more than one word (the order_org_name_key / customer_org_name_key
     indexes hand them over newest first); then names and email addresses with words starting with the
-    words typed. Only when these find no one: names with the known words spelt most like the words
+    words typed (for Han, Hangul and Kana, two characters of a name written without spaces are a word). Only when these find no one: names with the known words spelt most like the words
     typed (typos); and when those find no one either, the name (or, for a single word, the email
     address) containing the text anywhere: "gmial.com", or "ottmüller" for "müller" with no Müller.
     """
     spellings = cache(lambda: _spellings(organisation_id, query))
+    key = name_key(query)
 
     def steps(t: _Target) -> list[tuple[Step | None, bool]]:
         def similar(limit: int) -> list[int]:
-            step = _words(t.visible, [t.name], terms, t.sort, prefix=False) if (terms := spellings()) else None
+            step = _words(t.visible, [t.name_key], terms, t.sort, prefix=False) if (terms := spellings()) else None
             return step(limit) if step else []
 
         one_word = " " not in query
         # A single word's exact matches ("Madonna") come among the words starting with it anyway.
-        exact = None if one_word else _matching(t.visible, Q(**{f"{t.name}__iexact": query}), t.sort)
+        exact = None if one_word else _matching(t.visible, Q(**{t.name_key: key}), t.sort)
         return [
             (exact, False),
-            (_words(t.visible, [t.name, t.email], [[w] for w in _WORD.findall(query)], t.sort, prefix=True), False),
+            (_words(t.visible, [t.name_key, t.email], [[w] for w in _WORD.findall(key)], t.sort, prefix=True), False),
             (similar, True),
-            (_contains(t.visible, [t.name, t.email] if one_word else [t.name], query, t.sort), True),
+            (_contains(t.visible, [t.name_key, t.email] if one_word else [t.name_key], query, t.sort), True),
         ]
 
     return steps
 
 
-def similar_words(organisation_id: int, word: str, *, limit: int = 2) -> list[str]:
-    """The words of the organisation's names spelt most like `word` (upper case), most similar first:
-    pg_trgm's `%` over NameWord's trigram index on PostgreSQL, otherwise difflib over the same words."""
-    word = word.upper()
-    words = NameWord.objects.filter(organisation_id=organisation_id)
-    if is_postgres():
-        upper = Upper(Cast(F("word"), TextField()))  # what the trigram index is built on (migration_ops.trigram_index)
-        return list(
-            words.alias(word_upper=upper)
-            .filter(word_upper__trigram_similar=word)
-            .annotate(similarity=TrigramSimilarity(upper, word))
-            .order_by("-similarity", "word")
-            .values_list("word", flat=True)[:limit]
-        )
-    return get_close_matches(word, list(words.values_list("word", flat=True)), n=limit, cutoff=0.75)
-
-
 def _spellings(organisation_id: int, query: str) -> list[list[str]]:
-    """For each word typed, the known name words spelt most like it, or the word itself when it is one
-    ("ANA MÜLER" → [ANNA, HANNA], [MÜLLER, MÖLLER]); empty when every word is known."""
-    words = _WORD.findall(query.upper())
-    options = [[w] if len(w) < MIN_SUBSTRING else similar_words(organisation_id, w) or [w] for w in words]
+    """For each word typed, folded, the known name words spelt most like it, or the word itself when it is
+    one ("Ana Müler" → [anna, hanna], [muller, moller]); empty when every word is known."""
+    words = _WORD.findall(fold(query))
+    options = [[w] if len(w) < MIN_QUERY else similar_words(organisation_id, w) or [w] for w in words]
     known = [option[:1] if option[0] == word else option for word, option in zip(words, options, strict=True)]
     return known if any(option != [word] for word, option in zip(words, known, strict=True)) else []
 

@@ -18,9 +18,11 @@ from django.http import Http404
 
 from orders.models import Order, OrderEmailStatus, OrderLine
 from orders.selectors import orders_visible
-from organiser_portal.codes import ALPHABET, ORDER_CODE_LENGTH
-from organiser_portal.models import Event
+from organiser_portal.codes import ALPHABET, ORDER_CODE_LENGTH, TICKET_ID_LENGTH
+from organiser_portal.matching import fold
+from organiser_portal.models import Event, Organisation
 from organiser_portal.permissions import Access
+from organiser_portal.phones import as_typed_variants, looks_like_phone, phone_candidates
 from tickets.models import Ticket
 
 from .models import Customer
@@ -42,6 +44,30 @@ def customers_visible(access: Access) -> QuerySet[Customer]:
 def _code_like(text: str, length: int) -> str | None:
     code = re.sub(r"[\s\-]", "", text).upper()
     return code if len(code) == length and set(code) <= _CODE_CHARS else None
+
+
+def phone_regions(organisation: Organisation) -> list[str]:
+    """The countries the organisation's phone numbers may be written in: its own and its events'."""
+    events = Event.objects.filter(organisation=organisation).exclude(country="").order_by()
+    return sorted({organisation.country, *events.values_list("country", flat=True).distinct()})
+
+
+def guest_search_match(q: str, *, organisation: Organisation, event: Event | None = None) -> Q:
+    """The orders (of `event`, or of any event) `q` finds: its folded name inside the name (organiser_portal.matching), text inside
+    the email address, the order code, a ticket ID of the order, or the phone number in any spelling
+    (its E.164 forms in the event's and organisation's country, or as typed)."""
+    match = Q(name_key__contains=fold(q)) | Q(contact_email__icontains=q)
+    if code := _code_like(q, ORDER_CODE_LENGTH):
+        match |= Q(code__iexact=code)
+    if ticket_id := _code_like(q, TICKET_ID_LENGTH):
+        tickets = Ticket.objects.filter(event=event) if event else Ticket.objects.filter(organisation=organisation)
+        match |= Q(pk__in=tickets.filter(public_id=ticket_id).values("order_id"))
+    if looks_like_phone(q):
+        match |= Q(contact_phone__in=as_typed_variants(q))
+        regions = {event.phone_region, organisation.country} if event else set(phone_regions(organisation))
+        if candidates := phone_candidates(q, regions):
+            match |= Q(contact_phone_e164__in=candidates)
+    return match
 
 
 # --- An event's guest list ---------------------------------------------------------------------
@@ -134,7 +160,7 @@ def event_guest_orders(
         raise Http404("No such event.")
     # The event is visible, so are its orders (an order belongs to its event's organisation): filtering by
     # the event alone lets the count run on the (event, status / email_status, created_at) indexes alone.
-    orders = _filtered(Order.objects.filter(event=event), filters)
+    orders = _filtered(Order.objects.filter(event=event), filters, organisation=event.organisation, event=event)
     return _keyset_page(orders, filters, after=after, before=before, page_size=page_size, count_cap=count_cap)
 
 
@@ -153,12 +179,14 @@ def orders_list(
     Fast at a million orders: the (organisation, created_at, id) index and its status, email status and
     held twins walk the newest rows; the count stops at `count_cap`.
     """
-    orders = _filtered(orders_visible(access).select_related("event"), filters)
+    orders = _filtered(orders_visible(access).select_related("event"), filters, organisation=access.organisation)
     return _keyset_page(orders, filters, after=after, before=before, page_size=page_size, count_cap=count_cap)
 
 
-def _filtered(orders: QuerySet[Order], filters: GuestFilters) -> QuerySet[Order]:
-    """`orders` under the guest list's filters. The text: the name or email address containing it, or the order code."""
+def _filtered(
+    orders: QuerySet[Order], filters: GuestFilters, *, organisation: Organisation, event: Event | None = None
+) -> QuerySet[Order]:
+    """`orders` under the guest list's filters; the text as `guest_search_match` reads it."""
     if filters.status:
         orders = orders.filter(status=filters.status)
     if filters.email_status:
@@ -170,11 +198,7 @@ def _filtered(orders: QuerySet[Order], filters: GuestFilters) -> QuerySet[Order]
             Exists(OrderLine.objects.filter(order=OuterRef("pk"), ticket_type_id=filters.ticket_type))
         )
     if filters.q:
-        code = _code_like(filters.q, ORDER_CODE_LENGTH)
-        match = Q(contact_name__icontains=filters.q) | Q(contact_email__icontains=filters.q)
-        if code:
-            match |= Q(code__iexact=code)
-        orders = orders.filter(match)
+        orders = orders.filter(guest_search_match(filters.q, organisation=organisation, event=event))
     return orders
 
 

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from notifications.models import OutgoingMessage
-from organiser_portal.admin import LargeTableAdmin, ReadOnlyAdmin, ReadOnlyInline
+from organiser_portal.admin import FoldedNameSearch, LargeTableAdmin, ReadOnlyAdmin, ReadOnlyInline
 from tickets.models import Ticket
 
 from .models import Order, OrderLine, Payment, Refund, TimelineEntry
@@ -67,7 +67,7 @@ class TimelineInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(LargeTableAdmin):
+class OrderAdmin(FoldedNameSearch, LargeTableAdmin):
     list_display = (
         "code",
         "event",
@@ -82,8 +82,9 @@ class OrderAdmin(LargeTableAdmin):
     )
     list_filter = ("status", "email_status", "tickets_held", "organisation", "event")
     list_select_related = ("event",)
-    # Code: UPPER(code) index; name and email: trigram indexes on UPPER(col); phone: exact, btree index.
-    search_fields = ("=code", "contact_name", "contact_email", "contact_phone__exact")
+    # Code: UPPER(code) index; email: trigram index on UPPER(col); phone: exact, btree index; the name:
+    # folded, in name_key (FoldedNameSearch).
+    search_fields = ("=code", "contact_email", "contact_phone__exact")
     autocomplete_fields = ("organisation", "event", "customer")
     readonly_fields = ("status", "total", "refunded_total", "email_status", "paid_at", "cancelled_at")
     # Read-only once the order exists (a new order needs them): whose order it is, what it is for and

@@ -11,7 +11,10 @@ from django.utils import timezone
 from guests.models import Customer
 from organiser_portal.addresses import address_validate
 from organiser_portal.codes import new_order_code
+from organiser_portal.matching import name_key
 from organiser_portal.models import Event, Organisation, TicketType
+from organiser_portal.phones import phone_e164
+from organiser_portal.search_keys import SearchKeysModel, SearchKeysQuerySet
 
 ZERO = Decimal("0")
 
@@ -41,7 +44,7 @@ EMAIL_IN_FLIGHT = frozenset(
 )
 
 
-class Order(models.Model):
+class Order(SearchKeysModel):
     class Status(models.TextChoices):
         RESERVED = "reserved", "Reserved"
         PROCESSING_PAYMENT = "processing_payment", "Processing payment"
@@ -59,6 +62,9 @@ class Order(models.Model):
     # Not an EmailField: Django's validator refuses internationalised addresses (müller@bücher.de).
     contact_email = models.CharField(max_length=254, validators=[address_validate])
     contact_phone = models.CharField(max_length=40, blank=True)
+    # Written from contact_name / contact_phone on every write (refresh_search_keys), for the search.
+    name_key = models.CharField(max_length=1000, blank=True, editable=False)
+    contact_phone_e164 = models.CharField(max_length=16, blank=True, editable=False)
     address = models.TextField(blank=True)
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.RESERVED)
     currency = models.CharField(max_length=3)
@@ -76,6 +82,10 @@ class Order(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SearchKeysQuerySet["Order"].as_manager()
+    SEARCH_KEY_SOURCES = frozenset({"contact_name", "contact_phone", "event"})
+    SEARCH_KEYS = ("name_key", "contact_phone_e164")
 
     # The allowed moves of DESIGN.md §3; `orders.services` changes the status only through this table.
     TRANSITIONS: dict[str, frozenset[str]] = {
@@ -103,6 +113,7 @@ class Order(models.Model):
             models.Index(Upper("code"), name="order_code_upper"),
             models.Index(Lower("contact_email"), name="order_email_lower"),
             models.Index(fields=["contact_phone"], name="order_phone"),
+            models.Index(fields=["organisation", "contact_phone_e164"], name="order_org_phone_e164"),
             models.Index(fields=["event", "-created_at", "-id"], name="order_event_created"),
             models.Index(fields=["event", "status", "-created_at"], name="order_event_status"),
             models.Index(fields=["event", "email_status", "-created_at"], name="order_event_email_status"),
@@ -113,14 +124,20 @@ class Order(models.Model):
             models.Index(
                 fields=["organisation", "-created_at", "-id"], condition=Q(tickets_held=True), name="order_org_held"
             ),
-            # A full name as typed, newest first, straight from the index (guests.search).
+            # A full name, folded (name_key), newest first, straight from the index (guests.search).
             models.Index(
-                F("organisation"), Upper("contact_name"), F("created_at").desc(), F("id").desc(), name="order_org_name"
+                F("organisation"), F("name_key"), F("created_at").desc(), F("id").desc(), name="order_org_name_key"
             ),
         ]
 
     def __str__(self) -> str:
         return self.code
+
+    def refresh_search_keys(self) -> None:
+        """name_key from contact_name (organiser_portal.matching); contact_phone_e164 from contact_phone, read
+        as written in the event's country (or its organisation's), '' when it is no possible number."""
+        self.name_key = name_key(self.contact_name)
+        self.contact_phone_e164 = phone_e164(self.contact_phone, self.event.phone_region) if self.contact_phone else ""
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]

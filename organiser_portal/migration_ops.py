@@ -1,6 +1,9 @@
 """Migration operations that only apply on PostgreSQL, so the embedded SQLite default still migrates."""
 
-from django.db import migrations
+from django.db import migrations, transaction
+
+from .matching import name_key
+from .phones import phone_e164
 
 
 class PostgresOnlySQL(migrations.RunSQL):
@@ -20,6 +23,21 @@ def trigram_index(table: str, column: str) -> PostgresOnlySQL:
         sql=f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ((UPPER({column}::text)) gin_trgm_ops)",
         reverse_sql=f"DROP INDEX IF EXISTS {name}",
     )
+
+
+def trigram_index_plain(table: str, column: str) -> PostgresOnlySQL:
+    """A GIN trigram index on a column stored folded already (a `name_key`): what `contains` (LIKE) reads."""
+    name = f"{table}_{column}_trgm"
+    return PostgresOnlySQL(
+        sql=f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin (({column}::text) gin_trgm_ops)",
+        reverse_sql=f"DROP INDEX IF EXISTS {name}",
+    )
+
+
+def reversed_sql(operation: PostgresOnlySQL) -> PostgresOnlySQL:
+    """The operation undone: to drop what an earlier migration added (and add it back on the way down)."""
+    assert operation.reverse_sql is not None, "an operation without its undoing can't be reversed"
+    return PostgresOnlySQL(sql=operation.reverse_sql, reverse_sql=operation.sql)
 
 
 def search_words_column(table: str, name_column: str, email_column: str) -> PostgresOnlySQL:
@@ -42,3 +60,53 @@ def search_words_column(table: str, name_column: str, email_column: str) -> Post
         ],
         reverse_sql=[f"ALTER TABLE {table} DROP COLUMN search_words"],
     )
+
+
+def search_keys_backfill(
+    *,
+    table: str,
+    name_column: str,
+    phone_column: str,
+    phone_key: str,
+    country_sql: str,
+    joins: str,
+    batch: int = 10_000,
+) -> migrations.RunPython:
+    """Write `name_key` and `phone_key` of every row of `table` from its name and phone, with the functions the
+    models use (organiser_portal.matching.name_key, organiser_portal.phones.phone_e164), `batch` rows at a
+    time in order of id, each batch committed on its own (the migration is not atomic): a million orders
+    take minutes, and no transaction holds them all. Safe to run again: it writes the same values.
+
+    `country_sql` is the region a row's phone is read in, from the tables of `joins` (the row is `t`)."""
+    select = (
+        f"SELECT t.id, t.{name_column}, t.{phone_column}, {country_sql} FROM {table} t {joins} "
+        f"WHERE t.id > %s ORDER BY t.id LIMIT %s"
+    )
+
+    def forwards(apps, schema_editor):
+        connection = schema_editor.connection
+        last = 0
+        while True:
+            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                cursor.execute(select, [last, batch])
+                rows = cursor.fetchall()
+                if not rows:
+                    return
+                keys = [
+                    (pk, name_key(name), phone_e164(phone, country) if phone else "")
+                    for pk, name, phone, country in rows
+                ]
+                if connection.vendor == "postgresql":
+                    cursor.execute(
+                        f"UPDATE {table} t SET name_key = v.k, {phone_key} = v.p "
+                        f"FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, k, p) WHERE t.id = v.id",
+                        [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]],
+                    )
+                else:
+                    cursor.executemany(
+                        f"UPDATE {table} SET name_key = %s, {phone_key} = %s WHERE id = %s",
+                        [(k, p, pk) for pk, k, p in keys],
+                    )
+                last = rows[-1][0]
+
+    return migrations.RunPython(forwards, migrations.RunPython.noop, elidable=False)

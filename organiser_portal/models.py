@@ -10,11 +10,18 @@ from django.db.models import Q
 
 from .codes import new_event_id
 from .money import UnknownCurrency, minor_units
+from .phones import DEFAULT_COUNTRY, validate_country
 
 
 class Organisation(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
+    country = models.CharField(
+        max_length=2,
+        default=DEFAULT_COUNTRY,
+        validators=[validate_country],
+        help_text="ISO 3166 country code (DE, AT, FR …): the country phone numbers without +… are read as from.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -83,6 +90,12 @@ class Event(models.Model):
     venue = models.CharField(max_length=200, blank=True)
     time_zone = models.CharField(max_length=64, default="Europe/Berlin")
     currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
+    country = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text="ISO 3166 country code for phone numbers written without +…; blank: the organisation's.",
+    )
     send_tickets_automatically = models.BooleanField(
         default=True, help_text="Off: paid orders are held for review until someone sends their tickets."
     )
@@ -100,6 +113,11 @@ class Event(models.Model):
     @property
     def tzinfo(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    @property
+    def phone_region(self) -> str:
+        """The country a phone number without a country code on this event's orders was written in."""
+        return self.country or self.organisation.country
 
 
 class TicketType(models.Model):

@@ -1,5 +1,6 @@
 """seed_demo: the same data every time, and every status a support agent meets."""
 
+import unicodedata
 from collections import Counter
 from io import StringIO
 
@@ -14,7 +15,9 @@ from guests.models import Customer
 from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
 from notifications.services import IncomingEvent, delivery_event_record, message_claim, message_mark_sent
 from orders.models import Order, OrderLine, Payment, Refund, TimelineEntry
+from organiser_portal.matching import has_cjk, name_key
 from organiser_portal.models import Event, Membership, Organisation, Region, TicketType
+from organiser_portal.phones import phone_e164
 from tickets.models import Scan, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -168,3 +171,19 @@ def test_seed_demo_refuses_known_passwords_when_debug_is_off(settings):
         call_command("seed_demo", stdout=StringIO())
     assert not get_user_model().objects.filter(username__endswith="@demo.example").exists()
     assert not Organisation.objects.exists()
+
+
+def test_every_seeded_name_and_phone_has_its_search_keys(seeded):
+    """demo/crowd.py, demo/people.py and demo/story.py write orders and accounts in bulk and one by one:
+    each row's search keys are the ones the models compute, and the demo has the names issue 11 is about."""
+    orders = Order.objects.select_related("event__organisation")
+    for order in orders:
+        assert order.name_key == name_key(order.contact_name), order.code
+        assert order.contact_phone_e164 == phone_e164(order.contact_phone, order.event.phone_region), order.code
+    for customer in Customer.objects.select_related("organisation"):
+        assert customer.name_key == name_key(customer.name)
+        assert customer.phone_e164 == phone_e164(customer.phone, customer.organisation.country)
+    names = list(orders.values_list("contact_name", flat=True))
+    assert any(has_cjk(name) for name in names)
+    assert any(unicodedata.normalize("NFC", name) != name for name in names)  # stored decomposed
+    assert orders.exclude(contact_phone_e164="").exclude(contact_phone__startswith="+").exists()  # national

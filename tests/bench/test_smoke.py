@@ -9,7 +9,10 @@ from bench.common import Ctx
 from bench.seed_scale import seed_scale
 from bench.seed_tables import TABLES
 from bench.suite import BENCHMARKS
+from guests.models import Customer
 from orders.models import Order
+from organiser_portal.matching import name_key
+from organiser_portal.phones import phone_e164
 from tickets.models import Scan, ScannerDevice, Ticket
 
 # Committed data: the gunicorn benchmark reads it from other processes.
@@ -58,6 +61,15 @@ def test_seed_scale_is_consistent_and_repeatable():
         cur.execute("SELECT count(*) FROM pg_indexes WHERE tablename = ANY(%s)", [list(TABLES)])
         assert cur.fetchone()[0] > 40
     assert Ticket.objects.filter(status="valid").exclude(invalid_reason="").count() == 0
+    # The COPY rows carry the search keys the models would write (refresh_search_keys).
+    for order in Order.objects.select_related("event__organisation"):
+        assert order.name_key == name_key(order.contact_name), order.code
+        assert order.contact_phone_e164 == phone_e164(order.contact_phone, order.event.phone_region), order.code
+    for customer in Customer.objects.select_related("organisation"):
+        assert (customer.name_key, customer.phone_e164) == (
+            name_key(customer.name),
+            phone_e164(customer.phone, customer.organisation.country),
+        )
     codes = list(Order.objects.order_by("id").values_list("code", flat=True)[:50])
 
     again = seed_scale(orders=500, seed=7, replace=True, log=lambda _: None)
@@ -78,6 +90,8 @@ def test_every_benchmark_runs_and_its_answers_are_right():
     results += BENCHMARKS["pdf_memory"](ctx, renders=20)
     names = {r.name for r in results}
     assert {"order detail, 1 ticket", "order detail, 10 tickets", "search: misspelt surname"} <= names
+    issue_11 = ("search: phone, other spelling", "search: name without accents", "search: two-character name")
+    assert set(issue_11) <= names
     assert {"guest list: page 1,000", "guest list: status + search", "worker memory over 20 PDF renders"} <= names
     for r in results:
         if r.status == "skipped":

@@ -295,8 +295,8 @@ def test_name_words_are_kept_current_by_the_refresh(organisation, make_order):
     CustomerFactory(organisation=organisation, name="Kunigunde Ab", email="k@example.com")
     assert name_words_refresh() >= 4
     words = set(NameWord.objects.filter(organisation=organisation).values_list("word", flat=True))
-    assert {"OTTILIE", "ZWANZIGER", "BRANDT", "KUNIGUNDE"} <= words and "AB" not in words
+    assert {"ottilie", "zwanziger", "brandt", "kunigunde"} <= words and "ab" not in words
     assert name_words_refresh() == 0  # a second run adds nothing
     make_order(contact_name="Hildegard Zwanziger", contact_email="hz@example.com")
     assert name_words_refresh() == 1
-    assert NameWord.objects.filter(organisation=organisation, word="HILDEGARD").exists()
+    assert NameWord.objects.filter(organisation=organisation, word="hildegard").exists()

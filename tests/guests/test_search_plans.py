@@ -62,6 +62,7 @@ def anna(organisation, event, ticket_type, make_order):
         organisation=organisation, name="Anna Müller", email="anna.weber37@gmial.com", phone="+491512345678"
     )
     make_order(contact_name="Jonas Leuschner", contact_email="jl@example.com")
+    make_order(contact_name="김민준", contact_email="minjun@example.com")
     start = timezone.now() - timedelta(days=400)
     people = [
         (f"{FIRST[n % 10]} {LAST[n % 1000]}", f"{FIRST[n % 10]}.{LAST[n % 1000]}{n}@example.org") for n in range(3000)
@@ -161,12 +162,21 @@ def _cases(anna: Order) -> dict[str, tuple[str, list[tuple[type[Model], str]]]]:
         ),
         "email fragment with a word with digits": ("nna.weber37@", [ORDER_NAME_WORDS, GUEST_NAME_WORDS]),
         "phone": ("+49 151 2345678", [(Order, "(contact_phone)"), (Customer, "(phone)")]),
+        "phone in another spelling": (
+            "0151 2345678",
+            [(Order, "(organisation_id, contact_phone_e164)"), (Customer, "(organisation_id, phone_e164)")],
+        ),
+        "full name without accents": (
+            "Anna Muller",
+            [(Order, "(organisation_id, name_key, created_at DESC, id DESC)"), ORDER_NAME_WORDS, GUEST_NAME_WORDS],
+        ),
+        "two-character name": ("민준", [ORDER_NAME_WORDS, GUEST_NAME_WORDS]),
         "surname": ("müller", [ORDER_NAME_WORDS, GUEST_NAME_WORDS]),
         "full name": (
             "Anna Müller",
             [
-                (Order, "(organisation_id, upper((contact_name)::text), created_at DESC, id DESC)"),
-                (Customer, "(organisation_id, upper((name)::text), id DESC)"),
+                (Order, "(organisation_id, name_key, created_at DESC, id DESC)"),
+                (Customer, "(organisation_id, name_key, id DESC)"),
                 ORDER_NAME_WORDS,
                 GUEST_NAME_WORDS,
             ],
@@ -177,9 +187,9 @@ def _cases(anna: Order) -> dict[str, tuple[str, list[tuple[type[Model], str]]]]:
         "text inside a word": (
             "gmial",
             [
-                (Order, "(upper((contact_name)::text) gin_trgm_ops)"),
+                (Order, "((name_key)::text) gin_trgm_ops)"),
                 (Order, "(upper((contact_email)::text) gin_trgm_ops)"),
-                (Customer, "(upper((name)::text) gin_trgm_ops)"),
+                (Customer, "((name_key)::text) gin_trgm_ops)"),
                 (Customer, "(upper((email)::text) gin_trgm_ops)"),
             ],
         ),

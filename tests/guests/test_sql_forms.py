@@ -21,7 +21,7 @@ def test_the_name_words_refresh_adds_the_same_words_either_way(organisation, oth
     CustomerFactory(organisation=organisation, name="Kunigunde Ab", email="k@example.com")
     theirs = EventFactory(organisation=other_organisation)
     make_order(event=theirs, ticket_type=TicketTypeFactory(event=theirs), contact_name="Anna Ölmann")
-    NameWord.objects.create(organisation=organisation, word="MÜLLER")  # known already: stays, once
+    NameWord.objects.create(organisation=organisation, word="muller")  # known already: stays, once
 
     def scenario():
         for_one = name_words_refresh(organisation=organisation)
@@ -35,8 +35,8 @@ def test_the_name_words_refresh_adds_the_same_words_either_way(organisation, oth
     for_one, words_of_one, for_all, every_word, again = pg.outcome
     ours, others = organisation.pk, other_organisation.pk
     assert words_of_one == {
-        (ours, word) for word in ("OTTILIE", "ZWANZIGER", "BRANDT", "JÜRGEN", "MÜLLER", "KUNIGUNDE")
+        (ours, word) for word in ("ottilie", "zwanziger", "brandt", "jurgen", "muller", "kunigunde")
     }
     assert (for_one, for_all, again) == (5, 2, 0)
-    assert every_word == words_of_one | {(others, "ANNA"), (others, "ÖLMANN")}
+    assert every_word == words_of_one | {(others, "anna"), (others, "olmann")}
     assert pg.ran("regexp_split_to_table") and not portable.ran("regexp_split_to_table")

@@ -5,8 +5,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("guests", "0006_org_list_indexes"),
-        ("orders", "0007_contact_email_address_rule"),
+        ("guests", "0009_org_list_indexes"),
+        ("orders", "0010_search_keys_indexes"),
         ("organiser_portal", "0002_event_currency_validator"),
     ]
 

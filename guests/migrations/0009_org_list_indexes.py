@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("guests", "0005_rename_guest_to_customer"),
+        ("guests", "0008_search_keys_indexes"),
         ("organiser_portal", "0002_event_currency_validator"),
     ]
 

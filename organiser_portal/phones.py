@@ -1,0 +1,84 @@
+"""Phone numbers as people write them, reduced to one form (E.164, "+4915123456789") to compare.
+
+Parsing follows Google's libphonenumber through its Python port `phonenumbers`
+(https://github.com/daviddrysdale/python-phonenumbers): a national number ("0151 23456789") needs the
+country it was written in, the region; an international one ("+49 …", "0049 …" from a country whose
+international prefix is 00) carries its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+
+DEFAULT_COUNTRY = "DE"
+# What people put between the digits: spaces, dashes, dots, slashes, brackets ("+49 (0)151 …").
+_PHONE_LIKE = re.compile(r"^\+?[\d\s\-()/.]+$")
+MIN_DIGITS = 6  # fewer digits are a fragment of something else (a house number, a postcode)
+
+
+def phone_e164(raw: str, region: str) -> str:
+    """`raw` in E.164 ("+4915123456789"), read as written in `region` (ISO 3166-1 alpha-2, "DE") unless it
+    is international; '' when it is empty, has fewer than MIN_DIGITS digits or is not a possible number
+    (too short or too long for its country, letters, …). Never raises."""
+    raw = raw.strip()
+    # A phone field holds 40 characters; fewer than MIN_DIGITS digits are a short code at best ("+49 12"
+    # is "possible" to libphonenumber), never a buyer's number.
+    if not raw or len(raw) > 64 or sum(c.isdigit() for c in raw) < MIN_DIGITS:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, region.upper() or DEFAULT_COUNTRY)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def looks_like_phone(query: str) -> bool:
+    """Whether a search query reads as a phone number: digits and the separators people write, at least
+    MIN_DIGITS digits."""
+    return bool(_PHONE_LIKE.match(query)) and sum(c.isdigit() for c in query) >= MIN_DIGITS
+
+
+def phone_candidates(query: str, regions: Iterable[str]) -> list[str]:
+    """The E.164 numbers `query` may mean, read as written in each of `regions` (the organisation's country
+    and its events'), sorted; "00…" also read as "+…" for a caller from a country whose international
+    prefix is 00 when the region's is not (the United States dial 011). Empty when no reading is possible."""
+    query = query.strip()
+    found = {phone_e164(query, region) for region in {r.upper() for r in regions if r} or {DEFAULT_COUNTRY}}
+    digits = re.sub(r"\D", "", query)
+    if digits.startswith("00") and not query.startswith("+"):
+        found.add(phone_e164(f"+{digits[2:]}", DEFAULT_COUNTRY))
+    found.discard("")
+    return sorted(found)
+
+
+def is_complete_number(query: str) -> bool:
+    """Whether `query` is a whole phone number beyond doubt: written with its country code ("+49 …", "0049 …")
+    and valid by libphonenumber's number plan for that country, not merely of a possible length ("+49 151
+    234" is the start of a number). A national spelling ("0151 …") is never complete: its country is a guess."""
+    query = query.strip()
+    if not looks_like_phone(query) or not query.startswith(("+", "00")):
+        return False
+    try:
+        number = phonenumbers.parse("+" + re.sub(r"\D", "", query).removeprefix("00"), None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number)
+
+
+def as_typed_variants(query: str) -> list[str]:
+    """The spellings a number not parsed (or stored before it was) may be stored in: as typed, its digits,
+    its digits after a +."""
+    digits = re.sub(r"\D", "", query)
+    return sorted({query.strip(), digits, f"+{digits}", re.sub(r"[^\d+]", "", query)} - {"", "+"})
+
+
+def validate_country(code: str) -> None:
+    """A country (ISO 3166-1 alpha-2, upper case) that phone numbers can be read as written in."""
+    if code and (code != code.upper() or code not in phonenumbers.SUPPORTED_REGIONS):
+        raise ValidationError(f"{code} is not a country code such as DE, AT or FR.", code="unknown_country")
