@@ -2,7 +2,7 @@
 
 Everything is scoped through the user's Access (organisation and regions). The queries are written
 to stay fast at a million orders: lookups that hit an index (exact code / ticket ID / email / phone /
-full name; the text-search index of the words of names and addresses; trigram indexes on UPPER(name)
+full name; the text-search index of the words of names and addresses; trigram indexes on the folded name
 and UPPER(email) for text inside a word), no COUNT over large sets (fetch one row more than a page to
 know whether there is a next one).
 """
@@ -14,11 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, reduce
 from operator import and_, or_
-from typing import Any
 
-from django.db import connection
-from django.db.models import BooleanField, Expression, Model, Q, QuerySet, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import Expression, Q, QuerySet, Value
 from django.db.models.functions import Lower, StrIndex, Upper
 from django.db.models.lookups import GreaterThan
 
@@ -32,6 +29,7 @@ from organiser_portal.phones import as_typed_variants, looks_like_phone, phone_c
 from tickets.models import Ticket
 
 from .models import Customer
+from .search_sql import Sort, collected_ids, estimated_matches, has_words, walked
 from .selectors import _code_like, customers_visible, phone_regions
 from .sql import similar_words
 
@@ -85,26 +83,10 @@ def search_jump(access: Access, query: str) -> Order | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Sort:
-    """Newest first: descending by `fields`, for the ORM and for SQL over a subquery `s` selecting them.
-    The last field is the primary key: a total sort, so pages neither repeat nor skip a row."""
-
-    fields: tuple[str, ...]
-
-    @property
-    def orm(self) -> tuple[str, ...]:
-        return tuple(f"-{field}" for field in self.fields)
-
-    @property
-    def sql(self) -> str:
-        return ", ".join(f"s.{_qn(field)} DESC" for field in self.fields)
-
-
 Step = Callable[[int], list[int]]  # the ids of up to `limit` matching rows, in the search's sort
 
 
-def _matching(visible: QuerySet, match: Q | Expression, sort: _Sort) -> Step:
+def _matching(visible: QuerySet, match: Q | Expression, sort: Sort) -> Step:
     """A step whose matches PostgreSQL finds through whichever index the planner prefers."""
     return lambda limit: list(visible.filter(match).order_by(*sort.orm).values_list("pk", flat=True)[:limit])
 
@@ -138,7 +120,7 @@ COLLECT_BELOW = 2500
 WALK_AT_MOST = 20_000
 
 
-def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, sort: _Sort, *, prefix: bool) -> Step | None:
+def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, sort: Sort, *, prefix: bool) -> Step | None:
     """Rows with each of the terms as a word (with `prefix`, the last one as a word's beginning) in the
     name or in the email before the @.
 
@@ -150,28 +132,28 @@ def _words(visible: QuerySet, columns: Sequence[str], terms: Terms, sort: _Sort,
         return None
     if not is_postgres():
         return _matching(visible, reduce(and_, (_contains_any(columns, group) for group in terms)), sort)
-    collected = _collected(visible.filter(_has_words(visible.model, tsquery)), sort)
+    collected = _collected(visible.filter(has_words(visible.model, tsquery)), sort)
 
     def step(limit: int) -> list[int]:
-        if _estimated_matches(visible.model, tsquery) >= COLLECT_BELOW:
-            walked = _walked(visible, tsquery, sort, limit)
-            if len(walked) >= limit:
-                return walked
+        if estimated_matches(visible.model, tsquery) >= COLLECT_BELOW:
+            newest = walked(visible, tsquery, sort, limit, at_most=WALK_AT_MOST)
+            if len(newest) >= limit:
+                return newest
         return collected(limit)
 
     return step
 
 
-def _collected(matches: QuerySet, sort: _Sort) -> Step:
+def _collected(matches: QuerySet, sort: Sort) -> Step:
     """A step that, on PostgreSQL, collects every match first and only then sorts them: for a name's few
     matches (see COLLECT_BELOW), and for matches the planner can't count (a LIKE '%…%', a STRPOS), where
     it would walk the sort's index through a whole organisation hoping to meet `limit` of them early."""
     if not is_postgres():
         return _matching(matches, Q(), sort)
-    return lambda limit: _collected_ids(matches, sort, limit)
+    return lambda limit: collected_ids(matches, sort, limit)
 
 
-def _contains(visible: QuerySet, columns: Sequence[str], query: str, sort: _Sort) -> Step:
+def _contains(visible: QuerySet, columns: Sequence[str], query: str, sort: Sort) -> Step:
     """Rows with `query` anywhere in one of `columns` (a name_key compared with the query folded the same
     way, an email address case-insensitively): on PostgreSQL through their trigram indexes."""
     return _collected(visible.filter(_contains_any(columns, [query])), sort)
@@ -260,15 +242,15 @@ class _Target:
     email: str
     phone: str  # as typed
     phone_e164: str
-    sort: _Sort
+    sort: Sort
 
 
 def _targets(access: Access) -> tuple[_Target, _Target]:
     # Accounts by the primary key, whose index walks newest first, where a sort by name would read a
     # whole alphabet's worth of accounts before the first "Schröder".
     return (
-        _Target(orders_visible(access), NAME_KEY, "contact_email", *_ORDER_PHONES, _Sort(("created_at", "pk"))),
-        _Target(customers_visible(access), NAME_KEY, "email", "phone", "phone_e164", _Sort(("pk",))),
+        _Target(orders_visible(access), NAME_KEY, "contact_email", *_ORDER_PHONES, Sort(("created_at", "pk"))),
+        _Target(customers_visible(access), NAME_KEY, "email", "phone", "phone_e164", Sort(("pk",))),
     )
 
 
@@ -295,7 +277,7 @@ def _email_steps(query: str) -> Steps:
         # STRPOS rather than LIKE: the planner must not add the trigram index back through a LIKE.
         inside: GreaterThan = GreaterThan(StrIndex(Upper(t.email), Upper(Value(query))), 0)
         narrowed = t.visible.filter(
-            _has_words(t.visible.model, _tsquery([[w] for w in rare_words], prefix=False)), inside
+            has_words(t.visible.model, _tsquery([[w] for w in rare_words], prefix=False)), inside
         )
         return [(exact, False), (_collected(narrowed, t.sort), True)]
 
@@ -352,53 +334,3 @@ def _spellings(organisation_id: int, query: str) -> list[list[str]]:
     options = [[w] if len(w) < MIN_QUERY else similar_words(organisation_id, w) or [w] for w in words]
     known = [option[:1] if option[0] == word else option for word, option in zip(words, options, strict=True)]
     return known if any(option != [word] for word, option in zip(words, known, strict=True)) else []
-
-
-# --- The search's hand-written SQL (PostgreSQL only): what the ORM can't say ------------------------
-
-# The stored, GIN-indexed tsvector of a row's name and email address before the @, added to orders and
-# customer accounts by migration_ops.search_words_column: a column of the table, not a model field.
-SEARCH_WORDS = "search_words"
-
-
-def _qn(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _words_match(model: type[Model]) -> str:
-    """The row's words match the tsquery given as the parameter (see _tsquery)."""
-    return f"{_qn(model._meta.db_table)}.{_qn(SEARCH_WORDS)} @@ to_tsquery('simple', %s)"
-
-
-def _has_words(model: type[Model], tsquery: str) -> Expression:
-    return RawSQL(_words_match(model), [tsquery], output_field=BooleanField())
-
-
-def _estimated_matches(model: type[Model], tsquery: str) -> float:
-    """The planner's estimate of the rows whose words match, from the words' statistics (EXPLAIN:
-    planning only). For the whole table: what collecting reads, whoever's rows they are."""
-    sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {_qn(model._meta.db_table)} WHERE {_words_match(model)}"
-    with connection.cursor() as cur:
-        cur.execute(sql, [tsquery])
-        return float(cur.fetchone()[0][0]["Plan"]["Plan Rows"])
-
-
-def _walked(visible: QuerySet, tsquery: str, sort: _Sort, limit: int) -> list[int]:
-    """The first `limit` rows matching `tsquery` among the newest WALK_AT_MOST of `visible`, in `sort`:
-    read through the sort's index, stopping as soon as the page is full."""
-    newest = visible.order_by(*sort.orm).annotate(hit=_has_words(visible.model, tsquery)).values(*sort.fields, "hit")
-    sql, params = newest[:WALK_AT_MOST].query.sql_with_params()
-    return _ids(f"SELECT s.pk FROM ({sql}) s WHERE s.hit ORDER BY {sort.sql} LIMIT %s", [*params, limit])
-
-
-def _collected_ids(matches: QuerySet, sort: _Sort, limit: int) -> list[int]:
-    """Every match first (MATERIALIZED: the planner may not push the sort and LIMIT into it), then `limit`
-    of them in `sort`."""
-    sql, params = matches.order_by().values(*sort.fields).query.sql_with_params()
-    return _ids(f"WITH s AS MATERIALIZED ({sql}) SELECT s.pk FROM s ORDER BY {sort.sql} LIMIT %s", [*params, limit])
-
-
-def _ids(sql: str, params: Sequence[Any]) -> list[int]:
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return [row[0] for row in cur.fetchall()]
