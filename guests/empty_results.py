@@ -72,9 +72,10 @@ def empty_result(
         whole = access.without_region_choice()
         everywhere = search(whole, query, page_size=1) if query else SearchResults(query="", kind="")
     kind = everywhere.kind
-    complete = is_complete(kind, query)
-    # The search of all events ignores the guest list's filters: no order there means none anywhere.
-    no_purchase = complete and not everywhere.orders
+    complete = is_complete(kind, everywhere.query)  # as the search read it: a pasted "<address>" is an address
+    # The search of all events ignores the guest list's filters: no order there means none anywhere. A member
+    # of some regions can't know that no order exists in the others: never told the purchase failed.
+    no_purchase = complete and not everywhere.orders and access.region_ids is None
     found = everywhere.orders[0] if everywhere.orders and event is not None else None
     code_like = kind != "code" and any(_code_like(query, n) for n in (ORDER_CODE_LENGTH, TICKET_ID_LENGTH))
     return EmptyResult(

@@ -19,6 +19,7 @@ from django.db.models import Expression, Q, QuerySet, Value
 from django.db.models.functions import Lower, StrIndex, Upper
 from django.db.models.lookups import GreaterThan
 
+from orders.email_typos import suggest_email
 from orders.models import Order
 from orders.selectors import orders_visible
 from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
@@ -207,7 +208,7 @@ def search(
     Orders newest first, accounts newest first. Order codes and ticket IDs are exact: see search_jump.
     `customers_only` (the Customers list): accounts alone, no order and no jump.
     """
-    query = " ".join(query.split())
+    query = _pasted_address(" ".join(query.split()))
     results = SearchResults(query=query, kind="", page=page)
     if not query:
         return results
@@ -272,16 +273,45 @@ def _email_steps(query: str) -> Steps:
 
     def steps(t: _Target) -> list[tuple[Step | None, bool]]:
         exact = _matching(t.visible.alias(email_lower=Lower(t.email)), Q(email_lower=whole), t.sort) if whole else None
+        misspelt = (_misspelt_domain(t, whole), True) if whole else (None, True)
         if not rare_words:
-            return [(exact, False), (_contains(t.visible, [t.email], query, t.sort), True)]
+            return [(exact, False), misspelt, (_contains(t.visible, [t.email], query, t.sort), True)]
         # STRPOS rather than LIKE: the planner must not add the trigram index back through a LIKE.
         inside: GreaterThan = GreaterThan(StrIndex(Upper(t.email), Upper(Value(query))), 0)
         narrowed = t.visible.filter(
             has_words(t.visible.model, _tsquery([[w] for w in rare_words], prefix=False)), inside
         )
-        return [(exact, False), (_collected(narrowed, t.sort), True)]
+        return [(exact, False), misspelt, (_collected(narrowed, t.sort), True)]
 
     return steps
+
+
+# The most addresses with the same part before the @ that _misspelt_domain reads (a handful in practice).
+SAME_LOCAL_PART_AT_MOST = 200
+
+
+def _misspelt_domain(t: _Target, address: str) -> Step:
+    """The rows stored with the same part before the @ at a domain that is a typo of the one typed (the
+    customer reads out "anna.mueller@gmail.com", checkout stored "anna.mueller@gmial.com"): the addresses
+    containing "anna.mueller@" (the email trigram index), kept when orders.email_typos corrects them to it."""
+    local = address.rpartition("@")[0] + "@"
+    same_local = t.visible.filter(**{f"{t.email}__icontains": local}).order_by(*t.sort.orm)
+
+    def step(limit: int) -> list[int]:
+        rows = same_local.values_list("pk", t.email)[:SAME_LOCAL_PART_AT_MOST]
+        return [pk for pk, email in rows if (suggest_email(email) or "").lower() == address][:limit]
+
+    return step
+
+
+_PASTED = re.compile(r"^(?:mailto:)?<?\s*([^<>\s]+@[^<>\s]+?)\s*>?[.,;]?$", re.IGNORECASE)
+
+
+def _pasted_address(query: str) -> str:
+    """An address as pasted from an email program, bare: "<anna@example.com>", "mailto:anna@example.com",
+    "anna@example.com." (the end of a sentence) → "anna@example.com". Anything else unchanged."""
+    match = _PASTED.match(query) if "@" in query else None
+    return match.group(1) if match else query
 
 
 def _phone_steps(query: str, regions: Sequence[str]) -> Steps:

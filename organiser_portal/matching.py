@@ -64,9 +64,17 @@ MIN_QUERY = 3  # letters: fewer match too much of an alphabetic script to be wor
 MIN_QUERY_CJK = 2  # a Chinese name or a Korean given name is often two characters: 王芳, 민준
 
 
+# Invisible characters a name pasted from elsewhere carries: a zero-width space separates words, the other
+# format characters (soft hyphen, joiners, direction marks, byte-order mark: Unicode category Cf) are dropped.
+_ZERO_WIDTH_SPACES = str.maketrans({"\u200b": " ", "\u2060": " "})
+
+
 def fold(text: str) -> str:
     """`text` compatibility-normalised (NFKC), case-folded, accents and special letters folded to the plain
-    letters a keyboard without them gives, in NFC, whitespace collapsed to single spaces."""
+    letters a keyboard without them gives, invisible format characters removed (a zero-width space read as a
+    space), in NFC, whitespace collapsed to single spaces."""
+    text = text.translate(_ZERO_WIDTH_SPACES)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
     text = unicodedata.normalize("NFKC", text).casefold().translate(_LETTERS)
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if c in _KEEP_MARKS or not unicodedata.combining(c))
@@ -79,14 +87,20 @@ def name_key(text: str) -> str:
 
     `fold(text)`, then for every run of three or more Han, Hangul or Kana characters its overlapping
     two-character pieces as extra words, so that a given name inside a name written without a space is a
-    word of its own: "김민준" → "김민준 김민 민준", "Anna Müller" → "anna muller". Idempotent: a key's
-    pieces are two characters long and make no new pieces. Apostrophes and hyphens stay as they are
-    (PostgreSQL's text search splits "o'brien" into "o" and "brien", "anna-lena" into its parts too).
+    word of its own: "김민준" → "김민준 김민 민준", "Anna Müller" → "anna muller". A word with an apostrophe
+    also gets its spelling without it, as people type it: "O'Brien-D'Arcy" → "o'brien-d'arcy obrien-darcy"
+    (PostgreSQL's text search splits "o'brien" into "o" and "brien", and hyphenated words into their parts,
+    so "OBrien", "Darcy", "O'Brien" and "O Brien" all meet it). Idempotent: the extra words make no new ones.
     """
     folded = fold(text)
     words = folded.split()
     seen = set(words)
     extra = []
+    for word in words:
+        joined = word.replace("'", "")
+        if joined != word and joined.strip("-") and joined not in seen:
+            seen.add(joined)
+            extra.append(joined)
     for run in _CJK_RUN.findall(folded):
         for i in range(len(run) - 1):
             piece = run[i : i + 2]

@@ -71,16 +71,19 @@ def search_keys_backfill(
     country_sql: str,
     joins: str,
     batch: int = 10_000,
+    only_where: tuple[str, list[str]] = ("", []),
 ) -> migrations.RunPython:
     """Write `name_key` and `phone_key` of every row of `table` from its name and phone, with the functions the
     models use (organiser_portal.matching.name_key, organiser_portal.phones.phone_e164), `batch` rows at a
     time in order of id, each batch committed on its own (the migration is not atomic): a million orders
     take minutes, and no transaction holds them all. Safe to run again: it writes the same values.
 
-    `country_sql` is the region a row's phone is read in, from the tables of `joins` (the row is `t`)."""
+    `country_sql` is the region a row's phone is read in, from the tables of `joins` (the row is `t`).
+    `only_where` (SQL on `t` and its parameters) limits the rows written: those a change of the rules touches."""
+    condition, condition_params = only_where
     select = (
         f"SELECT t.id, t.{name_column}, t.{phone_column}, {country_sql} FROM {table} t {joins} "
-        f"WHERE t.id > %s ORDER BY t.id LIMIT %s"
+        f"WHERE t.id > %s {f'AND ({condition})' if condition else ''} ORDER BY t.id LIMIT %s"
     )
 
     def forwards(apps, schema_editor):
@@ -88,7 +91,7 @@ def search_keys_backfill(
         last = 0
         while True:
             with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                cursor.execute(select, [last, batch])
+                cursor.execute(select, [last, *condition_params, batch])
                 rows = cursor.fetchall()
                 if not rows:
                     return
@@ -110,3 +113,29 @@ def search_keys_backfill(
                 last = rows[-1][0]
 
     return migrations.RunPython(forwards, migrations.RunPython.noop, elidable=False)
+
+
+# Characters the name rule (organiser_portal.matching) learnt to read after the first backfill: apostrophes (a
+# name gains its spelling without them) and invisible format characters; and "(0)" in a phone number.
+REFOLDED_NAME_CHARACTERS = (
+    "'",
+    "\u2019",
+    "\u2018",
+    "\u02bc",
+    "`",
+    "\u00b4",
+    "\u00ad",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+)
+
+
+def search_keys_refresh_where(name_column: str, phone_column: str) -> tuple[str, list[str]]:
+    """`only_where` for search_keys_backfill: the rows whose name holds one of REFOLDED_NAME_CHARACTERS or
+    whose phone holds "(0)" (portable SQL: LIKE with parameters)."""
+    names = [f"t.{name_column} LIKE %s" for _ in REFOLDED_NAME_CHARACTERS]
+    params = [f"%{c}%" for c in REFOLDED_NAME_CHARACTERS]
+    return " OR ".join([*names, f"t.{phone_column} LIKE %s"]), [*params, "%(0)%"]

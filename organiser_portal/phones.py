@@ -29,13 +29,24 @@ def phone_e164(raw: str, region: str) -> str:
     # is "possible" to libphonenumber), never a buyer's number.
     if not raw or len(raw) > 64 or sum(c.isdigit() for c in raw) < MIN_DIGITS:
         return ""
+    possible = ""
+    # "+49 (0) 0980 …": the "(0)" and the trunk zero after it both written; without the "(0)" the number is valid.
+    for text in (raw, raw.replace("(0)", " ")) if "(0)" in raw else (raw,):
+        number = _parse(text, region.upper() or DEFAULT_COUNTRY)
+        if number is None or not phonenumbers.is_possible_number(number):
+            continue
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(number):
+            return e164
+        possible = possible or e164
+    return possible
+
+
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
-        number = phonenumbers.parse(raw, region.upper() or DEFAULT_COUNTRY)
+        return phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        return ""
-    if not phonenumbers.is_possible_number(number):
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return None
 
 
 def looks_like_phone(query: str) -> bool:
@@ -54,6 +65,12 @@ def phone_candidates(query: str, regions: Iterable[str]) -> list[str]:
     if digits.startswith("00") and not query.startswith("+"):
         found.add(phone_e164(f"+{digits[2:]}", DEFAULT_COUNTRY))
     found.discard("")
+    # A foreign number written nationally at checkout ("06 18 02 21 06" for +33 6 18 02 21 06) was read as a
+    # number of the event's country: its national spelling, read in each region, meets that reading too.
+    for e164 in list(found):
+        if (number := _parse(e164, None)) is not None and phonenumbers.is_valid_number(number):
+            national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            found |= {phone_e164(national, region) for region in regions if region} - {""}
     return sorted(found)
 
 

@@ -73,6 +73,13 @@ def test_a_number_written_in_an_events_country_is_found_as_typed_internationally
         ("민준", "김민준"),
         ("김민준", "김민준"),
         ("鈴木", "鈴木 一郎"),
+        # Typed without the apostrophe, or pasted with invisible characters (review of issue 11).
+        ("OBrien", "Siobhán O'Brien-D’Arcy"),
+        ("Siobhan OBrien", "Siobhán O'Brien-D’Arcy"),
+        ("Darcy", "Siobhán O'Brien-D’Arcy"),
+        ("O Brien", "Siobhán O'Brien-D’Arcy"),
+        ("Anna\u200bMüller", "Anna Müller"),
+        ("Mül\u00adler", "Anna Müller"),
     ],
 )
 def test_names_as_people_type_them(sql_form, access, make_order, typed, stored):
@@ -81,6 +88,22 @@ def test_names_as_people_type_them(sql_form, access, make_order, typed, stored):
     results = search(access, typed)
     assert results.kind == "name"
     assert codes(results) == {order.code}
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("+33 6 18 02 21 06", "06 18 02 21 06"),  # a French mobile written nationally at a German event
+        ("+44 20 7946 0907", "020 7946 0907"),
+        ("+49 980 332832", "+49 (0) 0980 332832"),  # "(0)" and the trunk zero both written
+        ("0980 332832", "+49 (0) 0980 332832"),
+        ("+49 715 453201", "+49(0)0715453201"),
+    ],
+)
+def test_numbers_stored_in_a_form_read_in_the_wrong_country_are_found(sql_form, access, make_order, typed, stored):
+    order = make_order(contact_phone=stored)
+    make_order(contact_name="Someone Else", contact_phone="+49 151 23456780")
+    assert codes(search(access, typed)) == {order.code}
 
 
 def test_a_customer_account_is_found_by_its_name_without_accents(sql_form, access, organisation):
