@@ -5,15 +5,26 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.utils.text import Truncator
 
 from orders.models import Order, OrderEmailStatus
 from organiser_portal.models import Event
 
 from .selectors import SORTS, GuestFilters
 
+Q_MAX = 200  # characters of search text: a name, an email address, a phone number or a code fits many times
+
+# Why a value is ignored, as the alert above the list says it: 'Ignored “bogus”: not an order status.'
+_NOT_A = {
+    "status": "not an order status",
+    "email_status": "not an email status",
+    "ticket_type": "not a ticket type of this event",
+    "sort": "not a sort order",
+}
+
 
 class GuestFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search this event", max_length=200)
+    q = forms.CharField(required=False, label="Search this event")
     status = forms.ChoiceField(required=False, label="Order status")
     email_status = forms.ChoiceField(required=False, label="Email status")
     ticket_type = forms.TypedChoiceField(required=False, label="Ticket type", coerce=int, empty_value=None)
@@ -23,6 +34,7 @@ class GuestFilterForm(forms.Form):
     def __init__(self, *args, event: Event | None, **kwargs):
         """`event` None: the Orders list across events, which has no ticket type filter (types are an event's)."""
         super().__init__(*args, **kwargs)
+        self._filters: GuestFilters | None = None
         self._choices("status", [("", "Any status"), *Order.Status.choices])
         self._choices("email_status", [("", "Any email status"), *OrderEmailStatus.choices])
         if event is None:
@@ -38,23 +50,43 @@ class GuestFilterForm(forms.Form):
         field.choices = choices
 
     def filters(self) -> GuestFilters:
-        """The filters to apply; invalid values are ignored rather than failing the page."""
-        data = self.cleaned_data if self.is_valid() else {}
-        return GuestFilters(
-            q=" ".join((data.get("q") or "").split()),
-            status=data.get("status") or "",
-            email_status=data.get("email_status") or "",
-            ticket_type=data.get("ticket_type"),
-            held=bool(data.get("held")),
-            sort=data.get("sort") or "newest",
-        )
+        """The filters to apply: every valid value; an invalid one is left out (and named by `notices`) rather
+        than failing the page or dropping the others. Search text longer than Q_MAX characters is searched
+        by its first Q_MAX."""
+        if self._filters is None:
+            self.is_valid()  # cleaned_data keeps the fields that are valid (none when the form is unbound)
+            data = getattr(self, "cleaned_data", {})
+            self._filters = GuestFilters(
+                q=" ".join((data.get("q") or "").split())[:Q_MAX].rstrip(),
+                status=data.get("status") or "",
+                email_status=data.get("email_status") or "",
+                ticket_type=data.get("ticket_type"),
+                held=bool(data.get("held")),
+                sort=data.get("sort") or "newest",
+            )
+        return self._filters
+
+    def notices(self) -> tuple[str, ...]:
+        """What of the request the list ignores and why, for the alert above it:
+        ('Ignored “bogus”: not an order status.', 'The search text is limited to 200 characters: …')."""
+        said = []
+        if len(" ".join(str(self.data.get("q", "")).split())) > Q_MAX:
+            said.append(
+                f"The search text is limited to {Q_MAX} characters: its first {Q_MAX} were searched. "
+                "Search a name, email address, phone number, order code or ticket ID."
+            )
+        self.filters()
+        for name in self.errors:
+            if name in _NOT_A:
+                said.append(f"Ignored “{Truncator(str(self.data.get(name, ''))).chars(40)}”: {_NOT_A[name]}.")
+        return tuple(said)
 
     def active_filters(self) -> tuple[str, ...]:
         """The filters set beside the search text, as the page names them: ("Order status: Refunded", "Held for review")."""
         filters = self.filters()
         named = []
         for name in ("status", "email_status", "ticket_type"):
-            field = self.fields[name]
+            field = self.fields.get(name)  # the Orders list has no ticket type
             if (value := getattr(filters, name)) and isinstance(field, forms.ChoiceField):
                 labels = dict(cast(list[tuple[object, str]], field.choices))  # set in __init__: (value, label) pairs
                 named.append(f"{field.label}: {labels.get(value, value)}")

@@ -28,6 +28,7 @@ from tickets.models import Ticket
 from .models import Customer
 
 _CODE_CHARS = frozenset(ALPHABET)
+_WORD = re.compile(r"[^\W_]+")  # letters and digits, as guests.search splits a query into words
 
 
 def customers_visible(access: Access) -> QuerySet[Customer]:
@@ -53,10 +54,17 @@ def phone_regions(organisation: Organisation) -> list[str]:
 
 
 def guest_search_match(q: str, *, organisation: Organisation, event: Event | None = None) -> Q:
-    """The orders (of `event`, or of any event) `q` finds: its folded name inside the name (organiser_portal.matching), text inside
-    the email address, the order code, a ticket ID of the order, or the phone number in any spelling
-    (its E.164 forms in the event's and organisation's country, or as typed)."""
-    match = Q(name_key__contains=fold(q)) | Q(contact_email__icontains=q)
+    """The orders (of `event`, or of any event) `q` finds: every word of its folded text inside the name, in
+    any order and punctuation ("Muller, Anna" finds Anna Müller, "Eva Maria" Eva-Maria; words as
+    organiser_portal.matching folds them, split into letters and digits like the search box's), the whole text
+    inside the email address, the order code, a ticket ID of the order, or the phone number in any spelling
+    (its E.164 forms in the event's and organisation's country, or as typed).
+
+    Each word of three or more characters is a range of the trigram index on name_key; PostgreSQL ANDs them.
+    """
+    words = _WORD.findall(fold(q))
+    names = Q(*(Q(name_key__contains=word) for word in words)) if words else Q(pk__in=[])
+    match = names | Q(contact_email__icontains=q)
     if code := _code_like(q, ORDER_CODE_LENGTH):
         match |= Q(code__iexact=code)
     if ticket_id := _code_like(q, TICKET_ID_LENGTH):
