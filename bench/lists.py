@@ -31,7 +31,7 @@ def _orders_targets(ctx: Ctx, variant: str) -> list[tuple[str, Callable[[Any], N
     elif variant == "status + search":
         surname = ctx.rng.choice(("Schmidt", "Weber", "Kowalski", "Wagner", "Becker"))
         where, params = (
-            "status = 'refunded' AND (UPPER(contact_name) LIKE UPPER(%s) OR UPPER(contact_email) LIKE UPPER(%s))",
+            "status = 'paid' AND (UPPER(contact_name) LIKE UPPER(%s) OR UPPER(contact_email) LIKE UPPER(%s))",
             [
                 f"%{surname}%",
                 f"%{surname}%",
