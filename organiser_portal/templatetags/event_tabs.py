@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from organiser_portal.models import Event
 from organiser_portal.permissions import Access, Perm
@@ -40,7 +40,7 @@ def event_tabs(access: Access, event: Event, current: str, tabs: tuple[EventTab,
         (
             "nav-link active" if tab.key == current else "nav-link",
             reverse(tab.url_name, kwargs=kwargs),
-            format_html(' aria-current="page"') if tab.key == current else "",
+            mark_safe(' aria-current="page"') if tab.key == current else "",
             tab.label,
         )
         for tab in tabs
