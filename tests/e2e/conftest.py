@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from . import a11y
 
@@ -47,3 +48,9 @@ def assert_accessible():
     the page as it is now, and on a control whose name doesn't start with its visible label (tests/e2e/a11y.py).
     Call it in any browser test once the page, menu or dialog to check is showing."""
     return a11y.assert_accessible
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo organisation with its logins (README), as `make run` seeds it."""
+    call_command("seed_demo", "--allow-demo-logins", verbosity=0)

@@ -2,7 +2,6 @@
 state a person sees it: menus and action dialogs open, results and no results, refusals and not-found pages."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from demo.specs import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
@@ -10,21 +9,9 @@ from guests.models import Customer
 from orders.models import Order
 
 from .a11y import accessible_name, axe_violations, describe
+from .login import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--allow-demo-logins", verbosity=0)
-
-
-def log_in(page: Page, live_server, email: str, password: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My events")).to_be_visible()
 
 
 class Audit:

@@ -2,18 +2,12 @@
 invisible character pasted with it is shown removed, and the saved contact reads as it was typed."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from demo.specs import ANNA_CODE, DEMO_ORG_SLUG
 from orders.models import Order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--allow-demo-logins", verbosity=0)
 
 
 def test_agent_saves_an_internationalised_address_pasted_with_an_invisible_character(demo, live_server, page: Page):

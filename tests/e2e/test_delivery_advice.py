@@ -2,21 +2,16 @@
 looking done, and the resend it needs is one click, all in place (htmx) on the demo data."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from demo.specs import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
 from notifications.models import OutgoingMessage
 from orders.models import Order
 
-from .test_fix_and_resend import FIXED_EMAIL, log_in
+from .login import log_in
+from .test_fix_and_resend import FIXED_EMAIL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--allow-demo-logins", verbosity=0)
 
 
 def test_a_corrected_address_saved_without_resending_is_resent_in_one_click(

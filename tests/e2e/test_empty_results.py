@@ -3,32 +3,20 @@ never after a name; in an event's guest list, the order a ticket ID of another e
 filters that hide an order, with the link that clears them."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from demo.specs import ANNA_CODE, ANNA_NAME
 from organiser_portal.models import Event
 from tickets.models import Ticket
 
+from .login import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 NO_PURCHASE = "No order means the purchase did not go through"
 
 
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--allow-demo-logins", verbosity=0)
-
-
-def log_in(page: Page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill("support@demo.example")
-    page.get_by_label("Password").fill("demo-support")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My events")).to_be_visible()
-
-
 def test_the_global_search_says_no_purchase_only_after_a_whole_address(demo, live_server, page: Page, screenshot_dir):
-    log_in(page, live_server)
+    log_in(page, live_server, "support@demo.example", "demo-support")
     search_box = page.get_by_label("Search guests and orders")
     search_box.fill("nobody@example.com")
     search_box.press("Enter")
@@ -46,7 +34,7 @@ def test_the_global_search_says_no_purchase_only_after_a_whole_address(demo, liv
 
 
 def test_an_events_empty_search_names_the_order_elsewhere_and_the_filters(demo, live_server, page: Page):
-    log_in(page, live_server)
+    log_in(page, live_server, "support@demo.example", "demo-support")
     anna = Ticket.objects.filter(order__code=ANNA_CODE).select_related("event").first()
     assert anna is not None
     gala = Event.objects.exclude(pk=anna.event_id).filter(organisation=anna.organisation).order_by("pk").first()

@@ -5,21 +5,17 @@ without being reloaded by hand."""
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from demo.specs import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
 from notifications.models import OutgoingMessage
 from organiser_portal.celery import app as celery_app
 
+from .login import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 FIXED_EMAIL = "anna.mueller@gmail.com"
 WEBHOOK_SECRET = "e2e-hook:e2e-secret"
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--allow-demo-logins", verbosity=0)
 
 
 @pytest.fixture
@@ -34,14 +30,6 @@ def worker(settings, tmp_path):
     celery_app.control.purge()  # whatever seed_demo or other tests published without a worker
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as w:
         yield w
-
-
-def log_in(page: Page, live_server, email: str, password: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My events")).to_be_visible()
 
 
 def test_fix_and_resend_from_the_bounce_banner_until_delivered(

@@ -12,6 +12,8 @@ from demo.specs import DEMO_ORG_SLUG
 from orders.models import Order
 from organiser_portal.models import Event
 
+from .login import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PAGE_SIZE = 50  # guests.selectors.event_guest_orders
 
@@ -24,14 +26,6 @@ def biggest_event(transactional_db) -> Event:
     )
     assert event is not None and event.n > 3 * PAGE_SIZE, "the demo's biggest event spans several pages"
     return event
-
-
-def log_in(page: Page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill("viewer@demo.example")
-    page.get_by_label("Password").fill("demo-viewer")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My events")).to_be_visible()
 
 
 def open_guest_list(page: Page, event: Event) -> None:
@@ -62,7 +56,7 @@ def walk_to_the_end(page: Page) -> list[list[str]]:
 
 
 def test_clicking_next_reaches_every_order_exactly_once(biggest_event, live_server, page: Page, screenshot_dir):
-    log_in(page, live_server)
+    log_in(page, live_server, "viewer@demo.example", "demo-viewer")
     open_guest_list(page, biggest_event)
     expected = list(
         Order.objects.filter(event=biggest_event).order_by("-created_at", "-id").values_list("code", flat=True)
@@ -82,7 +76,7 @@ def test_clicking_next_reaches_every_order_exactly_once(biggest_event, live_serv
 
 
 def test_sorting_oldest_first_then_paging_forward_and_back(biggest_event, live_server, page: Page):
-    log_in(page, live_server)
+    log_in(page, live_server, "viewer@demo.example", "demo-viewer")
     open_guest_list(page, biggest_event)
     oldest_first = list(
         Order.objects.filter(event=biggest_event).order_by("created_at", "id").values_list("code", flat=True)

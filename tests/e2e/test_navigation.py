@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from .test_support_flow import demo, log_in  # noqa: F401  (the demo fixture)
+from .login import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -12,7 +12,7 @@ def _first_cells(page: Page, table: str) -> list[str]:
     return page.locator(f"#{table} tbody tr td:first-child").all_inner_texts()
 
 
-def test_orders_and_customers_open_from_the_header_and_page(demo, live_server, page: Page, screenshot_dir):  # noqa: F811
+def test_orders_and_customers_open_from_the_header_and_page(demo, live_server, page: Page, screenshot_dir):
     log_in(page, live_server, "support@demo.example", "demo-support")
     main_nav = page.get_by_role("navigation", name="Main")
 
@@ -42,7 +42,7 @@ def test_orders_and_customers_open_from_the_header_and_page(demo, live_server, p
     expect(page.locator("#customer-table tbody tr").first).to_contain_text(names[0])
 
 
-def test_the_header_at_phone_width_keeps_orders_customers_and_region(demo, live_server, page: Page, screenshot_dir):  # noqa: F811
+def test_the_header_at_phone_width_keeps_orders_customers_and_region(demo, live_server, page: Page, screenshot_dir):
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, live_server, "support@demo.example", "demo-support")
     main_nav = page.get_by_role("navigation", name="Main")

@@ -2,7 +2,6 @@
 and usable, and wide tables scroll inside their box instead of widening the page."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from demo.specs import ANNA_CODE, DEMO_ORG_SLUG
@@ -11,11 +10,6 @@ from .login import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 WIDTH, HEIGHT = 390, 844
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--allow-demo-logins", verbosity=0)
 
 
 @pytest.fixture

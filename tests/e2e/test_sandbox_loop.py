@@ -11,7 +11,7 @@ from demo.specs import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
 from notifications.models import DeliveryEvent, OutgoingMessage
 from organiser_portal.celery import app as celery_app
 
-from .test_fix_and_resend import log_in
+from .login import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 FIXED_EMAIL = "anna.mueller@gmail.com"

@@ -1,25 +1,13 @@
 """The support agent's daily loop in a real browser: find the guest, read the order, see what can be done."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from demo.specs import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
 
+from .login import log_in
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--allow-demo-logins", verbosity=0)
-
-
-def log_in(page: Page, live_server, email: str, password: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="My events")).to_be_visible()
 
 
 def test_support_agent_finds_the_bounced_order_and_reads_it(demo, live_server, page: Page, screenshot_dir):
