@@ -101,7 +101,7 @@ def _setup_org(rng: random.Random, n_orders: int) -> tuple[Organisation, list[Ev
                 event=event,
                 name=tt_name,
                 price=from_minor(price, event.currency),
-                processing_fee=from_minor(fee, event.currency),
+                booking_fee=from_minor(fee, event.currency),
                 tax_rate=TAX_RATE,
                 requires_personal_data=personal,
             )

@@ -47,7 +47,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "quantity",
         "unit_price",
         "discount",
-        "fee",
+        "booking_fee",
         "tax",
     ),
     "orders_payment": (
@@ -68,7 +68,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "order_id",
         "payment_id",
         "amount",
-        "fee_kept",
+        "booking_fee_kept",
         "status",
         "reason",
         "error",

@@ -94,14 +94,14 @@ def _plan(ctx: StoryContext, *, expired: bool) -> _Planned:
     total = Decimal("0")
     for request in ctx.lines("crowd"):
         tt = request.ticket_type
-        fee = tt.processing_fee * request.quantity
+        booking_fee = tt.booking_fee * request.quantity
         tax = money_round(tt.price * request.quantity * tt.tax_rate / (100 + tt.tax_rate), order.currency)
         line = OrderLine(
             organisation_id=order.organisation_id,
             ticket_type=tt,
             quantity=request.quantity,
             unit_price=tt.price,
-            fee=fee,
+            booking_fee=booking_fee,
             tax=tax,
         )
         p.lines.append(line)

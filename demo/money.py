@@ -36,7 +36,7 @@ def _ticket_amounts(ticket: Ticket, currency: str) -> tuple[Decimal, Decimal]:
     """What one ticket cost without its processing fee, and that fee (both from its order line)."""
     line = ticket.line
     price = line.unit_price - money_round(line.discount / line.quantity, currency)
-    return price, money_round(line.fee / line.quantity, currency)
+    return price, money_round(line.booking_fee / line.quantity, currency)
 
 
 def refund_story(ctx: StoryContext, order: Order, story: str, tickets: list[Ticket], at: datetime) -> None:
@@ -118,7 +118,7 @@ def _refund(
         order=order,
         payment=order.payments.first(),
         amount=amount,
-        fee_kept=fee_kept,
+        booking_fee_kept=fee_kept,
         status=status,
         reason=reason or ctx.rng.choice(REFUND_REASONS),
         error=REFUND_ERROR if status == Refund.Status.FAILED else "",

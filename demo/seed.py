@@ -182,7 +182,7 @@ class DemoBuilder:
                 event=event,
                 name=tt.name,
                 price=Decimal(tt.price),
-                processing_fee=Decimal(tt.fee),
+                booking_fee=Decimal(tt.fee),
                 tax_rate=Decimal(tt.tax),
                 requires_personal_data=tt.personal,
                 capacity=tt.capacity,

@@ -17,7 +17,7 @@ from .timeline import describe
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
-    fields = ("ticket_type", "quantity", "unit_price", "discount", "fee", "tax", "organisation")
+    fields = ("ticket_type", "quantity", "unit_price", "discount", "booking_fee", "tax", "organisation")
     autocomplete_fields = ("ticket_type", "organisation")
 
     # A new order takes its lines here; an existing order's lines are what it was paid for.
@@ -45,7 +45,7 @@ class PaymentInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ("amount", "fee_kept", "status", "reason", "error", "created_at", "completed_at")
+    fields = ("amount", "booking_fee_kept", "status", "reason", "error", "created_at", "completed_at")
     readonly_fields = fields
 
 
@@ -112,7 +112,7 @@ class OrderAdmin(FoldedNameSearch, LargeTableAdmin):
 
 @admin.register(OrderLine)
 class OrderLineAdmin(LargeTableAdmin):
-    list_display = ("order", "ticket_type", "quantity", "unit_price", "discount", "fee", "tax")
+    list_display = ("order", "ticket_type", "quantity", "unit_price", "discount", "booking_fee", "tax")
     list_select_related = ("order", "ticket_type")
     search_fields = ("=order__code",)
     autocomplete_fields = ("organisation", "order", "ticket_type")
@@ -129,7 +129,7 @@ class PaymentAdmin(LargeTableAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("order", "amount", "fee_kept", "status", "reason", "error", "requested_by", "created_at")
+    list_display = ("order", "amount", "booking_fee_kept", "status", "reason", "error", "requested_by", "created_at")
     list_filter = ("status",)
     list_select_related = ("order", "requested_by")
     search_fields = ("=order__code", "idempotency_key__exact")

@@ -71,7 +71,10 @@ class Order(SearchKeysModel):
     promo_code = models.CharField(max_length=40, blank=True)
     discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO, help_text="Including taxes and fees.")
+    # Money back that succeeded, and money on its way back (refunds requested, processing or confirming).
+    # Together they never exceed what was paid: the constraint below holds it even against two racing requests.
     refunded_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    refunding_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO, db_default=ZERO)
     tickets_held = models.BooleanField(
         default=False,
         help_text="Paid, but the event holds tickets for review: nothing is sent until someone sends them.",
@@ -107,6 +110,10 @@ class Order(SearchKeysModel):
             models.CheckConstraint(
                 condition=Q(refunded_total__gte=0) & Q(refunded_total__lte=F("total")),
                 name="order_refund_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunding_total__gte=0) & Q(refunded_total__lte=F("total") - F("refunding_total")),
+                name="order_refunds_within_total",
             ),
         ]
         indexes = [
@@ -166,7 +173,12 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     discount = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
-    fee = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    booking_fee = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=ZERO,
+        help_text="The booking fee the buyer paid; the organiser keeps it.",
+    )
     tax = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
 
     class Meta:
@@ -174,15 +186,15 @@ class OrderLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
             models.CheckConstraint(
-                condition=Q(unit_price__gte=0) & Q(discount__gte=0) & Q(fee__gte=0) & Q(tax__gte=0),
+                condition=Q(unit_price__gte=0) & Q(discount__gte=0) & Q(booking_fee__gte=0) & Q(tax__gte=0),
                 name="order_line_amounts_non_negative",
             ),
         ]
 
     @property
     def gross(self) -> Decimal:
-        """What the buyer pays for this line: prices less discount plus fees, tax included."""
-        return self.unit_price * self.quantity - self.discount + self.fee
+        """What the buyer pays for this line: prices less discount plus booking fees, tax included."""
+        return self.unit_price * self.quantity - self.discount + self.booking_fee
 
     @property
     def subtotal(self) -> Decimal:
@@ -191,19 +203,30 @@ class OrderLine(models.Model):
 
 
 class Payment(models.Model):
+    """Money the buyer paid (or tried to) through one payment provider (orders.payment_providers).
+
+    `provider` is a provider key ("manual", "sandbox", "stripe", "paypal"); `method` says how the buyer paid
+    within it, in words a person reads ("Cash", "Bank transfer", "Card"). `processing_fee` is the provider's
+    fee on this payment, which the organiser bears; the buyer's booking fee is on the order lines.
+    """
+
     class Status(models.TextChoices):
         CREATED = "created", "Created"
         PENDING = "pending", "Pending"
         CONFIRMED = "confirmed", "Confirmed"
         FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
         CANCELLED = "cancelled", "Cancelled"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
     provider = models.CharField(max_length=40)
+    method = models.CharField(max_length=40, blank=True, default="", db_default="")
     reference = models.CharField(max_length=120, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
-    processing_fee = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO)
+    processing_fee = models.DecimalField(
+        max_digits=10, decimal_places=2, default=ZERO, help_text="The payment provider's fee, borne by the organiser."
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -221,6 +244,14 @@ class Payment(models.Model):
 
 
 class Refund(models.Model):
+    """Money going back to the buyer, through the payment it was paid with.
+
+    `amount` is what goes back in total, booking fee included when `booking_fee_refunded` is set;
+    `booking_fee_kept` is the part of the chosen tickets' booking fee the organiser keeps. Each attempt at the
+    provider is sent with the key `attempt_key` (the refund's idempotency key and its attempt number), so a
+    retry after an error is a new request and a repeated attempt never reaches the provider twice.
+    """
+
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         PROCESSING = "processing", "Refunding"
@@ -228,18 +259,37 @@ class Refund(models.Model):
         SUCCEEDED = "succeeded", "Refunded"
         FAILED = "failed", "Refund error"
 
+    # The allowed moves; orders.services changes a refund's status only through this table.
+    # failed → requested is a retry.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.REQUESTED: frozenset({Status.PROCESSING, Status.CONFIRMING, Status.SUCCEEDED, Status.FAILED}),
+        Status.PROCESSING: frozenset({Status.CONFIRMING, Status.SUCCEEDED, Status.FAILED}),
+        Status.CONFIRMING: frozenset({Status.SUCCEEDED, Status.FAILED}),
+        Status.SUCCEEDED: frozenset(),
+        Status.FAILED: frozenset({Status.REQUESTED}),
+    }
+    IN_FLIGHT = frozenset({Status.REQUESTED, Status.PROCESSING, Status.CONFIRMING})
+
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
-    fee_kept = models.DecimalField(
-        max_digits=10, decimal_places=2, default=ZERO, help_text="Processing fee kept by the organiser."
+    booking_fee_kept = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=ZERO,
+        help_text="Booking fee of the chosen tickets the organiser keeps.",
     )
+    booking_fee_refunded = models.BooleanField(default=False, db_default=False)
     tickets = models.ManyToManyField("tickets.Ticket", blank=True, related_name="refunds")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
     reason = models.CharField(max_length=300, blank=True)
     error = models.CharField(max_length=300, blank=True)
     idempotency_key = models.CharField(max_length=80, unique=True)
+    attempt = models.PositiveSmallIntegerField(default=1, db_default=1)
+    provider_reference = models.CharField(max_length=120, blank=True, default="", db_default="")
+    notify_customer = models.BooleanField(default=True, db_default=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -249,11 +299,22 @@ class Refund(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0) & Q(fee_kept__gte=0), name="refund_amounts_non_negative"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) & Q(booking_fee_kept__gte=0), name="refund_amounts_non_negative"
+            ),
         ]
+        indexes = [models.Index(fields=["status", "status_changed_at"], name="refund_status_changed")]
 
     def __str__(self) -> str:
         return f"Refund {self.pk} ({self.get_status_display().lower()})"
+
+    @property
+    def attempt_key(self) -> str:
+        """The idempotency key sent to the provider for the current attempt."""
+        return f"{self.idempotency_key}:{self.attempt}"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
 
 
 class TimelineEntry(models.Model):
@@ -263,6 +324,7 @@ class TimelineEntry(models.Model):
         USER = "user", "User"
         SYSTEM = "system", "System"
         WEBHOOK = "webhook", "Email service"
+        PROVIDER = "provider", "Payment provider"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="timeline")

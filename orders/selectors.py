@@ -110,7 +110,7 @@ class OrderDetail:
 
     @property
     def fees(self) -> Decimal:
-        return sum((line.fee for line in self.lines), start=ZERO)
+        return sum((line.booking_fee for line in self.lines), start=ZERO)
 
 
 def _lines(order: Order, tickets: Sequence[Ticket]) -> list[OrderLine]:

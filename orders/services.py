@@ -101,7 +101,7 @@ def order_create(
         for request in lines:
             tt = request.ticket_type
             discount = money_round(tt.price * request.quantity * discount_percent / 100, event.currency)
-            fee = tt.processing_fee * request.quantity
+            booking_fee = tt.booking_fee * request.quantity
             taxable = tt.price * request.quantity - discount
             tax = money_round(taxable * tt.tax_rate / (100 + tt.tax_rate), event.currency)
             line = OrderLine.objects.create(
@@ -111,7 +111,7 @@ def order_create(
                 quantity=request.quantity,
                 unit_price=tt.price,
                 discount=discount,
-                fee=fee,
+                booking_fee=booking_fee,
                 tax=tax,
             )
             discount_total += discount

@@ -124,7 +124,7 @@ class MembershipAdmin(admin.ModelAdmin):
 class TicketTypeInline(admin.TabularInline):
     model = TicketType
     extra = 0
-    fields = ("name", "price", "processing_fee", "tax_rate", "requires_personal_data", "capacity", "organisation")
+    fields = ("name", "price", "booking_fee", "tax_rate", "requires_personal_data", "capacity", "organisation")
     autocomplete_fields = ("organisation",)
 
 
@@ -142,7 +142,7 @@ class EventAdmin(admin.ModelAdmin):
 
 @admin.register(TicketType)
 class TicketTypeAdmin(admin.ModelAdmin):
-    list_display = ("name", "event", "price", "processing_fee", "tax_rate", "requires_personal_data", "capacity")
+    list_display = ("name", "event", "price", "booking_fee", "tax_rate", "requires_personal_data", "capacity")
     list_filter = ("requires_personal_data", "event__organisation")
     list_select_related = ("event",)
     search_fields = ("name", "event__name")

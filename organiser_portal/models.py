@@ -125,7 +125,12 @@ class TicketType(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="ticket_types")
     name = models.CharField(max_length=120)
     price = models.DecimalField(max_digits=10, decimal_places=2)
-    processing_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    booking_fee = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Paid by the buyer per ticket; kept by the organiser.",
+    )
     tax_rate = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("0"), help_text="Percent, included in the price."
     )
@@ -136,7 +141,7 @@ class TicketType(models.Model):
         ordering = ["event", "price"]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="ticket_type_price_non_negative"),
-            models.CheckConstraint(condition=Q(processing_fee__gte=0), name="ticket_type_fee_non_negative"),
+            models.CheckConstraint(condition=Q(booking_fee__gte=0), name="ticket_type_fee_non_negative"),
             models.CheckConstraint(
                 condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="ticket_type_tax_rate_range"
             ),

@@ -72,7 +72,7 @@ class TicketTypeFactory(factory.django.DjangoModelFactory):
     organisation = factory.SelfAttribute("event.organisation")
     name = "General admission"
     price = Decimal("50.00")
-    processing_fee = Decimal("2.50")
+    booking_fee = Decimal("2.50")
     tax_rate = Decimal("19.00")
 
 

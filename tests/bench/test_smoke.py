@@ -34,7 +34,7 @@ def _consistency_violations() -> dict[str, int]:
                             (SELECT count(*) FROM tickets_ticket t WHERE t.line_id = l.id)
                             AND EXISTS (SELECT 1 FROM tickets_ticket t WHERE t.order_id = l.order_id)""",
         "order_total": """SELECT count(*) FROM orders_order o WHERE total <>
-                          (SELECT sum(unit_price * quantity - discount + fee) FROM orders_orderline l WHERE l.order_id = o.id)""",
+                          (SELECT sum(unit_price * quantity - discount + booking_fee) FROM orders_orderline l WHERE l.order_id = o.id)""",
         "used_at": """SELECT count(*) FROM tickets_ticket t WHERE (used_at IS NOT NULL) <>
                       EXISTS (SELECT 1 FROM tickets_scan s WHERE s.ticket_id = t.id AND s.result = 'admitted')""",
         "orphan_events": """SELECT count(*) FROM notifications_deliveryevent e

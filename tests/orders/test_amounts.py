@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def _order(organisation, *, currency, price, discount_percent, tax_rate, fee="0"):
     event = EventFactory(organisation=organisation, currency=currency)
     ticket_type = TicketTypeFactory(
-        event=event, price=Decimal(price), processing_fee=Decimal(fee), tax_rate=Decimal(tax_rate)
+        event=event, price=Decimal(price), booking_fee=Decimal(fee), tax_rate=Decimal(tax_rate)
     )
     return order_create(
         event=event,

@@ -67,7 +67,7 @@ def test_order_page_shows_partial_refund_label_and_refunds(client, member, make_
         organisation=order.organisation,
         order=order,
         amount=Decimal("20.00"),
-        fee_kept=Decimal("1.00"),
+        booking_fee_kept=Decimal("1.00"),
         status=Refund.Status.FAILED,
         error="Card expired",
         idempotency_key="r1",
