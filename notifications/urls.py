@@ -7,15 +7,22 @@ Inbound email is not used by the portal, so no inbound URL is mounted either.
 
 from anymail.urls import urlpatterns as anymail_urlpatterns
 from django.conf import settings
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from .webhook_guard import webhook_guard
 
 app_name = "anymail"  # reverse("anymail:postmark_tracking_webhook"), as anymail's own URLs are named
 
 
 def tracking_urlpatterns(services: tuple[str, ...]) -> list[URLPattern]:
+    """Anymail's tracking webhooks of `services`, each behind webhook_guard (a body it can't use is a 400)."""
     # Mandrill's one combined endpoint is named "mandrill_webhook" (plus its older tracking alias).
     names = {f"{service}_{kind}" for service in services for kind in ("tracking_webhook", "webhook")}
-    return [pattern for pattern in anymail_urlpatterns if isinstance(pattern, URLPattern) and pattern.name in names]
+    return [
+        path(str(pattern.pattern), webhook_guard(pattern.callback), name=pattern.name)
+        for pattern in anymail_urlpatterns
+        if isinstance(pattern, URLPattern) and pattern.name in names
+    ]
 
 
 urlpatterns = tracking_urlpatterns(tuple(settings.EMAIL_WEBHOOKS))

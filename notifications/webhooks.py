@@ -7,13 +7,18 @@ receiver classifies the event (`delivery_class`) and hands it to the one service
 
 from __future__ import annotations
 
+import logging
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from anymail.signals import AnymailTrackingEvent
+from django.utils import timezone
 
 from .emails import METADATA_KEY
 from .services import IncomingEvent, delivery_event_record
+
+log = logging.getLogger(__name__)
 
 
 def _reason(event: AnymailTrackingEvent) -> str:
@@ -125,8 +130,31 @@ def _ses_status_text(esp_event: Any) -> str:
     return " ".join(str(r.get("status", "")) for r in recipients if isinstance(r, dict))
 
 
+# Our message ids as the metadata carries them back: ASCII digits within PostgreSQL's bigint. str.isdigit()
+# would take "１２" (full-width) for 12 and let a 30-digit number overflow the query.
+_MESSAGE_ID = re.compile(r"[1-9][0-9]{0,17}")
+# How far from now a service's time for an event is believed: services retry a webhook for up to three days
+# (SendGrid 72 h, Postmark ~10 h); an event time outside the window is replaced by the time it arrived.
+EVENT_TIME_PAST = timedelta(days=7)
+EVENT_TIME_SKEW = timedelta(minutes=10)
+
+
+def portal_message_id(metadata: Any) -> str:
+    """The portal's message id from an event's metadata, '' when there is none of the right shape."""
+    value = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+    value = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    return value if _MESSAGE_ID.fullmatch(value) else ""
+
+
+def plausible_time(at: Any, now: datetime) -> datetime | None:
+    """`at` when it is an aware time within EVENT_TIME_PAST before now and EVENT_TIME_SKEW after; else None
+    (the event is then recorded at the time it arrived)."""
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        return None
+    return at if now - EVENT_TIME_PAST <= at <= now + EVENT_TIME_SKEW else None
+
+
 def incoming_event(event: AnymailTrackingEvent, esp_name: str) -> IncomingEvent:
-    metadata = event.metadata or {}
     event_type, reason = str(event.event_type), _reason(event)
     if esp_name == "Amazon SES" and (delay := _ses_delivery_delay(event)) is not None:
         event_type, reason = "deferred", delay
@@ -134,15 +162,17 @@ def incoming_event(event: AnymailTrackingEvent, esp_name: str) -> IncomingEvent:
     text = " ".join([reason, status_text, _ses_status_text(event.esp_event)])
     if (kind := delivery_class(event_type, event.esp_event, text)) is not None:
         event_type = CLASS_EVENT_TYPE[kind]
+    if (occurred_at := plausible_time(event.timestamp, timezone.now())) is None and event.timestamp is not None:
+        log.info("%s event time %r is not plausible: recorded at its arrival", esp_name, event.timestamp)
     return IncomingEvent(
         provider=esp_name,
         event_type=event_type,
-        occurred_at=event.timestamp,
-        recipient=event.recipient or "",
+        occurred_at=occurred_at,
+        recipient=str(event.recipient or "")[:254],
         reason=reason,
-        event_id=str(event.event_id or ""),
-        provider_message_id=str(event.message_id or ""),
-        portal_message_id=str(metadata.get(METADATA_KEY, "")),
+        event_id=str(event.event_id or "")[:200],
+        provider_message_id=str(event.message_id or "")[:200],
+        portal_message_id=portal_message_id(event.metadata),
         raw=event.esp_event,
     )
 

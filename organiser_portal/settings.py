@@ -182,6 +182,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tickets <tickets@portal.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL["WEBHOOK_SECRET"] = webhook_secret
+# The largest delivery webhook body read (notifications/webhook_guard.py); a SendGrid batch of 1,000 events is ~1 MB.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
 
 # --- Celery ----------------------------------------------------------------
 # With REDIS_URL unset, tasks run in process (eager) after the transaction
