@@ -8,11 +8,10 @@ from django import forms
 from django.utils.text import Truncator
 
 from orders.models import Order, OrderEmailStatus
+from organiser_portal.matching import clipped_notice, clipped_query
 from organiser_portal.models import Event
 
 from .selectors import SORTS, GuestFilters
-
-Q_MAX = 200  # characters of search text: a name, an email address, a phone number or a code fits many times
 
 # Why a value is ignored, as the alert above the list says it: 'Ignored “bogus”: not an order status.'
 _NOT_A = {
@@ -51,13 +50,12 @@ class GuestFilterForm(forms.Form):
 
     def filters(self) -> GuestFilters:
         """The filters to apply: every valid value; an invalid one is left out (and named by `notices`) rather
-        than failing the page or dropping the others. Search text longer than Q_MAX characters is searched
-        by its first Q_MAX."""
+        than failing the page or dropping the others. Search text is searched as matching.clipped_query cuts it."""
         if self._filters is None:
             self.is_valid()  # cleaned_data keeps the fields that are valid (none when the form is unbound)
             data = getattr(self, "cleaned_data", {})
             self._filters = GuestFilters(
-                q=" ".join((data.get("q") or "").split())[:Q_MAX].rstrip(),
+                q=clipped_query(data.get("q") or "")[0],
                 status=data.get("status") or "",
                 email_status=data.get("email_status") or "",
                 ticket_type=data.get("ticket_type"),
@@ -70,11 +68,8 @@ class GuestFilterForm(forms.Form):
         """What of the request the list ignores and why, for the alert above it:
         ('Ignored “bogus”: not an order status.', 'The search text is limited to 200 characters: …')."""
         said = []
-        if len(" ".join(str(self.data.get("q", "")).split())) > Q_MAX:
-            said.append(
-                f"The search text is limited to {Q_MAX} characters: its first {Q_MAX} were searched. "
-                "Search a name, email address, phone number, order code or ticket ID."
-            )
+        if notice := clipped_notice(clipped=clipped_query(str(self.data.get("q", "")))[1]):
+            said.append(notice)
         self.filters()
         for name in self.errors:
             if name in _NOT_A:

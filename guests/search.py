@@ -24,7 +24,7 @@ from orders.models import Order
 from orders.selectors import orders_visible
 from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from organiser_portal.db import is_postgres
-from organiser_portal.matching import MIN_QUERY, fold, long_enough, name_key
+from organiser_portal.matching import MIN_QUERY, clipped_notice, clipped_query, fold, long_enough, name_key
 from organiser_portal.permissions import Access
 from organiser_portal.phones import as_typed_variants, looks_like_phone, phone_candidates
 from tickets.models import Ticket
@@ -57,11 +57,16 @@ class SearchResults:
     customers: list[Customer] = field(default_factory=list)
     page: int = 1
     has_next: bool = False
+    clipped: bool = False  # the query was longer than is searched (matching.clipped_query)
     jump_to: Order | None = None  # an exact order code or ticket ID: go straight to the order
 
     @property
     def too_short(self) -> bool:
         return self.kind == ""
+
+    @property
+    def clipped_notice(self) -> str:
+        return clipped_notice(clipped=self.clipped)
 
     @property
     def empty(self) -> bool:
@@ -208,8 +213,9 @@ def search(
     Orders newest first, accounts newest first. Order codes and ticket IDs are exact: see search_jump.
     `customers_only` (the Customers list): accounts alone, no order and no jump.
     """
-    query = _pasted_address(" ".join(query.split()))
-    results = SearchResults(query=query, kind="", page=page)
+    query, clipped = clipped_query(query)
+    query = _pasted_address(query)
+    results = SearchResults(query=query, kind="", page=page, clipped=clipped)
     if not query:
         return results
     results.jump_to = None if customers_only else search_jump(access, query)
