@@ -15,6 +15,7 @@ from guests.models import Customer
 from notifications.models import OutgoingMessage
 from notifications.services import message_queue
 from organiser_portal.addresses import AddressError, address_normalise
+from organiser_portal.codes import new_order_code, with_fresh_codes
 from organiser_portal.models import Event, TicketType
 from organiser_portal.money import money_round
 from organiser_portal.permissions import Perm, require_perm
@@ -84,19 +85,29 @@ def order_create(
         raise OrderActionError("An order needs at least one ticket.")
     if any(r.ticket_type.event_id != event.pk for r in lines):
         raise OrderActionError("Every ticket type must belong to the order's event.")
+    fields = {
+        "organisation_id": event.organisation_id,
+        "event": event,
+        "customer": customer,
+        "contact_name": contact_name,
+        "contact_email": contact_email,
+        "contact_phone": contact_phone,
+        "address": address,
+        "currency": event.currency,
+        "promo_code": promo_code,
+        "created_at": created_at or timezone.now(),
+    }
+    drawn: list[str] = []
+
+    def create() -> Order:
+        drawn.append(new_order_code())
+        return Order.objects.create(code=drawn[-1], **fields)
+
+    def collided() -> bool:
+        return Order.objects.filter(organisation_id=event.organisation_id, code=drawn[-1]).exists()
+
     with transaction.atomic():
-        order = Order.objects.create(
-            organisation_id=event.organisation_id,
-            event=event,
-            customer=customer,
-            contact_name=contact_name,
-            contact_email=contact_email,
-            contact_phone=contact_phone,
-            address=address,
-            currency=event.currency,
-            promo_code=promo_code,
-            created_at=created_at or timezone.now(),
-        )
+        order = with_fresh_codes(create, collided=collided)
         discount_total = total = Decimal("0")
         for request in lines:
             tt = request.ticket_type

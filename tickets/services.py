@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import Order
-from organiser_portal.codes import ALPHABET, TICKET_ID_LENGTH
+from organiser_portal.codes import ALPHABET, TICKET_ID_LENGTH, new_secret, new_ticket_id, with_fresh_codes
 from organiser_portal.models import Event, Organisation, TicketType
 
 from . import sql
@@ -41,7 +42,17 @@ def tickets_issue(*, order: Order) -> list[Ticket]:
         for line in order.lines.select_related("ticket_type")
         for _ in range(line.quantity)
     ]
-    return Ticket.objects.bulk_create(tickets)
+
+    def create() -> list[Ticket]:
+        for ticket in tickets:  # fresh codes on every attempt (see with_fresh_codes)
+            ticket.public_id, ticket.secret = new_ticket_id(), new_secret()
+        return Ticket.objects.bulk_create(tickets)
+
+    def collided() -> bool:
+        ids, drawn_secrets = [t.public_id for t in tickets], [t.secret for t in tickets]
+        return Ticket.objects.filter(Q(public_id__in=ids) | Q(secret__in=drawn_secrets)).exists()
+
+    return with_fresh_codes(create, collided=collided)
 
 
 class CheckInError(Exception):
