@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from organiser_portal.deploy import DEMO_WEBHOOK_SECRET, webhook_secret_problem
 
 from .email_config import email_config
+from .observability import logging_config, sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "organiser_portal.observability.RequestId",
     "organiser_portal.middleware.RefuseNulBytes",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,12 +222,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
     # The search box's typo vocabulary (guests.NameWord): new names become correctable within 15 minutes.
     "refresh-name-words": {"task": "guests.tasks.name_words_refresh", "schedule": 900.0},
+    # The worker's heartbeat, whose age /health/ reports (organiser_portal.health.HEARTBEAT_EVERY).
+    "worker-heartbeat": {"task": "organiser_portal.tasks.heartbeat", "schedule": 30.0},
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
-}
+# Logs: one JSON object per line outside DEBUG (LOG_FORMAT=json), a readable line with DEBUG; every line
+# carries the request id (organiser_portal.observability).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+# Error reporting to Sentry when a DSN is given; nothing is sent without one.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENABLED = sentry_init(
+    dsn=SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)

@@ -20,6 +20,8 @@ urlpatterns = [
     # Door scanners report check-ins at /api/v1/check-ins/ with their device token (tickets.api).
     path("", include("tickets.urls")),
     path("admin/", admin.site.urls),
+    # For monitoring: JSON, 200 when the database, Redis and the worker are well, else 503 (organiser_portal.health).
+    path("health/", views.health, name="health"),
 ]
 
 # Refusals and not-found answers are pages of the portal (its layout, the reason, a way back); 500.html is static.

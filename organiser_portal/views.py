@@ -1,9 +1,10 @@
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from .health import health_report
 from .permissions import Access, access_organisation, organisations_for, page_access, region_remember
 from .selectors import regions_visible
 
@@ -94,3 +95,11 @@ def _safe_next(request: HttpRequest, url: str | None, org: str) -> str:
     if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure()):
         return url
     return reverse("my_events", kwargs={"org": org})
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """GET /health/ for monitoring, without login: the database, Redis and the worker (organiser_portal.health)."""
+    ok, body = health_report()
+    response = JsonResponse(body, status=200 if ok else 503)
+    response["Cache-Control"] = "no-store"
+    return response
