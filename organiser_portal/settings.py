@@ -6,6 +6,7 @@ service: files a person can read, and delivery reports a moment later.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "anymail",
+    "axes",
     "organiser_portal",
     "guests",
     "orders",
@@ -77,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns its lockout into the "too many failed logins" page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "organiser_portal.urls"
@@ -134,6 +138,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one email address from one
+# client, that pair is refused for LOGIN_COOLOFF_MINUTES, before any password is checked (each check costs
+# ~300 ms of CPU). Attempts are kept in the database, so the throttle holds while Redis is down. A success
+# clears the pair's failures. The client is REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address
+# they put in X-Forwarded-For (organiser_portal.login_throttle.client_ip): an X-Forwarded-For header sent
+# by the client itself is never believed, so rotating it doesn't escape the limit.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "organiser_portal.login_throttle.client_ip"
+AXES_USERNAME_CALLABLE = "organiser_portal.login_throttle.username"
+AXES_VERBOSE = False
+AXES_ALLOWED_CORS_ORIGINS = ""  # its JSON answer to scripts on other sites: none
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
