@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import stripe
 from django.conf import settings
 
-from organiser_portal.money import from_minor, money_round, to_minor
+from organiser_portal.money import from_minor, to_minor
 
 from .models import Payment, Refund
 
@@ -192,12 +192,12 @@ class SandboxProvider:
 
 # --- Stripe ---------------------------------------------------------------------
 
-# Stripe's own minor units where they differ from ISO 4217 (https://docs.stripe.com/currencies): these are
-# zero-decimal at Stripe (JPY 1200 is ¥1,200) …
+# Stripe's zero-decimal currencies (https://docs.stripe.com/currencies): ISO 4217 (babel's CLDR data, which
+# organiser_portal.money uses) gives each of them 0 decimals too, so JPY 1200 goes as 1200 yen (a test holds
+# them equal). ISK is the exception: zero-decimal in ISO, still sent to Stripe with two decimals.
 STRIPE_ZERO_DECIMAL = frozenset(
     {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
 )
-# … and ISK, zero-decimal in ISO, is still sent with two decimals (a multiple of 100).
 STRIPE_TWO_DECIMAL = frozenset({"ISK"})
 
 # Stripe's failure_reason of a failed refund, in an agent's words.
@@ -222,18 +222,10 @@ _STRIPE_UNKNOWN_OUTCOME = (stripe.APIConnectionError, stripe.APIError, stripe.Ra
 
 def stripe_amount(amount: Decimal, currency: str) -> int:
     """The amount in Stripe's minor units: `Decimal("12.50")` EUR → 1250 (cents), `Decimal("1200")` JPY → 1200
-    (yen), `Decimal("1.5")` KWD → 1500, `Decimal("500")` ISK → 50000.
-
-    Raises ValueError when the amount can't be sent in a zero-decimal currency (a fraction of a yen), and like
-    organiser_portal.money.to_minor for an unknown currency or a non-Decimal.
-    """
-    if currency in STRIPE_ZERO_DECIMAL or currency in STRIPE_TWO_DECIMAL:
-        rounded = money_round(amount, currency)
-        units = rounded.scaleb(2 if currency in STRIPE_TWO_DECIMAL else 0)
-        if units != units.to_integral_value():
-            raise ValueError(f"Stripe takes whole units of {currency}, not {rounded}.")
-        return int(units)
-    return to_minor(amount, currency)
+    (yen), `Decimal("1.5")` KWD → 1500, `Decimal("500")` ISK → 50000. Rounded like money_round first; raises
+    like organiser_portal.money.to_minor (UnknownCurrency, TypeError for a float)."""
+    units = to_minor(amount, currency)
+    return units * 100 if currency in STRIPE_TWO_DECIMAL else units
 
 
 def stripe_refund_update(stripe_refund: dict[str, Any]) -> RefundUpdate | None:
@@ -252,11 +244,8 @@ def stripe_refund_update(stripe_refund: dict[str, Any]) -> RefundUpdate | None:
 
 
 def _from_stripe_amount(units: int, currency: str) -> Decimal:
-    if currency in STRIPE_ZERO_DECIMAL:
-        return Decimal(units)
-    if currency in STRIPE_TWO_DECIMAL:
-        return Decimal(units).scaleb(-2)
-    return from_minor(units, currency)
+    amount = from_minor(units, currency)
+    return amount.scaleb(-2) if currency in STRIPE_TWO_DECIMAL else amount
 
 
 def _message(error: stripe.StripeError) -> str:
