@@ -95,7 +95,7 @@ def test_amounts_are_rounded_to_what_stripe_can_take_and_floats_refused():
     assert stripe_amount(Decimal("1200.4"), "JPY") == 1200
     assert stripe_amount(Decimal("12.505"), "EUR") == 1251
     with pytest.raises(TypeError):
-        stripe_amount(12.5, "EUR")  # type: ignore[arg-type]
+        stripe_amount(12.5, "EUR")
 
 
 @pytest.mark.parametrize("currency", sorted(STRIPE_ZERO_DECIMAL))

@@ -56,7 +56,7 @@ def paying(reserve):
 
 
 def last_entry(order: Order) -> TimelineEntry:
-    return TimelineEntry.objects.filter(order=order).order_by("-created_at", "-id").first()
+    return TimelineEntry.objects.filter(order=order).order_by("-created_at", "-id")[0]
 
 
 # --- Reservations --------------------------------------------------------------------------------

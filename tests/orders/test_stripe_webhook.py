@@ -55,8 +55,8 @@ def event(refund: Refund, event_type: str = "refund.updated", event_id: str = "e
 
 
 def post(body: str, signature: str | None = "sign", client: Client | None = None):
-    headers = {} if signature is None else {"HTTP_STRIPE_SIGNATURE": sign(body) if signature == "sign" else signature}
-    return (client or Client()).post(URL, body, content_type="application/json", **headers)
+    headers = {} if signature is None else {"Stripe-Signature": sign(body) if signature == "sign" else signature}
+    return (client or Client()).post(URL, body, content_type="application/json", headers=headers)
 
 
 def state(refund: Refund) -> tuple:
