@@ -218,7 +218,8 @@ def refund_submit(refund_id: int) -> None:
             return
         if provider.records_refunds:
             update = provider.start_refund(refund)
-            _apply(refund, update, actor=refund.requested_by, actor_kind=ActorKind.USER)
+            staff = refund.requested_by  # who paid it back and recorded it
+            _apply(refund, update, actor=staff, actor_kind=ActorKind.USER if staff else ActorKind.SYSTEM)
             return
         refund_move(refund, Status.PROCESSING)
     try:
