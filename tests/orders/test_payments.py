@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orders import payments, services
+from orders import payments, services, tasks
 from orders.models import Order, Payment, TimelineEntry
 from orders.payments import (
     order_expire,
@@ -188,6 +188,14 @@ def test_a_payment_waits_while_stripe_cant_be_asked(stripe_on, paying):
 
 
 # --- Celery beat ---------------------------------------------------------------------------------------
+
+
+def test_the_beat_tasks_run_the_timers(reserve, paying):
+    reserve(settings.ORDER_RESERVATION_MINUTES + 1)
+    paying("test", settings.PAYMENT_ABANDONED_MINUTES + 1)
+    assert tasks.reservations_expire.apply().get() == 1
+    assert tasks.payments_expire_abandoned.apply().get() == 1
+    assert tasks.refunds_poll_stale.apply().get() == 0
 
 
 def test_beat_runs_the_expiry_timers_and_the_refund_poller():
