@@ -20,11 +20,17 @@ from organiser_portal.models import Event, TicketType
 from organiser_portal.money import money_round
 from organiser_portal.permissions import Perm, require_perm
 from tickets.models import Ticket
-from tickets.services import tickets_issue
 
 from . import rules
 from .errors import OrderActionError
-from .models import Order, OrderLine, Payment
+from .models import Order, OrderLine
+
+# The payment side lives in orders/payments.py; its functions are order services too, importable from here.
+from .payments import order_expire as order_expire
+from .payments import order_mark_confirming_payment as order_mark_confirming_payment
+from .payments import order_mark_paid as order_mark_paid
+from .payments import order_start_payment as order_start_payment
+from .status import order_lock
 from .timeline import timeline_record
 
 if TYPE_CHECKING:
@@ -33,32 +39,8 @@ if TYPE_CHECKING:
 Status = Order.Status
 
 
-def _set_status(
-    order: Order, status: str, *, actor: User | None = None, actor_kind: str | None = None, data: dict | None = None
-) -> None:
-    """The one place an order's status changes: checks the transition table and writes the timeline entry.
-
-    The caller holds the order row lock and is inside a transaction.
-    """
-    if not order.can_move_to(status):
-        raise OrderActionError(
-            f"An order that is {order.get_status_display().lower()} can't become {Status(status).label.lower()}."
-        )
-    order.status = status
-    fields = ["status"]
-    now = timezone.now()
-    if status == Status.PAID:
-        order.paid_at = now
-        fields.append("paid_at")
-    elif status == Status.CANCELLED:
-        order.cancelled_at = now
-        fields.append("cancelled_at")
-    order.save(update_fields=fields)
-    timeline_record(order=order, action=f"order.{status}", actor=actor, actor_kind=actor_kind, data=data)
-
-
 def _lock(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("event").get(pk=order.pk)
+    return order_lock(order.pk)
 
 
 @dataclass(frozen=True)
@@ -131,70 +113,6 @@ def order_create(
         order.save(update_fields=["discount_total", "total"])
         timeline_record(order=order, action="order.reserved", data={"total": str(total)})
     return order
-
-
-def order_start_payment(*, order: Order, provider: str, reference: str = "") -> Payment:
-    """The buyer went to pay: reserved → processing payment, with a pending payment."""
-    with transaction.atomic():
-        order = _lock(order)
-        if order.status == Status.PROCESSING_PAYMENT:
-            return order.payments.filter(status=Payment.Status.PENDING).latest("created_at")
-        _set_status(order, Status.PROCESSING_PAYMENT, data={"provider": provider})
-        return Payment.objects.create(
-            organisation_id=order.organisation_id,
-            order=order,
-            provider=provider,
-            reference=reference,
-            amount=order.total,
-            status=Payment.Status.PENDING,
-        )
-
-
-def order_mark_confirming_payment(*, order: Order) -> Order:
-    """The provider accepted the payment and is confirming it."""
-    with transaction.atomic():
-        order = _lock(order)
-        if order.status == Status.CONFIRMING_PAYMENT:
-            return order
-        _set_status(order, Status.CONFIRMING_PAYMENT)
-        return order
-
-
-def order_mark_paid(*, order: Order, processing_fee: Decimal = Decimal("0")) -> Order:
-    """Payment confirmed: the order is paid and its tickets are issued.
-
-    When the event holds tickets for review, the order waits (tickets_held) until
-    someone sends its tickets.
-    """
-    with transaction.atomic():
-        order = _lock(order)
-        if order.status == Status.PAID:
-            return order
-        _set_status(order, Status.PAID, data={"total": str(order.total)})
-        order.payments.filter(status=Payment.Status.PENDING).update(
-            status=Payment.Status.CONFIRMED, confirmed_at=order.paid_at, processing_fee=processing_fee
-        )
-        tickets_issue(order=order)
-        if not order.event.send_tickets_automatically:
-            order.tickets_held = True
-            order.save(update_fields=["tickets_held"])
-            timeline_record(order=order, action="order.tickets_held")
-        else:
-            message_queue(order=order, kind=OutgoingMessage.Kind.TICKETS, recipient=order.contact_email)
-        return order
-
-
-def order_expire(*, order: Order, reason: str) -> Order:
-    """The reservation ran out or the payment failed or was abandoned."""
-    with transaction.atomic():
-        order = _lock(order)
-        if order.status == Status.EXPIRED:
-            return order
-        _set_status(order, Status.EXPIRED, data={"reason": reason})
-        order.payments.filter(status__in=[Payment.Status.CREATED, Payment.Status.PENDING]).update(
-            status=Payment.Status.FAILED
-        )
-        return order
 
 
 # --- Ticket delivery: resend, edit contact, send held tickets ----------------

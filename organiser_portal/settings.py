@@ -209,6 +209,27 @@ ANYMAIL["WEBHOOK_SECRET"] = webhook_secret
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2_621_440)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
 
+# --- Payment providers (orders/payment_providers.py, .env.example) ---------
+# Stripe is enabled when its secret key is set; the others by PAYMENT_PROVIDERS. The sandbox moves no money:
+# its refunds walk their states one step every SANDBOX_REFUND_STEP_SECONDS (README "Demo").
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+PAYMENT_PROVIDERS = [p for p in env.list("PAYMENT_PROVIDERS", default=["manual", "sandbox", "paypal"]) if p != "stripe"]
+if STRIPE_SECRET_KEY:
+    PAYMENT_PROVIDERS.append("stripe")
+    if not DEBUG and not STRIPE_WEBHOOK_SECRET:
+        raise ImproperlyConfigured(
+            "STRIPE_SECRET_KEY is set without STRIPE_WEBHOOK_SECRET: refunds would never finish."
+        )
+SANDBOX_REFUND_STEP_SECONDS = env.float("SANDBOX_REFUND_STEP_SECONDS", default=2.0)
+# A reserved order expires after this long without a payment; a payment still processing or confirming after
+# PAYMENT_ABANDONED_MINUTES ends as expired (orders/payments.py, run by celery beat).
+ORDER_RESERVATION_MINUTES = env.int("ORDER_RESERVATION_MINUTES", default=15)
+PAYMENT_ABANDONED_MINUTES = env.int("PAYMENT_ABANDONED_MINUTES", default=60)
+# A refund processing or confirming for this long is asked about again (the webhook may have been lost).
+REFUND_POLL_AFTER_MINUTES = env.int("REFUND_POLL_AFTER_MINUTES", default=5)
+
 # --- Celery ----------------------------------------------------------------
 # With REDIS_URL unset, tasks run in process (eager) after the transaction
 # commits, so the embedded default needs no broker.
@@ -245,6 +266,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "refresh-name-words": {"task": "guests.tasks.name_words_refresh", "schedule": 900.0},
     # The worker's heartbeat, whose age /health/ reports (organiser_portal.health.HEARTBEAT_EVERY).
     "worker-heartbeat": {"task": "organiser_portal.tasks.heartbeat", "schedule": 30.0},
+    # Reserved orders past ORDER_RESERVATION_MINUTES and abandoned payments end as expired (orders.payments).
+    "expire-reservations": {"task": "orders.tasks.reservations_expire", "schedule": 60.0},
+    "expire-abandoned-payments": {"task": "orders.tasks.payments_expire_abandoned", "schedule": 300.0},
+    # Refunds whose submit task was lost, or whose provider answer is overdue, are asked about again.
+    "poll-refunds": {"task": "orders.tasks.refunds_poll_stale", "schedule": 120.0},
 }
 
 # Logs: one JSON object per line outside DEBUG (LOG_FORMAT=json), a readable line with DEBUG; every line
