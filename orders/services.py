@@ -24,36 +24,13 @@ from tickets.services import tickets_issue
 from . import rules
 from .errors import OrderActionError
 from .models import Order, OrderLine, Payment
+from .status import order_set_status
 from .timeline import timeline_record
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 Status = Order.Status
-
-
-def _set_status(
-    order: Order, status: str, *, actor: User | None = None, actor_kind: str | None = None, data: dict | None = None
-) -> None:
-    """The one place an order's status changes: checks the transition table and writes the timeline entry.
-
-    The caller holds the order row lock and is inside a transaction.
-    """
-    if not order.can_move_to(status):
-        raise OrderActionError(
-            f"An order that is {order.get_status_display().lower()} can't become {Status(status).label.lower()}."
-        )
-    order.status = status
-    fields = ["status"]
-    now = timezone.now()
-    if status == Status.PAID:
-        order.paid_at = now
-        fields.append("paid_at")
-    elif status == Status.CANCELLED:
-        order.cancelled_at = now
-        fields.append("cancelled_at")
-    order.save(update_fields=fields)
-    timeline_record(order=order, action=f"order.{status}", actor=actor, actor_kind=actor_kind, data=data)
 
 
 def _lock(order: Order) -> Order:
@@ -128,7 +105,7 @@ def order_start_payment(*, order: Order, provider: str, reference: str = "") -> 
         order = _lock(order)
         if order.status == Status.PROCESSING_PAYMENT:
             return order.payments.filter(status=Payment.Status.PENDING).latest("created_at")
-        _set_status(order, Status.PROCESSING_PAYMENT, data={"provider": provider})
+        order_set_status(order, Status.PROCESSING_PAYMENT, data={"provider": provider})
         return Payment.objects.create(
             organisation_id=order.organisation_id,
             order=order,
@@ -145,7 +122,7 @@ def order_mark_confirming_payment(*, order: Order) -> Order:
         order = _lock(order)
         if order.status == Status.CONFIRMING_PAYMENT:
             return order
-        _set_status(order, Status.CONFIRMING_PAYMENT)
+        order_set_status(order, Status.CONFIRMING_PAYMENT)
         return order
 
 
@@ -159,7 +136,7 @@ def order_mark_paid(*, order: Order, processing_fee: Decimal = Decimal("0")) -> 
         order = _lock(order)
         if order.status == Status.PAID:
             return order
-        _set_status(order, Status.PAID, data={"total": str(order.total)})
+        order_set_status(order, Status.PAID, data={"total": str(order.total)})
         order.payments.filter(status=Payment.Status.PENDING).update(
             status=Payment.Status.CONFIRMED, confirmed_at=order.paid_at, processing_fee=processing_fee
         )
@@ -179,7 +156,7 @@ def order_expire(*, order: Order, reason: str) -> Order:
         order = _lock(order)
         if order.status == Status.EXPIRED:
             return order
-        _set_status(order, Status.EXPIRED, data={"reason": reason})
+        order_set_status(order, Status.EXPIRED, data={"reason": reason})
         order.payments.filter(status__in=[Payment.Status.CREATED, Payment.Status.PENDING]).update(
             status=Payment.Status.FAILED
         )

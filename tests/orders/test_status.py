@@ -5,7 +5,7 @@ from django.db import transaction
 
 from orders.errors import OrderActionError
 from orders.models import Order, TimelineEntry
-from orders.services import _set_status
+from orders.status import order_set_status
 
 pytestmark = pytest.mark.django_db
 Status = Order.Status
@@ -23,7 +23,7 @@ def test_every_allowed_move_writes_exactly_one_timeline_entry(make_order, start,
     order = _order_in(make_order, start)
     before = TimelineEntry.objects.filter(order=order).count()
     with transaction.atomic():
-        _set_status(order, target)
+        order_set_status(order, target)
     order.refresh_from_db()
     assert order.status == target
     entries = TimelineEntry.objects.filter(order=order)
@@ -36,7 +36,7 @@ def test_every_illegal_move_is_refused_and_changes_nothing(make_order, start, ta
     order = _order_in(make_order, start)
     before = TimelineEntry.objects.filter(order=order).count()
     with pytest.raises(OrderActionError), transaction.atomic():
-        _set_status(order, target)
+        order_set_status(order, target)
     order.refresh_from_db()
     assert order.status == start
     assert TimelineEntry.objects.filter(order=order).count() == before
@@ -53,8 +53,8 @@ def test_the_table_matches_the_design():
 def test_paid_and_cancelled_times_are_set_by_the_move(make_order):
     order = _order_in(make_order, Status.CONFIRMING_PAYMENT)
     with transaction.atomic():
-        _set_status(order, Status.PAID)
+        order_set_status(order, Status.PAID)
     assert order.paid_at is not None
     with transaction.atomic():
-        _set_status(order, Status.CANCELLED)
+        order_set_status(order, Status.CANCELLED)
     assert order.cancelled_at is not None
