@@ -131,6 +131,12 @@ class Order(SearchKeysModel):
             models.Index(
                 fields=["organisation", "-created_at", "-id"], condition=Q(tickets_held=True), name="order_org_held"
             ),
+            # Orders still waiting for their payment, for the expiry timers (orders.payments): a few rows of millions.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["reserved", "processing_payment", "confirming_payment"]),
+                name="order_awaiting_payment",
+            ),
             # A full name, folded (name_key), newest first, straight from the index (guests.search).
             models.Index(
                 F("organisation"), F("name_key"), F("created_at").desc(), F("id").desc(), name="order_org_name_key"

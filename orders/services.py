@@ -19,12 +19,17 @@ from organiser_portal.models import Event, TicketType
 from organiser_portal.money import money_round
 from organiser_portal.permissions import Perm, require_perm
 from tickets.models import Ticket
-from tickets.services import tickets_issue
 
 from . import rules
 from .errors import OrderActionError
-from .models import Order, OrderLine, Payment
-from .status import order_set_status
+from .models import Order, OrderLine
+
+# The payment side lives in orders/payments.py; its functions are order services too, importable from here.
+from .payments import order_expire as order_expire
+from .payments import order_mark_confirming_payment as order_mark_confirming_payment
+from .payments import order_mark_paid as order_mark_paid
+from .payments import order_start_payment as order_start_payment
+from .status import order_lock
 from .timeline import timeline_record
 
 if TYPE_CHECKING:
@@ -34,7 +39,7 @@ Status = Order.Status
 
 
 def _lock(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("event").get(pk=order.pk)
+    return order_lock(order.pk)
 
 
 @dataclass(frozen=True)
@@ -97,70 +102,6 @@ def order_create(
         order.save(update_fields=["discount_total", "total"])
         timeline_record(order=order, action="order.reserved", data={"total": str(total)})
     return order
-
-
-def order_start_payment(*, order: Order, provider: str, reference: str = "") -> Payment:
-    """The buyer went to pay: reserved → processing payment, with a pending payment."""
-    with transaction.atomic():
-        order = _lock(order)
-        if order.status == Status.PROCESSING_PAYMENT:
-            return order.payments.filter(status=Payment.Status.PENDING).latest("created_at")
-        order_set_status(order, Status.PROCESSING_PAYMENT, data={"provider": provider})
-        return Payment.objects.create(
-            organisation_id=order.organisation_id,
-            order=order,
-            provider=provider,
-            reference=reference,
-            amount=order.total,
-            status=Payment.Status.PENDING,
-        )
-
-
-def order_mark_confirming_payment(*, order: Order) -> Order:
-    """The provider accepted the payment and is confirming it."""
-    with transaction.atomic():
-        order = _lock(order)
-        if order.status == Status.CONFIRMING_PAYMENT:
-            return order
-        order_set_status(order, Status.CONFIRMING_PAYMENT)
-        return order
-
-
-def order_mark_paid(*, order: Order, processing_fee: Decimal = Decimal("0")) -> Order:
-    """Payment confirmed: the order is paid and its tickets are issued.
-
-    When the event holds tickets for review, the order waits (tickets_held) until
-    someone sends its tickets.
-    """
-    with transaction.atomic():
-        order = _lock(order)
-        if order.status == Status.PAID:
-            return order
-        order_set_status(order, Status.PAID, data={"total": str(order.total)})
-        order.payments.filter(status=Payment.Status.PENDING).update(
-            status=Payment.Status.CONFIRMED, confirmed_at=order.paid_at, processing_fee=processing_fee
-        )
-        tickets_issue(order=order)
-        if not order.event.send_tickets_automatically:
-            order.tickets_held = True
-            order.save(update_fields=["tickets_held"])
-            timeline_record(order=order, action="order.tickets_held")
-        else:
-            message_queue(order=order, kind=OutgoingMessage.Kind.TICKETS, recipient=order.contact_email)
-        return order
-
-
-def order_expire(*, order: Order, reason: str) -> Order:
-    """The reservation ran out or the payment failed or was abandoned."""
-    with transaction.atomic():
-        order = _lock(order)
-        if order.status == Status.EXPIRED:
-            return order
-        order_set_status(order, Status.EXPIRED, data={"reason": reason})
-        order.payments.filter(status__in=[Payment.Status.CREATED, Payment.Status.PENDING]).update(
-            status=Payment.Status.FAILED
-        )
-        return order
 
 
 # --- Ticket delivery: resend, edit contact, send held tickets ----------------

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 Status = Order.Status
 
 
+def order_lock(order_id: int) -> Order:
+    """The order row, locked (`select_for_update`) with its event, inside the caller's transaction: the lock
+    every write to an order takes first, so order actions, payments, refunds and webhooks never deadlock."""
+    return Order.objects.select_for_update().select_related("event").get(pk=order_id)
+
+
 def order_set_status(
     order: Order,
     status: str,

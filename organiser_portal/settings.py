@@ -183,6 +183,27 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tickets <tickets@por
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL["WEBHOOK_SECRET"] = webhook_secret
 
+# --- Payment providers (orders/payment_providers.py, .env.example) ---------
+# Stripe is enabled when its secret key is set; the others by PAYMENT_PROVIDERS. The sandbox moves no money:
+# its refunds walk their states one step every SANDBOX_REFUND_STEP_SECONDS (README "Demo").
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+PAYMENT_PROVIDERS = [p for p in env.list("PAYMENT_PROVIDERS", default=["manual", "sandbox", "paypal"]) if p != "stripe"]
+if STRIPE_SECRET_KEY:
+    PAYMENT_PROVIDERS.append("stripe")
+    if not DEBUG and not STRIPE_WEBHOOK_SECRET:
+        raise ImproperlyConfigured(
+            "STRIPE_SECRET_KEY is set without STRIPE_WEBHOOK_SECRET: refunds would never finish."
+        )
+SANDBOX_REFUND_STEP_SECONDS = env.float("SANDBOX_REFUND_STEP_SECONDS", default=2.0)
+# A reserved order expires after this long without a payment; a payment still processing or confirming after
+# PAYMENT_ABANDONED_MINUTES ends as expired (orders/payments.py, run by celery beat).
+ORDER_RESERVATION_MINUTES = env.int("ORDER_RESERVATION_MINUTES", default=15)
+PAYMENT_ABANDONED_MINUTES = env.int("PAYMENT_ABANDONED_MINUTES", default=60)
+# A refund processing or confirming for this long is asked about again (the webhook may have been lost).
+REFUND_POLL_AFTER_MINUTES = env.int("REFUND_POLL_AFTER_MINUTES", default=5)
+
 # --- Celery ----------------------------------------------------------------
 # With REDIS_URL unset, tasks run in process (eager) after the transaction
 # commits, so the embedded default needs no broker.
@@ -217,6 +238,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
     # The search box's typo vocabulary (guests.NameWord): new names become correctable within 15 minutes.
     "refresh-name-words": {"task": "guests.tasks.name_words_refresh", "schedule": 900.0},
+    # Reserved orders past ORDER_RESERVATION_MINUTES and abandoned payments end as expired (orders.payments).
+    "expire-reservations": {"task": "orders.tasks.reservations_expire", "schedule": 60.0},
+    "expire-abandoned-payments": {"task": "orders.tasks.payments_expire_abandoned", "schedule": 300.0},
+    # Refunds whose submit task was lost, or whose provider answer is overdue, are asked about again.
+    "poll-refunds": {"task": "orders.tasks.refunds_poll_stale", "schedule": 120.0},
 }
 
 LOGGING = {

@@ -9,6 +9,8 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 # DEBUG is off in the tests, where the portal refuses the public demo webhook secret.
 os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "tests-hook:tests-only-webhook-password")
 os.environ.setdefault("STATIC_MANIFEST", "0")
+# The sandbox payment provider's refunds take their steps at once (the embedded default waits 2 s per step).
+os.environ.setdefault("SANDBOX_REFUND_STEP_SECONDS", "0")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 # The webhook tests post each service's reports: mount every tracking webhook (production mounts only its own).
 os.environ.setdefault(
