@@ -168,7 +168,9 @@ class RefundForm(IdempotentForm):
     def __init__(self, *args, ticket_ids: list[str], currency: str, note_required: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
-        self.fields["tickets"].choices = [(t, t) for t in ticket_ids]
+        tickets = self.fields["tickets"]
+        if isinstance(tickets, forms.MultipleChoiceField):  # always: declared above
+            tickets.choices = [(t, t) for t in ticket_ids]
         self.note_required = note_required
         if note_required:
             self.fields["note"].required = True

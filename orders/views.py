@@ -412,15 +412,14 @@ def refund_order(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     provider = context["provider"]
     form = RefundForm(
         request.POST or None,
-        ticket_ids=[s.ticket.public_id for s in shares if s.refundable],
+        ticket_ids=[s.ticket.public_id for s in shares],  # the refunded too: a double submit must validate
         currency=order.currency,
         note_required=bool(provider and provider.records_refunds),
     )
     quote = None
     if request.method == "POST" and refusal is None and form.is_valid() and not form.editing:
         try:
-            quote = refund_quote(order, shares=shares, **form.refund_args())
-            if form.confirmed:
+            if form.confirmed:  # the service, not the quote, first: a double submit gets the first refund back
                 refund = order_refund(
                     actor=request.user,
                     order=order,
@@ -432,9 +431,9 @@ def refund_order(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
                 )
                 shown = money_format(refund.amount, order.currency, style="code")
                 return _done(request, access, code, f"Refund of {shown} requested.")
+            quote = refund_quote(order, shares=shares, **form.refund_args())
         except OrderActionError as error:
             form.add_error(None, str(error))
-            quote = None
     context = {
         **context,
         "form": form,

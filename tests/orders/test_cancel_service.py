@@ -37,7 +37,7 @@ def entries(order: Order) -> list[str]:
 
 @pytest.fixture
 def paid_order(event):
-    def make(*, quantity: int = 3, event=event, paid: bool = True) -> Order:
+    def make(*, quantity=3, event=event, paid=True):
         tt = TicketTypeFactory(event=event, price=D("50.00"), booking_fee=D("2.50"), tax_rate=D("19"))
         order = order_create(
             event=event, contact_name="Ben Okafor", contact_email="ben@example.com", lines=[LineRequest(tt, quantity)]
@@ -63,19 +63,30 @@ def test_cancel_invalidates_every_ticket_with_its_entry(paid_order, manager):
     order.refresh_from_db()
     assert order.status == "cancelled" and order.cancelled_at is not None
     assert set(order.tickets.values_list("status", "invalid_reason")) == {("invalid", "cancelled")}
-    assert entries(order) == [*before, "ticket.cancelled", "ticket.cancelled", "ticket.cancelled", "order.cancelled", "email.queued"]
+    assert entries(order) == [
+        *before,
+        "ticket.cancelled",
+        "ticket.cancelled",
+        "ticket.cancelled",
+        "order.cancelled",
+        "email.queued",
+    ]
     cancelled = TimelineEntry.objects.filter(order=order, action="ticket.cancelled")
     assert {e.data["ticket"] for e in cancelled} == set(order.tickets.values_list("public_id", flat=True))
     assert all(e.actor == manager for e in cancelled)
     assert not Refund.objects.filter(order=order).exists()
     (message,) = order.messages.filter(kind=OutgoingMessage.Kind.CANCELLATION_NOTICE)
-    email = build_email(OutgoingMessage.objects.select_related("order__event", "order__organisation").get(pk=message.pk))
+    email = build_email(
+        OutgoingMessage.objects.select_related("order__event", "order__organisation").get(pk=message.pk)
+    )
     assert "cancelled" in email.subject and "no longer valid" in email.body
 
 
 def test_cancel_with_refund_and_without_email(paid_order, manager):
     order = paid_order()
-    order_cancel(actor=manager, order=order, refund=True, reason="Event moved", notify_customer=False, idempotency_key="c")
+    order_cancel(
+        actor=manager, order=order, refund=True, reason="Event moved", notify_customer=False, idempotency_key="c"
+    )
     order.refresh_from_db()
     (refund,) = Refund.objects.filter(order=order)
     assert (refund.amount, refund.booking_fee_kept, refund.status) == (D("150.00"), D("7.50"), "requested")

@@ -40,7 +40,7 @@ def entries(order: Order) -> list[str]:
 def paid_order(event):
     """paid_order(quantity=3, provider="sandbox") → a paid EUR order: 3 × 50.00 (19 % tax) + 2.50 booking fee each."""
 
-    def make(*, quantity: int = 3, provider: str = "sandbox", event=event) -> Order:
+    def make(*, quantity=3, provider="sandbox", event=event):
         tt = TicketTypeFactory(event=event, price=D("50.00"), booking_fee=D("2.50"), tax_rate=D("19"))
         order = order_create(
             event=event, contact_name="Anna Müller", contact_email="anna@example.com", lines=[LineRequest(tt, quantity)]
@@ -68,7 +68,12 @@ def test_refund_one_ticket(paid_order, manager, django_capture_on_commit_callbac
     with django_capture_on_commit_callbacks() as callbacks:
         refund = order_refund(actor=manager, order=order, tickets=[second], reason="Illness", idempotency_key="k1")
     order.refresh_from_db()
-    assert (refund.status, refund.amount, refund.booking_fee_kept, refund.attempt) == ("requested", D("50.00"), D("2.50"), 1)
+    assert (refund.status, refund.amount, refund.booking_fee_kept, refund.attempt) == (
+        "requested",
+        D("50.00"),
+        D("2.50"),
+        1,
+    )
     assert refund.payment == order.payments.get() and refund.requested_by == manager and refund.status_changed_at
     assert list(refund.tickets.values_list("public_id", flat=True)) == [second]
     assert (order.status, order.refunding_total, order.refunded_total) == ("paid", D("50.00"), D("0"))
@@ -76,14 +81,23 @@ def test_refund_one_ticket(paid_order, manager, django_capture_on_commit_callbac
     assert statuses == {first: "", second: "refunded", third: ""}
     assert entries(order) == [*before, "refund.requested", "ticket.refunded"]
     requested = TimelineEntry.objects.get(order=order, action="refund.requested")
-    assert requested.actor == manager and requested.data["amount"] == "50.00\xa0EUR" and requested.data["tickets"] == [second]
+    assert (
+        requested.actor == manager
+        and requested.data["amount"] == "50.00\xa0EUR"
+        and requested.data["tickets"] == [second]
+    )
     assert len(callbacks) == 1  # the provider is asked after commit, not before
 
 
 def test_refund_with_the_booking_fee_and_all_tickets(paid_order, manager):
     order = paid_order(quantity=2)
     refund = order_refund(
-        actor=manager, order=order, all_tickets=True, include_booking_fee=True, reason="Event moved", idempotency_key="k"
+        actor=manager,
+        order=order,
+        all_tickets=True,
+        include_booking_fee=True,
+        reason="Event moved",
+        idempotency_key="k",
     )
     order.refresh_from_db()
     assert (refund.amount, refund.booking_fee_kept, refund.booking_fee_refunded) == (D("105.00"), D("0"), True)
@@ -127,7 +141,9 @@ def test_never_more_than_refundable(paid_order, manager):
     with pytest.raises(OrderActionError, match=r"At most 12\.50\xa0EUR can still be refunded"):
         order_refund(actor=manager, order=order, amount=D("12.51"), reason="Goodwill", idempotency_key="b")
     with pytest.raises(OrderActionError, match="more than the 12.50\xa0EUR still refundable"):
-        order_refund(actor=manager, order=order, all_tickets=False, tickets=_ids(order), reason="x", idempotency_key="c")
+        order_refund(
+            actor=manager, order=order, all_tickets=False, tickets=_ids(order), reason="x", idempotency_key="c"
+        )
     # And the database holds it whatever gets past the service.
     with pytest.raises(IntegrityError), transaction.atomic():
         Order.objects.filter(pk=order.pk).update(refunding_total=D("52.51"))
@@ -135,7 +151,9 @@ def test_never_more_than_refundable(paid_order, manager):
 
 def test_everything_on_its_way_back_refuses_with_the_menus_reason(paid_order, manager):
     order = paid_order(quantity=1)
-    order_refund(actor=manager, order=order, all_tickets=True, include_booking_fee=True, reason="x", idempotency_key="a")
+    order_refund(
+        actor=manager, order=order, all_tickets=True, include_booking_fee=True, reason="x", idempotency_key="a"
+    )
     order.refresh_from_db()
     reason = rules.refusal_refund(order)
     assert reason == "Everything paid is already on its way back"
@@ -145,7 +163,11 @@ def test_everything_on_its_way_back_refuses_with_the_menus_reason(paid_order, ma
 
 @pytest.mark.parametrize(
     ("status", "reason"),
-    [("reserved", "Order is not paid yet"), ("cancelled", "Order is cancelled"), ("refunded", "Order is fully refunded")],
+    [
+        ("reserved", "Order is not paid yet"),
+        ("cancelled", "Order is cancelled"),
+        ("refunded", "Order is fully refunded"),
+    ],
 )
 def test_wrong_state_refused_with_the_menus_text(paid_order, manager, status, reason):
     order = paid_order(quantity=1)
@@ -250,6 +272,8 @@ def test_refund_email_queued_once_and_tells_the_amount(paid_order, manager):
     refund_email_queue(refund)
     (message,) = order.messages.filter(kind=OutgoingMessage.Kind.REFUND_NOTICE)
     assert message.recipient == "anna@example.com" and message.status == "queued"
-    email = build_email(OutgoingMessage.objects.select_related("order__event", "order__organisation").get(pk=message.pk))
+    email = build_email(
+        OutgoingMessage.objects.select_related("order__event", "order__organisation").get(pk=message.pk)
+    )
     assert "€50.00" in email.subject and "€50.00" in email.body
     assert _ids(order)[0] in email.body and "The booking fee of €2.50 is not refunded" in email.body
