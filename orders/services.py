@@ -322,7 +322,7 @@ def _refund_create(
         action="refund.requested",
         actor=actor,
         data={
-            "amount": money_format(quote.amount, order.currency, style="code"),
+            "amount": money_format(quote.amount, order.currency),  # as the refund lifecycle's entries write it
             "refund": refund.pk,
             "reason": refund.reason,
             "tickets": [t.public_id for t in tickets],

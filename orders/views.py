@@ -116,6 +116,7 @@ def _money_rows(access: Access, detail: OrderDetail) -> dict:
         "payment_rows": [{"payment": p, "provider": _provider_label(p)} for p in detail.payments],
         "refund_rows": refunds,
         "refunds_stuck": sum(1 for r in refunds if r["stuck"]),
+        "refund_failed": next((r for r in refunds if r["refund"].status == Refund.Status.FAILED), None),
         "refund_stuck_hours": f"{settings.REFUND_STUCK_AFTER_HOURS:g}",
         # While money is on its way, the section asks every 2 s whether a refund moved (order_refresh ?refunds=).
         "refund_states": ",".join(f"{r.pk}.{r.status}.{r.attempt}" for r in detail.refunds) if in_flight else None,

@@ -83,7 +83,7 @@ def test_refund_one_ticket(paid_order, manager, django_capture_on_commit_callbac
     requested = TimelineEntry.objects.get(order=order, action="refund.requested")
     assert (
         requested.actor == manager
-        and requested.data["amount"] == "50.00\xa0EUR"
+        and requested.data["amount"] == "€50.00"
         and requested.data["tickets"] == [second]
     )
     assert len(callbacks) == 1  # the provider is asked after commit, not before
