@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .actions import bench_order_actions
 from .common import Result
 from .lists import bench_lists
 from .machines import bench_scanner, bench_webhooks
@@ -30,4 +31,5 @@ BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "email": bench_email,
     "webhooks": bench_webhooks,
     "scanner": bench_scanner,
+    "order_actions": bench_order_actions,
 }

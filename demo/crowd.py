@@ -21,7 +21,7 @@ from organiser_portal.money import money_round
 from tickets.models import Ticket
 
 from .mail import PROVIDER
-from .money import processing_fee
+from .money import demo_payment, processing_fee
 
 if TYPE_CHECKING:
     from .context import StoryContext
@@ -117,11 +117,12 @@ def _plan(ctx: StoryContext, *, expired: bool) -> _Planned:
     paid_at = confirming_at + timedelta(seconds=rng.randint(45, 120))
     p.times.update(pay=pay_at, confirming=confirming_at, paid=paid_at)
     order.status, order.paid_at = Order.Status.PAID, paid_at
-    provider = rng.choice(["stripe", "stripe", "paypal"])
+    provider, method, prefix = demo_payment(rng.choice(["stripe", "stripe", "paypal"]))
     p.payment = Payment(
         organisation_id=order.organisation_id,
         provider=provider,
-        reference=f"{'pi' if provider == 'stripe' else 'PAY'}_{b.code(14)}",
+        method=method,
+        reference=f"{prefix}_{b.code(14)}",
         amount=total,
         processing_fee=processing_fee(total, order.currency),
         status=Payment.Status.CONFIRMED,
@@ -194,10 +195,11 @@ def _timeline(p: _Planned) -> list[TimelineEntry]:
         return entries + [_entry(p, "order.expired", t["expired"], {"reason": EXPIRED_REASON})]
     if p.payment is None:
         raise ValueError(f"Order {p.order.code} was paid but has no payment planned")
+    provider = TimelineEntry.ActorKind.PROVIDER  # the payment services record what the provider told them
     entries += [
-        _entry(p, "order.processing_payment", t["pay"], {"provider": p.payment.provider}),
-        _entry(p, "order.confirming_payment", t["confirming"], {}),
-        _entry(p, "order.paid", t["paid"], {"total": total}),
+        _entry(p, "order.processing_payment", t["pay"], {"provider": p.payment.provider}, provider),
+        _entry(p, "order.confirming_payment", t["confirming"], {}, provider),
+        _entry(p, "order.paid", t["paid"], {"total": total}, provider),
     ]
     if p.order.tickets_held:
         return entries + [_entry(p, "order.tickets_held", t["paid"], {})]

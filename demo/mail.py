@@ -16,7 +16,6 @@ from notifications.services import (
     message_claim,
     message_mark_failed,
     message_mark_sent,
-    message_queue,
 )
 from orders.models import Order
 from orders.services import order_change_contact, order_resend_tickets
@@ -87,13 +86,6 @@ def _fix_and_resend(ctx: StoryContext, order: Order, bounced_at: datetime) -> da
         resend_tickets=True,
     )
     return deliver(ctx, tickets_email(order), MailStory.DELIVERED, ctx.clock.at)
-
-
-def notice(ctx: StoryContext, order: Order, kind: str, at: datetime) -> datetime:
-    """A refund or cancellation notice, queued by the action that wants it and delivered."""
-    ctx.clock.at = at
-    message = message_queue(order=order, kind=kind, recipient=order.contact_email)
-    return deliver(ctx, message, MailStory.DELIVERED, at)
 
 
 def deliver(ctx: StoryContext, message: OutgoingMessage | None, story: str, queued_at: datetime) -> datetime:

@@ -1,6 +1,8 @@
 """After the sale: refunds (full, partial, failed, still running), cancellations, transfers and invalidated
-tickets. The processing fee is kept on refunds (DESIGN.md §3); Order.refunded_total is the sum of the
-refunds that succeeded. The demo payment provider's processing fee is here too."""
+tickets, through the order actions (orders.services: order_refund, order_cancel) and the refund lifecycle's one
+mover (orders.refunds.refund_move), which walks each refund as its payment provider would have answered. The
+demo's card payments go through the sandbox provider, its PayPal ones through the records-only PayPal provider;
+the demo payment provider's processing fee is here too."""
 
 from __future__ import annotations
 
@@ -9,22 +11,41 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.utils import timezone
 
-from orders.models import Order, Refund
+from notifications.models import OutgoingMessage
+from orders.models import Order, Refund, TimelineEntry
+from orders.payment_providers import provider_for
+from orders.refund_emails import refund_email_key
+from orders.refunds import refund_move
+from orders.services import order_cancel, order_refund
 from orders.timeline import timeline_record
-from organiser_portal.money import money_format, money_round
+from organiser_portal.money import money_round
 from tickets.models import Ticket
+from tickets.services import tickets_invalidate
 
-from .mail import notice
+from .mail import MailStory, deliver
 
 if TYPE_CHECKING:
     from .context import StoryContext
 
 Kind = Ticket.InvalidReason
+RefundStatus = Refund.Status
 
 REFUND_REASONS = ("guest can't attend", "bought twice by mistake", "event date clashes", "illness")
 REFUND_ERROR = "card expired: the payment provider could not return the money"
+# How staff recorded a refund made outside the portal (records-only providers: PayPal).
+RECORDED_NOTE = "refunded in PayPal"
+# The stories whose refund is still on its way or failed: their payment is a card payment (the sandbox), never
+# PayPal, whose refunds are recorded after the fact and succeed at once.
+CARD_ONLY = frozenset({"refund_failed", "refund_requested", "refund_processing", "refund_confirming"})
+
+
+def demo_payment(choice: str, story: str = "") -> tuple[str, str, str]:
+    """The demo's payment for a seeded choice of "stripe" or "paypal": (provider key, method, reference prefix).
+    Card payments go through the sandbox provider, so their refunds move in `make run` without an account."""
+    if choice == "paypal" and story not in CARD_ONLY:
+        return "paypal", "PayPal", "PAY"
+    return "sandbox", "Card", "pi"
 
 
 def processing_fee(total: Decimal, currency: str) -> Decimal:
@@ -32,63 +53,55 @@ def processing_fee(total: Decimal, currency: str) -> Decimal:
     return money_round(total * Decimal("0.014") + Decimal("0.25"), currency)
 
 
-def _ticket_amounts(ticket: Ticket, currency: str) -> tuple[Decimal, Decimal]:
-    """What one ticket cost without its processing fee, and that fee (both from its order line)."""
-    line = ticket.line
-    price = line.unit_price - money_round(line.discount / line.quantity, currency)
-    return price, money_round(line.booking_fee / line.quantity, currency)
-
-
 def refund_story(ctx: StoryContext, order: Order, story: str, tickets: list[Ticket], at: datetime) -> None:
     rng = ctx.rng
     staff = rng.choice(ctx.staff)
     if story == "refunded_full":
-        fee_back = rng.random() < 0.2  # now and then the organiser returns the processing fee too
-        _refund(ctx, order, tickets, at, staff, Refund.Status.SUCCEEDED, keep_fee=not fee_back)
-        _invalidate(ctx, order, tickets, Kind.REFUNDED, "ticket.refunded", at, staff)
-        order_status_write(order, Order.Status.REFUNDED, actor=staff)
-        notice(ctx, order, "refund_notice", at + timedelta(minutes=3))
+        # A full refund gives the booking fee back too, so the order ends Refunded. The draw is kept (it once
+        # chose whether to): the seeded sequence, and so every later order code, stays as it was.
+        rng.random()
+        refund = _refund(ctx, order, tickets, at, staff, RefundStatus.SUCCEEDED, include_booking_fee=True)
+        _deliver_refund_email(ctx, refund)
     elif story == "refunded_partial":
-        refunded = tickets[-1:]
-        _refund(ctx, order, refunded, at, staff, Refund.Status.SUCCEEDED)
-        _invalidate(ctx, order, refunded, Kind.REFUNDED, "ticket.refunded", at, staff)
-        notice(ctx, order, "refund_notice", at + timedelta(minutes=3))
+        refund = _refund(ctx, order, tickets[-1:], at, staff, RefundStatus.SUCCEEDED)
+        _deliver_refund_email(ctx, refund)
     elif story == "cancelled_paid":
-        _refund(ctx, order, tickets, at, staff, Refund.Status.SUCCEEDED, reason="event cancelled for this guest")
-        _invalidate(ctx, order, tickets, Kind.CANCELLED, "ticket.cancelled", at, staff)
-        ctx.clock.at = at + timedelta(minutes=3)
-        order_status_write(order, Order.Status.CANCELLED, actor=staff)
-        notice(ctx, order, "cancellation_notice", at + timedelta(minutes=4))
+        ctx.clock.at = at
+        key = f"demo-{order.pk}-cancel"
+        order_cancel(
+            actor=staff,
+            order=order,
+            refund=True,
+            reason="event cancelled for this guest",
+            note=_note(order),
+            idempotency_key=key,
+        )
+        _walk(ctx, Refund.objects.get(order=order, idempotency_key=key), RefundStatus.SUCCEEDED, at)
+        message = order.messages.get(kind=OutgoingMessage.Kind.CANCELLATION_NOTICE)
+        deliver(ctx, message, MailStory.DELIVERED, at + timedelta(minutes=4))
     elif story == "refund_failed":
-        _refund(ctx, order, tickets, at, staff, Refund.Status.FAILED)
+        _refund(ctx, order, tickets, at, staff, RefundStatus.FAILED)
     elif story in ("refund_requested", "refund_processing", "refund_confirming"):
-        status = Refund.Status(story.removeprefix("refund_"))
+        status = RefundStatus(story.removeprefix("refund_"))
         at = ctx.b.now - timedelta(minutes=rng.randint(5, 90))
+        if status == RefundStatus.CONFIRMING:
+            at -= timedelta(days=1)  # stuck: flagged on the order, in the header and in the Orders list
         _refund(ctx, order, tickets[-1:], at, staff, status)
     elif story == "transferred":
         _transfer(ctx, order, tickets[0], at)
     elif story == "invalidated":
-        _invalidate(ctx, order, tickets[:1], Kind.NONE, "ticket.invalidated", at, staff)
+        ctx.clock.at = at + timedelta(minutes=1)
+        with transaction.atomic():
+            Order.objects.select_for_update().get(pk=order.pk)
+            for ticket in tickets_invalidate(tickets=tickets[:1], reason=Kind.NONE):
+                timeline_record(
+                    order=order, action="ticket.invalidated", actor=staff, data={"ticket": ticket.public_id}
+                )
 
 
-def order_status_write(order: Order, status: str, *, actor, data: dict | None = None) -> None:
-    """Cancel or refund an order's status the way orders.services would, for the demo's stories.
-
-    A stand-in, written with the models: refunds and cancellations have no service yet. Issue 12
-    (refunds and cancellations) brings `order_refund` and `order_cancel`, which replace this.
-    """
-    with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
-        if not locked.can_move_to(status):
-            raise ValueError(f"Demo story: order {locked.code} can't move from {locked.status} to {status}")
-        locked.status = status
-        fields = ["status"]
-        if status == Order.Status.CANCELLED:
-            locked.cancelled_at = timezone.now()
-            fields.append("cancelled_at")
-        locked.save(update_fields=fields)
-        timeline_record(order=locked, action=f"order.{status}", actor=actor, data=data)
-    order.status = status
+def _note(order: Order) -> str:
+    payment = order.payments.first()
+    return RECORDED_NOTE if payment is not None and provider_for(payment).records_refunds else ""
 
 
 def _refund(
@@ -99,62 +112,57 @@ def _refund(
     staff,
     status: str,
     *,
-    keep_fee: bool = True,
-    reason: str = "",
+    include_booking_fee: bool = False,
 ) -> Refund:
-    """One refund walked from requested to `status`, with its timeline entries and the order's refunded total."""
-    prices, fees = zip(*(_ticket_amounts(t, order.currency) for t in tickets))
-    fee_kept = sum(fees, Decimal("0")) if keep_fee else Decimal("0")
-    amount = sum(prices, Decimal("0")) + (Decimal("0") if keep_fee else sum(fees, Decimal("0")))
-    amount = min(amount, order.total - order.refunded_total)
-    steps = [Refund.Status.REQUESTED, Refund.Status.PROCESSING, Refund.Status.CONFIRMING]
-    final = [Refund.Status.SUCCEEDED] if status == Refund.Status.SUCCEEDED else []
-    if status == Refund.Status.FAILED:
-        steps, final = steps[:2], [Refund.Status.FAILED]
-    elif status != Refund.Status.SUCCEEDED:
-        steps = steps[: steps.index(Refund.Status(status)) + 1]
-    refund = Refund.objects.create(
-        organisation_id=order.organisation_id,
+    """A refund asked for as a manager asks for it (order_refund), then walked to `status` (`_walk`)."""
+    reason = ctx.rng.choice(REFUND_REASONS)
+    ctx.clock.at = at
+    refund = order_refund(
+        actor=staff,
         order=order,
-        payment=order.payments.first(),
-        amount=amount,
-        booking_fee_kept=fee_kept,
-        status=status,
-        reason=reason or ctx.rng.choice(REFUND_REASONS),
-        error=REFUND_ERROR if status == Refund.Status.FAILED else "",
+        tickets=[t.public_id for t in tickets],
+        include_booking_fee=include_booking_fee,
+        reason=reason,
+        note=_note(order),
         idempotency_key=f"demo-{order.pk}-{order.refunds.count() + 1}",
-        requested_by=staff,
-        created_at=at,
-        completed_at=at + timedelta(minutes=1) if final else None,
     )
-    refund.tickets.set(tickets)
-    shown = money_format(amount, order.currency, style="code")
-    for i, step in enumerate(steps + final):
-        data = {"amount": shown, "refund": refund.pk}
-        if step == Refund.Status.FAILED:
-            data["error"] = REFUND_ERROR
-        actor = staff if step == Refund.Status.REQUESTED else None
+    for ticket in tickets:
+        ticket.status, ticket.invalid_reason = Ticket.Status.INVALID, Kind.REFUNDED
+    return _walk(ctx, refund, status, at)
+
+
+def _walk(ctx: StoryContext, refund: Refund, status: str, at: datetime) -> Refund:
+    """Move a requested refund to `status` through refund_move, as its provider's answers would have, 20 s apart:
+    a records-only provider's refund succeeds at once (recorded by the staff member who asked); a card refund goes
+    processing → confirming → succeeded, or fails while processing."""
+    records = provider_for(refund.payment).records_refunds if refund.payment else False
+    if records:
+        steps = [RefundStatus.SUCCEEDED] if status == RefundStatus.SUCCEEDED else []
+    else:
+        path = [RefundStatus.PROCESSING, RefundStatus.CONFIRMING, RefundStatus.SUCCEEDED]
+        if status == RefundStatus.FAILED:
+            steps = [RefundStatus.PROCESSING, RefundStatus.FAILED]
+        else:
+            steps = path[: path.index(RefundStatus(status)) + 1] if status != RefundStatus.REQUESTED else []
+    for i, step in enumerate(steps, start=1):
         ctx.clock.at = at + timedelta(seconds=20 * i)
-        timeline_record(order=order, action=f"refund.{step}", actor=actor, data=data)
-    if status == Refund.Status.SUCCEEDED:
-        order.refunded_total += amount
-        Order.objects.filter(pk=order.pk).update(refunded_total=order.refunded_total)
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().select_related("event").get(pk=refund.order_id)
+            refund = Refund.objects.select_related("payment").get(pk=refund.pk)
+            refund.order = locked
+            if records:
+                refund_move(refund, step, actor=refund.requested_by, actor_kind=TimelineEntry.ActorKind.USER)
+            else:
+                error = REFUND_ERROR if step == RefundStatus.FAILED else ""
+                refund_move(refund, step, error=error, actor_kind=TimelineEntry.ActorKind.PROVIDER)
     return refund
 
 
-def _invalidate(
-    ctx: StoryContext, order: Order, tickets: list[Ticket], reason: str, action: str, at: datetime, staff
-) -> None:
-    ctx.clock.at = at + timedelta(minutes=1)
-    for ticket in tickets:
-        ticket.status, ticket.invalid_reason = Ticket.Status.INVALID, reason
-        timeline_record(
-            order=order,
-            action=action,
-            actor=staff if action == "ticket.invalidated" else None,
-            data={"ticket": ticket.public_id},
-        )
-    Ticket.objects.bulk_update(tickets, ["status", "invalid_reason"])
+def _deliver_refund_email(ctx: StoryContext, refund: Refund) -> None:
+    """The refund email refund_move queued when the money went back, delivered a few minutes later."""
+    message = refund.order.messages.filter(idempotency_key=refund_email_key(refund)).first()
+    if message is not None:
+        deliver(ctx, message, MailStory.DELIVERED, message.created_at + timedelta(minutes=3))
 
 
 def _transfer(ctx: StoryContext, order: Order, ticket: Ticket, at: datetime) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from orders.models import Order
 from orders.services import (
     LineRequest,
+    order_cancel,
     order_create,
     order_expire,
     order_mark_confirming_payment,
@@ -23,7 +24,7 @@ from tickets.models import Scan, Ticket
 from .clock import Clock
 from .context import Builder
 from .mail import MailStory, send_story
-from .money import order_status_write, processing_fee, refund_story
+from .money import demo_payment, processing_fee, refund_story
 from .scans import scans_for_order, stranger_scans
 from .specs import (
     ANNA_CODE,
@@ -34,7 +35,6 @@ from .specs import (
     RECENT_MAIL,
     RECENT_STORIES,
     SEED,
-    Status,
 )
 
 
@@ -110,13 +110,18 @@ class OrderStory:
             return
         if story == "cancelled_unpaid":
             clock.at = created + timedelta(minutes=rng.randint(5, 14))
-            reason = {"reason": "duplicate order"}
-            order_status_write(order, Status.CANCELLED, actor=rng.choice(self.staff), data=reason)
+            order_cancel(
+                actor=rng.choice(self.staff),
+                order=order,
+                reason="duplicate order",
+                notify_customer=False,
+                idempotency_key=f"demo-{order.pk}-cancel",
+            )
             return
         clock.at = created + timedelta(seconds=rng.randint(40, 300))
-        provider = rng.choice(["stripe", "stripe", "paypal"])
-        prefix = "pi" if provider == "stripe" else "PAY"
-        order_start_payment(order=order, provider=provider, reference=f"{prefix}_{self.b.code(14)}")
+        provider, method, prefix = demo_payment(rng.choice(["stripe", "stripe", "paypal"]), story)
+        reference = f"{prefix}_{self.b.code(14)}"
+        order_start_payment(order=order, provider=provider, reference=reference, method=method)
         if story == "processing":
             return
         if story == "expired_payment":

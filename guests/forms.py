@@ -28,6 +28,7 @@ class GuestFilterForm(forms.Form):
     email_status = forms.ChoiceField(required=False, label="Email status")
     ticket_type = forms.TypedChoiceField(required=False, label="Ticket type", coerce=int, empty_value=None)
     held = forms.BooleanField(required=False, label="Held for review")
+    refund_stuck = forms.BooleanField(required=False, label="Refund stuck")
     sort = forms.ChoiceField(required=False, label="Sort", choices=list(SORTS.items()))
 
     def __init__(self, *args, event: Event | None, **kwargs):
@@ -60,6 +61,7 @@ class GuestFilterForm(forms.Form):
                 email_status=data.get("email_status") or "",
                 ticket_type=data.get("ticket_type"),
                 held=bool(data.get("held")),
+                refund_stuck=bool(data.get("refund_stuck")),
                 sort=data.get("sort") or "newest",
             )
         return self._filters
@@ -85,4 +87,8 @@ class GuestFilterForm(forms.Form):
             if (value := getattr(filters, name)) and isinstance(field, forms.ChoiceField):
                 labels = dict(cast(list[tuple[object, str]], field.choices))  # set in __init__: (value, label) pairs
                 named.append(f"{field.label}: {labels.get(value, value)}")
-        return (*named, "Held for review") if filters.held else tuple(named)
+        if filters.held:
+            named.append("Held for review")
+        if filters.refund_stuck:
+            named.append("Refund stuck")
+        return tuple(named)

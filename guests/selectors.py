@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 
 from orders.models import Order, OrderEmailStatus, OrderLine
-from orders.selectors import orders_visible
+from orders.selectors import orders_visible, refunds_stuck
 from organiser_portal.codes import ALPHABET, ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from organiser_portal.matching import fold
 from organiser_portal.models import Event, Organisation
@@ -103,11 +103,12 @@ class GuestFilters:
     email_status: str = ""
     ticket_type: int | None = None
     held: bool = False
+    refund_stuck: bool = False
     sort: str = "newest"
 
     @property
     def active(self) -> bool:
-        return bool(self.q or self.status or self.email_status or self.ticket_type or self.held)
+        return bool(self.q or self.status or self.email_status or self.ticket_type or self.held or self.refund_stuck)
 
 
 @dataclass
@@ -201,6 +202,9 @@ def _filtered(
         orders = orders.filter(email_status=filters.email_status)
     if filters.held:
         orders = orders.filter(tickets_held=True)
+    if filters.refund_stuck:
+        # The few stuck refunds first (their index), then their orders by key: never a walk over the orders.
+        orders = orders.filter(pk__in=refunds_stuck(organisation).values("order_id"))
     if filters.ticket_type:
         orders = orders.filter(
             Exists(OrderLine.objects.filter(order=OuterRef("pk"), ticket_type_id=filters.ticket_type))

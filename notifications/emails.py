@@ -16,7 +16,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
 from django.template.loader import render_to_string
 
+from orders.models import Refund
 from organiser_portal.addresses import address_for_sending
+from organiser_portal.money import money_format
 from organiser_portal.times import local_text
 from tickets.models import Ticket
 from tickets.pdf import order_tickets_pdf, pdf_filename, valid_tickets
@@ -90,6 +92,8 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
         context["tickets"] = tickets
         # The worker renders outside any page: the start is written on the event's clocks here, with its label.
         context["starts"] = local_text(order.event.starts_at, order.event.tzinfo)
+    elif message.kind in (OutgoingMessage.Kind.REFUND_NOTICE, OutgoingMessage.Kind.CANCELLATION_NOTICE):
+        context.update(_refund_context(message))
     template = "tickets" if message.kind in OutgoingMessage.TICKET_KINDS else message.kind
     subject = render_to_string(f"notifications/email/{template}_subject.txt", context).strip()
     email = AnymailMessage(
@@ -104,6 +108,24 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
     if tickets:
         email.attach(pdf_filename(order), order_tickets_pdf(order, tickets), "application/pdf")
     return email
+
+
+def _refund_context(message: OutgoingMessage) -> dict[str, Any]:
+    """The refund a refund or cancellation email tells of: its key is the message's, after the kind's prefix
+    ("refund:<key>", "cancel:<key>", written by orders.refund_emails and orders.services.order_cancel)."""
+    order = message.order
+    key = message.idempotency_key.partition(":")[2]
+    refund = Refund.objects.filter(order=order, idempotency_key=key).select_related("payment").first() if key else None
+    if refund is None:
+        return {"refund": None}
+    payment = refund.payment
+    return {
+        "refund": refund,
+        "amount": money_format(refund.amount, order.currency),
+        "booking_fee_kept": money_format(refund.booking_fee_kept, order.currency) if refund.booking_fee_kept else "",
+        "paid_with": (payment.method or payment.provider) if payment else "",
+        "refunded_tickets": list(refund.tickets.order_by("id")),
+    }
 
 
 def _is_permanent(error: AnymailAPIError) -> bool:

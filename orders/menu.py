@@ -56,7 +56,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Refund",
         Perm.REFUND,
         "order_refund",
-        lambda d: rules.refusal_refund(d.order),
+        lambda d: rules.refusal_refund(d.order, payments=d.payments),
     ),
     ActionSpec(
         "cancel",

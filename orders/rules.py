@@ -8,7 +8,9 @@ text; the menu shows the item disabled with it. Permission is checked separately
 
 from __future__ import annotations
 
-from .models import Order
+from collections.abc import Sequence
+
+from .models import Order, Payment, Refund
 
 Status = Order.Status
 
@@ -57,11 +59,17 @@ def refusal_change_email(order: Order) -> str | None:
     return refusal_edit_contact(order)
 
 
-def refusal_refund(order: Order) -> str | None:
+def refusal_refund(order: Order, *, payments: Sequence[Payment] | None = None) -> str | None:
+    """Whether money can go back now. `payments`: the order's payments when the caller has them (the page);
+    a refund goes back through a confirmed one."""
     if reason := _not_paid(order):
         return reason
     if order.refunded_total >= order.total:
         return "Everything paid has been refunded"
+    if order.refunded_total + order.refunding_total >= order.total:
+        return "Everything paid is already on its way back"
+    if payments is not None and not any(p.status == Payment.Status.CONFIRMED for p in payments):
+        return "No confirmed payment to refund to"
     return None
 
 
@@ -69,6 +77,25 @@ def refusal_cancel(order: Order) -> str | None:
     if order.can_move_to(Status.CANCELLED):
         return None
     return _STATE_REASON.get(order.status, "Order can't be cancelled now")
+
+
+def refusal_refund_retry(refund: Refund) -> str | None:
+    """Whether a refund can be tried again: only one that ended in "Refund error"."""
+    if refund.status == Refund.Status.FAILED:
+        return None
+    if refund.status == Refund.Status.SUCCEEDED:
+        return "The refund went through: nothing to retry"
+    return "The refund is still on its way: nothing to retry"
+
+
+# A refund's status in the support articles' words, on the order page and its Refund section.
+REFUND_STATE_WORDS: dict[str, str] = {
+    Refund.Status.REQUESTED: "Refunding items",
+    Refund.Status.PROCESSING: "Refunding items",
+    Refund.Status.CONFIRMING: "Confirming refund",
+    Refund.Status.SUCCEEDED: "Item refunded",
+    Refund.Status.FAILED: "Refund error",
+}
 
 
 def refusal_personalise(order: Order, *, tickets_needing_data: int) -> str | None:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from notifications.models import DeliveryEvent, OutgoingMessage
 from organiser_portal.compiled_queries import CompiledQuery
+from organiser_portal.models import Organisation
 from organiser_portal.permissions import Access
 from tickets.models import Scan, Ticket
 
@@ -192,7 +196,9 @@ def order_detail(access: Access, code: str) -> OrderDetail:
         messages=_messages(order),
         timeline=timeline,
         payments=_PAYMENTS.fetch(order.pk),
-        refunds=list(order.refunds.all()) if order.has_refunds else [],
+        refunds=list(order.refunds.select_related("requested_by").prefetch_related("tickets"))
+        if order.has_refunds
+        else [],
     )
 
 
@@ -222,3 +228,37 @@ def orders_email_statuses(access: Access, codes: Sequence[str]) -> dict[str, str
         .filter(code__in=list(codes)[:200])
         .values_list("code", "email_status")
     )
+
+
+# --- Refunds: what the order page polls, and refunds stuck in "Confirming refund" -------------------------
+
+
+def order_refund_states(access: Access, code: str) -> str:
+    """A visible order's refunds as "id.status.attempt" pairs (one indexed query): what the order page polls
+    while a refund is on its way; '' when it has none. Http404 for an order the access doesn't see."""
+    orders = orders_visible(access.without_region_choice()).filter(code=code)
+    rows = list(orders.values_list("refunds__id", "refunds__status", "refunds__attempt").order_by("refunds__id"))
+    if not rows:
+        raise Http404("No such order.")
+    return ",".join(f"{pk}.{status}.{attempt}" for pk, status, attempt in rows if pk is not None)
+
+
+def refund_stuck_before() -> datetime:
+    """A refund confirming since before this moment is stuck (settings.REFUND_STUCK_AFTER_HOURS)."""
+    return timezone.now() - timedelta(hours=settings.REFUND_STUCK_AFTER_HOURS)
+
+
+def refunds_stuck(organisation: Organisation) -> QuerySet[Refund]:
+    """The organisation's refunds stuck in "Confirming refund": few rows, found on the (status, status_changed_at)
+    index. The Orders list's "Refund stuck" filter takes their orders."""
+    return Refund.objects.filter(
+        organisation=organisation, status=Refund.Status.CONFIRMING, status_changed_at__lt=refund_stuck_before()
+    )
+
+
+def refunds_stuck_count(access: Access) -> int:
+    """How many orders this access lists have a refund stuck in "Confirming refund" (the header's flag)."""
+    refunds = refunds_stuck(access.organisation)
+    if (region_ids := access.listed_region_ids) is not None:
+        refunds = refunds.filter(order__event__region_id__in=region_ids)
+    return refunds.values("order_id").distinct().count()

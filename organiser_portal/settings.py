@@ -114,6 +114,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # per page; organiser_portal/compiled_queries.py). It reads Django internals and runs only on the Django
 # release it was verified with; off (0) runs the plain ORM everywhere.
 COMPILED_QUERIES = env.bool("COMPILED_QUERIES", default=True)
+# A refund still "Confirming refund" after this many hours is flagged on its order, in the header and in the
+# Orders list's "Refund stuck" filter: someone should ask the payment provider.
+REFUND_STUCK_AFTER_HOURS = env.float("REFUND_STUCK_AFTER_HOURS", default=24.0)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,6 +54,22 @@ def tickets_issue(*, order: Order) -> list[Ticket]:
         return Ticket.objects.filter(Q(public_id__in=ids) | Q(secret__in=drawn_secrets)).exists()
 
     return with_fresh_codes(create, collided=collided)
+
+
+def tickets_invalidate(*, tickets: Sequence[Ticket], reason: str) -> list[Ticket]:
+    """Make `tickets` invalid for `reason` (a Ticket.InvalidReason: "refunded", "cancelled") in one UPDATE, so the
+    scanner denies them from now on; returns them with their new status. The caller (an order action) holds the
+    order's row lock and writes each ticket's timeline entry in the same transaction."""
+    if reason not in Ticket.InvalidReason.values:
+        raise ValueError(f"Unknown invalid reason {reason!r}")
+    tickets = list(tickets)
+    now = timezone.now()
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
+        status=Ticket.Status.INVALID, invalid_reason=reason, updated_at=now
+    )
+    for ticket in tickets:
+        ticket.status, ticket.invalid_reason, ticket.updated_at = Ticket.Status.INVALID, reason, now
+    return tickets
 
 
 class CheckInError(Exception):
