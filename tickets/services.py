@@ -151,7 +151,7 @@ def _scan_time(event: Event, scanned_at: datetime | None, now: datetime) -> date
     start, end = door_window(event)
     try:
         ahead = scanned_at > now + CLOCK_SKEW
-        inside = PLAUSIBLE_SINCE <= scanned_at and start <= scanned_at <= end
+        inside = scanned_at >= PLAUSIBLE_SINCE and start <= scanned_at <= end
     except OverflowError:  # year 1 with a positive offset lies before the first representable UTC time
         ahead, inside = False, False
     if ahead:

@@ -2,7 +2,7 @@
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -250,3 +250,22 @@ def test_a_check_in_through_the_api_shows_in_the_orders_scan_history(client, mem
     history = client.get(reverse("ticket_scans", kwargs={**kwargs, "ticket_id": ticket.public_id})).content.decode()
     assert history.count("Gate A</td>") == 2
     assert "Gate A1" in history and "Gate A2" in history and "Admitted" in history and "Already used" in history
+
+
+def test_admitted_and_denied_scans_show_in_the_orders_timeline_by_time(client, member, token, ticket, event):
+    """Read from the Scan rows: the check-in wrote no timeline entry, yet the order's timeline shows both."""
+    entries_before = ticket.order.timeline.count()
+    at = (event.starts_at + timedelta(minutes=5)).replace(microsecond=0)
+    post(client, token, {"code": ticket.secret, "scanned_at": at.isoformat()})
+    post(client, token, {"code": ticket.secret, "access_area": "main ENTRANCE", "access_point": "gate a2"})
+    assert ticket.order.timeline.count() == entries_before
+
+    client.force_login(member(Membership.Role.VIEWER))
+    page = client.get(reverse("order_detail", kwargs={"org": "festival", "code": ticket.order.code})).content.decode()
+    timeline = page.split('id="timeline-h"')[1]
+    admitted = f"Ticket {ticket.public_id} admitted at Main entrance · Gate A1"
+    denied = f"Ticket {ticket.public_id} denied at Main entrance · Gate A2: already used"
+    assert admitted in timeline and denied in timeline
+    # Newest first, by time: the order was paid (now) after the stated time of the first scan, before the second.
+    assert timeline.index(denied) < timeline.index("Order paid") < timeline.index(admitted)
+    assert "Scanner Gate A" in timeline and "Valid · used" in page
