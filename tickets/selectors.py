@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
+from django.db.models import F
+from django.shortcuts import get_object_or_404
 
-from organiser_portal.models import Event
+from organiser_portal.keyset import KeysetPage, keyset_page
+from organiser_portal.models import Event, TicketType
 
 from . import sql
-from .models import AccessArea, AccessPoint, ScannerDevice, token_hash
+from .models import AccessArea, AccessPoint, Scan, ScannerDevice, token_hash
 
 # A scanner sends several scans a second at the door: its device is kept in the process for a few seconds
 # (a fifth of a scan's CPU). Revoking evicts it here at once; other processes notice within these seconds.
@@ -126,3 +129,73 @@ def door_plan(event_id: int) -> DoorPlan:
 def door_plan_forget(event_id: int) -> None:
     """Drop the event's door plan from this process's cache (after the portal changed it)."""
     _plans.pop(event_id, None)
+
+
+# --- The portal's door pages (the event comes from organiser_portal.selectors.event_get: scoped already) ---
+
+
+@dataclass(frozen=True)
+class DoorSetup:
+    """An event's door page: its areas (each with `points` and `admitted` ticket types), its scanner devices
+    (each with its access point and area) and its ticket types. Five queries whatever their number."""
+
+    areas: list[AccessArea]
+    devices: list[ScannerDevice]
+    ticket_types: list[TicketType]
+
+    @property
+    def points(self) -> list[AccessPoint]:
+        return [point for area in self.areas for point in area.points.all()]
+
+
+def door_setup(event: Event) -> DoorSetup:
+    areas = list(AccessArea.objects.filter(event=event).prefetch_related("points", "ticket_types").order_by("name"))
+    devices = list(
+        ScannerDevice.objects.filter(event=event)
+        .select_related("access_point__area")
+        .order_by(F("revoked_at").desc(nulls_first=True), "name")
+    )
+    return DoorSetup(areas, devices, list(event.ticket_types.order_by("name")))
+
+
+def door_area_get(event: Event, area_id: int) -> AccessArea:
+    """One access area of the event; 404 otherwise."""
+    return get_object_or_404(AccessArea.objects.select_related("event"), event=event, pk=area_id)
+
+
+def door_device_get(event: Event, device_id: int) -> ScannerDevice:
+    """One scanner device of the event; 404 otherwise."""
+    return get_object_or_404(ScannerDevice.objects.select_related("event__organisation"), event=event, pk=device_id)
+
+
+@dataclass(frozen=True)
+class ScanFilters:
+    area: AccessArea | None = None
+    point: AccessPoint | None = None
+    result: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return any((self.area, self.point, self.result, self.since, self.until))
+
+
+def scan_log(
+    event: Event, filters: ScanFilters, *, after: str | None = None, before: str | None = None, page_size: int = 50
+) -> KeysetPage:
+    """One page of the event's scans, newest first, under `filters`, by keyset on (scanned_at, id): page 1,000
+    costs what page 1 does. The (event | area | point, scanned_at, id) indexes serve it; each scan comes with
+    its ticket, the ticket's type and order (for the link to the order page)."""
+    scans = Scan.objects.filter(event=event).select_related("ticket__ticket_type", "ticket__order")
+    if filters.point is not None:
+        scans = scans.filter(point=filters.point)
+    elif filters.area is not None:
+        scans = scans.filter(area=filters.area)
+    if filters.result:
+        scans = scans.filter(result=filters.result)
+    if filters.since is not None:
+        scans = scans.filter(scanned_at__gte=filters.since)
+    if filters.until is not None:
+        scans = scans.filter(scanned_at__lt=filters.until)
+    return keyset_page(scans, field="scanned_at", after=after, before=before, page_size=page_size)
