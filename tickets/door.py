@@ -29,6 +29,13 @@ def _require(actor, event: Event) -> None:
     require_perm(actor, event.organisation, Perm.MANAGE_DOOR, region_id=event.region_id)
 
 
+def _forget_plan(event: Event) -> None:
+    """This process's scanner path reads the changed plan from its next scan (now, and again after commit, so
+    a scan in between can't keep the old one)."""
+    door_plan_forget(event.pk)
+    transaction.on_commit(lambda: door_plan_forget(event.pk))
+
+
 def _ticket_types(event: Event, ticket_types: Iterable[TicketType]) -> list[TicketType]:
     chosen = list(ticket_types)
     if any(t.event_id != event.pk for t in chosen):
@@ -70,7 +77,7 @@ def door_area_save(
         area.name, area.all_ticket_types = name, all_ticket_types
         area.save()
         area.ticket_types.set([] if all_ticket_types else chosen)
-        transaction.on_commit(lambda: door_plan_forget(event.pk))
+        _forget_plan(event)
     return area
 
 
@@ -86,7 +93,7 @@ def door_point_add(*, actor, area: AccessArea, name: str) -> AccessPoint:
         point = AccessPoint.objects.filter(area=area, name__iexact=name).first()
         if point is None:
             point = AccessPoint.objects.create(organisation_id=area.organisation_id, area=area, name=name)
-        transaction.on_commit(lambda: door_plan_forget(event.pk))
+        _forget_plan(event)
     return point
 
 
