@@ -187,11 +187,18 @@ def scan_log(
     """One page of the event's scans, newest first, under `filters`, by keyset on (scanned_at, id): page 1,000
     costs what page 1 does. The (event | area | point, scanned_at, id) indexes serve it; each scan comes with
     its ticket, the ticket's type and order (for the link to the order page)."""
-    scans = Scan.objects.filter(event=event).select_related("ticket__ticket_type", "ticket__order")
+    scans = Scan.objects.select_related("ticket__ticket_type", "ticket__order")
+    # An area's or point's scans are all of its event: filtered by it alone, they walk its own index.
     if filters.point is not None:
+        if filters.point.area.event_id != event.pk:
+            raise ValueError("The access point belongs to another event.")
         scans = scans.filter(point=filters.point)
     elif filters.area is not None:
+        if filters.area.event_id != event.pk:
+            raise ValueError("The access area belongs to another event.")
         scans = scans.filter(area=filters.area)
+    else:
+        scans = scans.filter(event=event)
     if filters.result:
         scans = scans.filter(result=filters.result)
     if filters.since is not None:
