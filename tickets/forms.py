@@ -78,7 +78,8 @@ class PlaceForm(forms.Form):
         queryset=None,
         required=False,
         empty_label="No access point",
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        # Wide enough to read "Main entrance · Gate 1" on a phone, where the table scrolls instead.
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto", "style": "min-width: 12rem"}),
     )
 
     def __init__(self, *args, event: Event, **kwargs) -> None:
@@ -96,7 +97,7 @@ class ScanLogForm(forms.Form):
     area = forms.ModelChoiceField(queryset=None, required=False, empty_label="Every area", widget=forms.Select(_SELECT))
     point = _PointChoice(queryset=None, required=False, empty_label="Every point", widget=forms.Select(_SELECT))
     result = forms.ChoiceField(
-        choices=[("", "Admitted and denied"), *Scan.Result.choices], required=False, widget=forms.Select(_SELECT)
+        choices=[("", "Any result"), *Scan.Result.choices], required=False, widget=forms.Select(_SELECT)
     )
     since = forms.DateTimeField(
         required=False,

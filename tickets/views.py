@@ -22,6 +22,10 @@ from .forms import AreaForm, DeviceForm, PlaceForm, PointForm, ScanLogForm, area
 from .selectors import door_area_get, door_device_get, door_setup, scan_log
 
 
+# Element ids of the page's forms: one page holds several forms with the same field names.
+NEW_AREA_ID, DEVICE_ID = "new_area_%s", "new_device_%s"
+
+
 def _door_access(request: HttpRequest, org: str, event_id: str) -> tuple[Access, Event]:
     access = page_access(request, org)
     event = event_get(access, event_id)
@@ -49,8 +53,8 @@ def _door_page(request: HttpRequest, access: Access, event: Event, status: int =
         "event": event,
         "tab": "door",
         "setup": setup,
-        "new_area_form": (failed_area is None and state.get("area_form")) or AreaForm(event=event),
-        "device_form": state.get("device_form") or DeviceForm(event=event),
+        "new_area_form": (failed_area is None and state.get("area_form")) or AreaForm(event=event, auto_id=NEW_AREA_ID),
+        "device_form": state.get("device_form") or DeviceForm(event=event, auto_id=DEVICE_ID),
         "new_device": state.get("new_device"),
         "new_token": state.get("new_token"),
     }
@@ -74,7 +78,7 @@ def door_area_post(request: HttpRequest, org: str, event_id: str) -> HttpRespons
     """Add an access area, or (with `area`) change one: its name and the ticket types it admits."""
     access, event = _door_access(request, org, event_id)
     area = door_area_get(event, int(request.POST["area"])) if request.POST.get("area", "").isdigit() else None
-    form = AreaForm(request.POST, event=event, auto_id=f"area{area.pk}_%s" if area else "id_%s")
+    form = AreaForm(request.POST, event=event, auto_id=f"area{area.pk}_%s" if area else NEW_AREA_ID)
     if form.is_valid():
         try:
             saved = door_area_save(actor=request.user, event=event, area=area, **form.cleaned_data)
@@ -106,7 +110,7 @@ def door_point_post(request: HttpRequest, org: str, event_id: str, area_id: int)
 def door_device_post(request: HttpRequest, org: str, event_id: str) -> HttpResponse:
     """A new scanner device: its token is on this answer alone (only its SHA-256 is stored)."""
     access, event = _door_access(request, org, event_id)
-    form = DeviceForm(request.POST, event=event)
+    form = DeviceForm(request.POST, event=event, auto_id=DEVICE_ID)
     if form.is_valid():
         try:
             device, token = door_device_add(actor=request.user, event=event, **form.cleaned_data)
