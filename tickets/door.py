@@ -64,7 +64,9 @@ def door_area_save(
         raise DoorError("Choose the ticket types this area admits, or admit every ticket type.")
     with transaction.atomic():
         Event.objects.select_for_update().filter(pk=event.pk).first()  # one door setup change at a time
-        same_name = AccessArea.objects.filter(event=event, name__iexact=name).exclude(pk=area.pk if area else None)
+        same_name = AccessArea.objects.filter(event=event, name__iexact=name)
+        if area is not None:
+            same_name = same_name.exclude(pk=area.pk)
         if area is None:
             existing = same_name.first()
             if existing is not None:

@@ -31,12 +31,12 @@ class AreaForm(forms.Form):
         label="Admits",
         choices=[("1", "Every ticket type"), ("", "Only the ticket types chosen")],
         coerce=bool,
-        empty_value=False,
+        empty_value=False,  # type: ignore[arg-type]  # "" (only the chosen) is False, not ""
         required=False,
         initial="1",
         widget=forms.RadioSelect,
     )
-    ticket_types = forms.ModelMultipleChoiceField(
+    ticket_types: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Ticket types"
     )
 
@@ -94,7 +94,9 @@ _SELECT = {"class": "form-select form-select-sm"}
 class ScanLogForm(forms.Form):
     """The scan log's filters; times are the event's local time. Invalid filters are shown and not applied."""
 
-    area = forms.ModelChoiceField(queryset=None, required=False, empty_label="Every area", widget=forms.Select(_SELECT))
+    area: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Every area", widget=forms.Select(_SELECT)
+    )
     point = _PointChoice(queryset=None, required=False, empty_label="Every point", widget=forms.Select(_SELECT))
     result = forms.ChoiceField(
         choices=[("", "Any result"), *Scan.Result.choices], required=False, widget=forms.Select(_SELECT)

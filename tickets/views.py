@@ -21,7 +21,6 @@ from .door import DoorError, door_area_save, door_device_add, door_device_place,
 from .forms import AreaForm, DeviceForm, PlaceForm, PointForm, ScanLogForm, area_form_for
 from .selectors import door_area_get, door_device_get, door_setup, scan_log
 
-
 # Element ids of the page's forms: one page holds several forms with the same field names.
 NEW_AREA_ID, DEVICE_ID = "new_area_%s", "new_device_%s"
 
