@@ -32,6 +32,8 @@ _CODE_LIMIT = 200
 # A scan's JSON is a few hundred bytes; anything much larger is refused unread.
 MAX_BODY = 4096
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+# What ticket_check_in takes from the body as it is (after _payload checked it).
+_SCAN_FIELDS = ("code", "scanned_at", "access_area", "access_point", "client_scan_id")
 _TEXT_LIMITS = {"event": 12, "access_area": 120, "access_point": 120, "client_scan_id": 64}
 _REASON_TEXT: dict[str, str] = {
     Scan.Reason.UNKNOWN: "Unknown code: no ticket of this organiser has it.",
@@ -191,15 +193,7 @@ def check_in(request: HttpRequest) -> JsonResponse:
         device = _device(request)
         body = _payload(request)
         event = _event(device, body["event"])
-        check_in = ticket_check_in(
-            device=device,
-            code=body["code"],
-            event=event,
-            scanned_at=body["scanned_at"],
-            access_area=body["access_area"],
-            access_point=body["access_point"],
-            client_scan_id=body["client_scan_id"],
-        )
+        check_in = ticket_check_in(device=device, event=event, **{field: body[field] for field in _SCAN_FIELDS})
     except Refusal as refusal:
         return refusal.response()
     except ScanRejected as exc:
