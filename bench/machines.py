@@ -208,7 +208,8 @@ def bench_scanner(
     ctx: Ctx, *, duration: int = 10, connections: int = 8, threads: int = 8, per_second: int = 2500
 ) -> list[Result]:
     """Door scanners checking in distinct unused tickets of one event through POST /api/v1/check-ins/,
-    posted by wrk to one gunicorn worker (gthread, `threads` threads), each with its own client_scan_id.
+    posted by wrk to one gunicorn worker (gthread, `threads` threads), each with its own client_scan_id,
+    from a device standing at an access point whose area admits the event's ticket types (the area check).
 
     Checked afterwards in plain SQL: every posted ticket admitted exactly once, its used_at the scan's
     time, the tickets not reached untouched, and nothing else in the organisation changed. Then the
@@ -218,6 +219,7 @@ def bench_scanner(
     """
     from django.db import transaction
 
+    from tickets.models import AccessArea, AccessPoint
     from tickets.services import scanner_device_create
 
     target = "≥ 300 admitted scans/s on one process"
@@ -237,7 +239,12 @@ def bench_scanner(
         raise Wrong("fewer than 3 unused tickets left to scan (reseed the data)")
     event = Event.objects.get(pk=event_id)
     before = _scanner_state(ctx)
-    device, token = scanner_device_create(organisation=ctx.org, name="bench scanner", event=event)
+    # The device stands at an access point of an area admitting the event's ticket types (the ones it sells,
+    # listed: the check a VIP area makes): every scan takes the area check, read from the cached door plan.
+    area = AccessArea.objects.create(organisation=ctx.org, event=event, name="bench entrance", all_ticket_types=False)
+    area.ticket_types.set(event.ticket_types.all())
+    point = AccessPoint.objects.create(organisation=ctx.org, area=area, name="bench gate")
+    device, token = scanner_device_create(organisation=ctx.org, name="bench scanner", event=event, access_point=point)
     auth = f"Bearer {token}"
     out, cmd, http_errors = "", [wrk], 0
     try:
@@ -276,6 +283,7 @@ def bench_scanner(
     finally:
         with transaction.atomic():
             _scanner_restore(device.pk, tickets)
+            area.delete()
     rps = float(_wrk_field(out, "Requests/sec:") or 0)
     admitted, scans = wrong.pop("admitted"), wrong.pop("scans")
     # Past the end of the list wrk posts the tickets again: those repeats are denied, and not counted.

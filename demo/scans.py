@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from orders.models import Order
-from tickets.models import Scan, Ticket
+from tickets.models import AccessArea, AccessPoint, Scan, Ticket
 
 if TYPE_CHECKING:
     from .context import StoryContext
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 Result, Reason = Scan.Result, Scan.Reason
 GATES = ("Gate 1", "Gate 2", "Gate 3")
 ENTRANCE = "Main entrance"
+# The running festival's door: area → (the ticket type it admits alone, or None for every one; its access points).
+AREAS = {ENTRANCE: (None, GATES), "VIP lounge": ("VIP pass", ("Lounge door",))}
 
 
 def _scan(ctx: StoryContext, ticket: Ticket | None, when: datetime, **fields) -> Scan:
@@ -134,3 +136,22 @@ def stranger_scans(ctx: StoryContext) -> list[Scan]:
             )
         )
     return scans
+
+
+def door_setup(ctx: StoryContext, scans: list[Scan]) -> None:
+    """The event's access areas and points (AREAS; the lounge only where VIP passes are sold), and the scans
+    linked to the ones they name."""
+    event, places = ctx.event, {}
+    for name, (type_name, gates) in AREAS.items():
+        admitted = list(event.ticket_types.filter(name=type_name)) if type_name else []
+        if type_name and not admitted:
+            continue
+        area, _ = AccessArea.objects.get_or_create(
+            organisation_id=event.organisation_id, event=event, name=name, defaults={"all_ticket_types": not type_name}
+        )
+        area.ticket_types.set(admitted)
+        for gate in gates:
+            point, _ = AccessPoint.objects.get_or_create(organisation_id=event.organisation_id, area=area, name=gate)
+            places[name, gate] = (area, point)
+    for scan in scans:
+        scan.area, scan.point = places.get((scan.access_area, scan.access_point), (None, None))

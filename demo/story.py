@@ -25,7 +25,7 @@ from .clock import Clock
 from .context import Builder
 from .mail import MailStory, send_story
 from .money import demo_payment, processing_fee, refund_story
-from .scans import scans_for_order, stranger_scans
+from .scans import door_setup, scans_for_order, stranger_scans
 from .specs import (
     ANNA_CODE,
     ANNA_EMAIL,
@@ -179,7 +179,9 @@ class OrderStory:
         self.clock.at = paid_at
 
     def scan_strangers(self) -> None:
-        Scan.objects.bulk_create(self.scan_rows + stranger_scans(self))
+        scans = self.scan_rows + stranger_scans(self)
+        door_setup(self, scans)
+        Scan.objects.bulk_create(scans)
         self.scan_rows = []
 
     def run_anna(self) -> Order:

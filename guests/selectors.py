@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Lower
@@ -19,6 +18,7 @@ from django.http import Http404
 from orders.models import Order, OrderEmailStatus, OrderLine
 from orders.selectors import orders_visible, refunds_stuck
 from organiser_portal.codes import ALPHABET, ORDER_CODE_LENGTH, TICKET_ID_LENGTH
+from organiser_portal.keyset import keyset_page
 from organiser_portal.matching import fold
 from organiser_portal.models import Event, Organisation
 from organiser_portal.permissions import Access
@@ -81,18 +81,6 @@ def guest_search_match(q: str, *, organisation: Organisation, event: Event | Non
 # --- An event's guest list ---------------------------------------------------------------------
 
 
-def event_get(access: Access, public_id: str) -> Event:
-    """One event the membership allows, by its event ID, whatever region is chosen (the page says so); 404 otherwise."""
-    event = (
-        Event.objects.filter(access.without_region_choice().event_filter(), public_id=public_id)
-        .select_related("region")
-        .first()
-    )
-    if event is None:
-        raise Http404("No such event.")
-    return event
-
-
 SORTS = {"newest": "Newest first", "oldest": "Oldest first"}
 
 
@@ -121,32 +109,6 @@ class GuestPage:
 
 
 COUNT_CAP = 1000
-
-
-def _cursor(order: Order) -> str:
-    return f"{order.created_at.isoformat()}~{order.pk}"
-
-
-def _parse_cursor(value: str | None) -> tuple[datetime, int] | None:
-    if not value or "~" not in value:
-        return None
-    when, _, pk = value.rpartition("~")
-    try:
-        moment, key = datetime.fromisoformat(when), int(pk)
-        # The cursors this page writes are aware and name a row id; anything else is a first page. In UTC,
-        # so an offset PostgreSQL refuses (+23:59 is valid to Python) never reaches the query.
-        if moment.tzinfo is None or not 0 < key < 2**63:
-            return None
-        return moment.astimezone(UTC), key
-    except (ValueError, OverflowError):
-        return None
-
-
-def _after(when: datetime, pk: int, *, descending: bool) -> Q:
-    # The first condition is a range on the (event, created_at, id) index; the second drops ties already shown.
-    if descending:
-        return Q(created_at__lte=when) & (Q(created_at__lt=when) | Q(pk__lt=pk))
-    return Q(created_at__gte=when) & (Q(created_at__gt=when) | Q(pk__gt=pk))
 
 
 def event_guest_orders(
@@ -226,28 +188,11 @@ def _keyset_page(
     """One page of `orders` in the filters' sort, by keyset on (created_at, id), counted as `event_guest_orders` says."""
     shown_count = None if filters.q else orders.order_by().values("pk")[: count_cap + 1].count()
 
-    descending = filters.sort != "oldest"
-    forward = ("-created_at", "-id") if descending else ("created_at", "id")
-    backward = ("created_at", "id") if descending else ("-created_at", "-id")
-    going_back = False
-    if (cursor := _parse_cursor(before)) is not None:
-        going_back = True
-        rows = list(orders.filter(_after(*cursor, descending=not descending)).order_by(*backward)[: page_size + 1])
-        has_more_before = len(rows) > page_size
-        rows = list(reversed(rows[:page_size]))
-    else:
-        if (cursor := _parse_cursor(after)) is not None:
-            orders = orders.filter(_after(*cursor, descending=descending))
-        rows = list(orders.order_by(*forward)[: page_size + 1])
-        has_more_after = len(rows) > page_size
-        rows = rows[:page_size]
+    page = keyset_page(
+        orders, field="created_at", after=after, before=before, page_size=page_size, descending=filters.sort != "oldest"
+    )
+    rows, next_cursor, prev_cursor = page.rows, page.next_cursor, page.prev_cursor
     _attach_ticket_counts(rows)
-    if going_back:
-        next_cursor = _cursor(rows[-1]) if rows else None
-        prev_cursor = _cursor(rows[0]) if rows and has_more_before else None
-    else:
-        next_cursor = _cursor(rows[-1]) if rows and has_more_after else None
-        prev_cursor = _cursor(rows[0]) if rows and cursor is not None else None
     if shown_count is None:  # not counted: all on one page is exact, else more than a page
         if next_cursor or prev_cursor:
             return GuestPage(rows, next_cursor, prev_cursor, page_size, True)

@@ -8,6 +8,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
 from organiser_portal.permissions import page_access
+from organiser_portal.selectors import event_get
 
 from .empty_results import empty_result
 from .forms import GuestFilterForm
@@ -15,7 +16,6 @@ from .search import search
 from .selectors import (
     customer_detail,
     customers_list,
-    event_get,
     event_guest_orders,
     events_visible,
     orders_list,

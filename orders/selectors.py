@@ -20,7 +20,7 @@ from organiser_portal.permissions import Access
 from tickets.models import Scan, Ticket
 
 from .models import ZERO, Order, OrderLine, Payment, Refund, TimelineEntry
-from .timeline import describe
+from .timeline import ScanEntry, describe, scan_entry
 
 
 def orders_visible(access: Access) -> QuerySet[Order]:
@@ -46,33 +46,37 @@ def order_get(access: Access, code: str) -> Order:
     return order
 
 
-_LAST_SCAN_FIELDS = ("ticket_id", "scanned_at", "access_area", "result")
+_SCAN_FIELDS = ("ticket_id", "scanned_at", "access_area", "access_point", "result", "reason", "device")
+_SCAN_REASONS = dict(Scan.Reason.choices)
 
 
-def _last_scans(ticket_ids: Sequence[int], *, distinct_on: bool | None = None) -> dict[int, tuple]:
-    """ticket id → (scanned_at, access_area, result) of its newest scan, for all the tickets in one query.
-
-    PostgreSQL: `DISTINCT ON (ticket_id)` over the `scan_ticket_time` index. Elsewhere (SQLite, the
-    embedded default) the portable form: the scans whose id is their ticket's newest.
-    """
-    if not ticket_ids:
-        return {}
-    if distinct_on is None:
-        distinct_on = connection.features.can_distinct_on_fields
-    scans = Scan.objects.filter(ticket_id__in=ticket_ids)
-    if distinct_on:
-        scans = scans.order_by("ticket_id", "-scanned_at", "-id").distinct("ticket_id")
-    else:
-        newest = Scan.objects.filter(ticket_id=OuterRef("ticket_id")).order_by("-scanned_at", "-id").values("id")[:1]
-        scans = scans.filter(id=Subquery(newest)).order_by()
-    return {row[0]: row[1:] for row in scans.values_list(*_LAST_SCAN_FIELDS)}
-
-
-def _attach_last_scans(tickets: Sequence[Ticket]) -> None:
-    """Set `last_scan_at`, `last_scan_area` and `last_scan_result` on each ticket (None when never scanned)."""
-    last = _last_scans([t.pk for t in tickets])
+def _scans(tickets: Sequence[Ticket]) -> list[ScanEntry]:
+    """Every scan of the tickets as timeline lines, newest first, in one query over the `scan_ticket_time`
+    index; and on each ticket its newest scan's `last_scan_at`, `last_scan_area` and `last_scan_result`
+    (None when never scanned). Read from the Scan rows: a check-in writes no timeline entry."""
     for ticket in tickets:
-        ticket.last_scan_at, ticket.last_scan_area, ticket.last_scan_result = last.get(ticket.pk, (None, None, None))  # type: ignore[attr-defined]
+        ticket.last_scan_at = ticket.last_scan_area = ticket.last_scan_result = None  # type: ignore[attr-defined]
+    if not tickets:
+        return []
+    by_id = {t.pk: t for t in tickets}
+    rows = Scan.objects.filter(ticket_id__in=list(by_id)).order_by("-scanned_at", "-id").values_list(*_SCAN_FIELDS)
+    entries = []
+    for ticket_id, scanned_at, area, point, result, reason, device in rows:
+        ticket = by_id[ticket_id]
+        if ticket.last_scan_at is None:  # type: ignore[attr-defined]
+            ticket.last_scan_at, ticket.last_scan_area, ticket.last_scan_result = scanned_at, area, result  # type: ignore[attr-defined]
+        entries.append(
+            scan_entry(
+                ticket=ticket.public_id,
+                scanned_at=scanned_at,
+                result=result,
+                reason=_SCAN_REASONS.get(reason, reason),
+                area=area,
+                point=point,
+                device=device,
+            )
+        )
+    return entries
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class OrderDetail:
     lines: list[OrderLine]
     tickets: Sequence[Ticket]
     messages: list[OutgoingMessage]
-    timeline: list[TimelineEntry]
+    timeline: list[TimelineEntry | ScanEntry]  # newest first: the entries and the tickets' door scans
     payments: list[Payment]
     refunds: list[Refund]
 
@@ -184,11 +188,12 @@ def order_detail(access: Access, code: str) -> OrderDetail:
         # A line's tickets are of its type: reuse the ticket's instead of joining the ticket types twice.
         if ticket.line.ticket_type_id == ticket.ticket_type_id:
             ticket.line.ticket_type = ticket.ticket_type
-    # The newest scan of every ticket in one query, not three correlated subqueries per ticket.
-    _attach_last_scans(tickets)
-    timeline = _TIMELINE.fetch(order.pk)
-    for entry in timeline:
+    # Every scan of the tickets in one query: each ticket's newest, and the timeline's door scans.
+    scans = _scans(tickets)
+    entries = _TIMELINE.fetch(order.pk)
+    for entry in entries:
         entry.sentence = describe(entry.action, entry.data)  # type: ignore[attr-defined]
+    timeline: list[TimelineEntry | ScanEntry] = sorted([*entries, *scans], key=_when, reverse=True)
     return OrderDetail(
         order=order,
         lines=_lines(order, tickets),
@@ -200,6 +205,10 @@ def order_detail(access: Access, code: str) -> OrderDetail:
         if order.has_refunds
         else [],
     )
+
+
+def _when(entry: TimelineEntry | ScanEntry) -> datetime:
+    return entry.created_at
 
 
 def ticket_scans(access: Access, code: str, ticket_id: str) -> tuple[Order, Ticket, QuerySet[Scan]]:

@@ -36,6 +36,7 @@ class Perm(StrEnum):
     CANCEL = "cancel"
     IMPORT = "import"
     MANAGE_EVENTS = "manage_events"
+    MANAGE_DOOR = "manage_door"
     MANAGE_MEMBERS = "manage_members"
     MANAGE_REGIONS = "manage_regions"
     MANAGE_ORGANISATION = "manage_organisation"
@@ -43,7 +44,7 @@ class Perm(StrEnum):
 
 _VIEWER = frozenset({Perm.VIEW})
 _SUPPORT = _VIEWER | {Perm.RESEND, Perm.EDIT_CONTACT, Perm.DOWNLOAD_PDF, Perm.PERSONALISE, Perm.SEND_HELD}
-_MANAGER = _SUPPORT | {Perm.REFUND, Perm.CANCEL, Perm.IMPORT, Perm.MANAGE_EVENTS}
+_MANAGER = _SUPPORT | {Perm.REFUND, Perm.CANCEL, Perm.IMPORT, Perm.MANAGE_EVENTS, Perm.MANAGE_DOOR}
 _OWNER = _MANAGER | {Perm.MANAGE_MEMBERS, Perm.MANAGE_REGIONS, Perm.MANAGE_ORGANISATION}
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -66,6 +67,7 @@ PERM_ACTIONS: dict[Perm, str] = {
     Perm.CANCEL: "cancel orders",
     Perm.IMPORT: "import orders",
     Perm.MANAGE_EVENTS: "change event settings",
+    Perm.MANAGE_DOOR: "set up the door (access areas and scanner devices)",
     Perm.MANAGE_MEMBERS: "manage team members",
     Perm.MANAGE_REGIONS: "manage regions",
     Perm.MANAGE_ORGANISATION: "change organisation settings",

@@ -11,7 +11,7 @@ from django.urls import reverse
 from notifications.models import DeliveryEvent, OutgoingMessage
 from orders.models import Refund, TimelineEntry
 from organiser_portal.models import Membership, Region
-from tickets.models import Scan
+from tickets.models import AccessArea, AccessPoint, Scan
 from tickets.services import scanner_device_create
 
 from .factories import (
@@ -38,7 +38,9 @@ def one_of_everything(organisation, make_order):
     order = make_order(quantity=2, customer=customer, contact_name="Jonas Weber", contact_email="jonas@example.com")
     ticket = order.tickets.first()
     ScanFactory(ticket=ticket)
-    scanner_device_create(organisation=organisation, name="Gate A", event=order.event)
+    area = AccessArea.objects.create(organisation=organisation, event=order.event, name="Main entrance")
+    point = AccessPoint.objects.create(organisation=organisation, area=area, name="Gate 1")
+    scanner_device_create(organisation=organisation, name="Gate A", event=order.event, access_point=point)
     message = OutgoingMessageFactory(order=order, status="delivered")
     DeliveryEventFactory(message=message)
     refund = Refund.objects.create(

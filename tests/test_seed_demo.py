@@ -187,3 +187,15 @@ def test_every_seeded_name_and_phone_has_its_search_keys(seeded):
     assert any(has_cjk(name) for name in names)
     assert any(unicodedata.normalize("NFC", name) != name for name in names)  # stored decomposed
     assert orders.exclude(contact_phone_e164="").exclude(contact_phone__startswith="+").exists()  # national
+
+
+def test_the_running_festival_has_its_door(seeded):
+    """Its access areas and gates, the lounge for VIP passes alone, and its scans linked to them."""
+    from tickets.models import AccessArea
+
+    assert Scan.objects.exclude(area=None).exists()
+    assert not Scan.objects.filter(access_area="Main entrance", area=None).exists()
+    lounge = AccessArea.objects.filter(name="VIP lounge").first()
+    assert lounge is not None and not lounge.all_ticket_types
+    assert list(lounge.ticket_types.values_list("name", flat=True)) == ["VIP pass"]
+    assert list(lounge.points.values_list("name", flat=True)) == ["Lounge door"]

@@ -4,8 +4,8 @@ from django.http import HttpRequest
 
 from organiser_portal.admin import LargeTableAdmin
 
-from .models import Scan, ScannerDevice, Ticket
-from .selectors import scanner_device_forget
+from .models import AccessArea, AccessPoint, Scan, ScannerDevice, Ticket
+from .selectors import door_plan_forget, scanner_device_forget
 from .services import scanner_device_revoke, scanner_token_generate
 
 
@@ -60,11 +60,13 @@ class ScanAdmin(LargeTableAdmin):
 class ScannerDeviceAdmin(admin.ModelAdmin):
     """Door scanners. The token is shown once, when the device is added; afterwards only its last characters."""
 
-    list_display = ("name", "organisation", "event", "token_hint", "created_at", "last_seen_at", "revoked_at")
+    list_display = (
+        *("name", "organisation", "event", "access_point", "token_hint", "created_at", "last_seen_at", "revoked_at"),
+    )
     list_filter = ("organisation",)
-    list_select_related = ("organisation", "event")
+    list_select_related = ("organisation", "event", "access_point")
     search_fields = ("name",)
-    autocomplete_fields = ("organisation", "event")
+    autocomplete_fields = ("organisation", "event", "access_point")
     readonly_fields = ("token_hint", "created_at", "last_seen_at", "revoked_at")
     actions = ["revoke"]
 
@@ -85,3 +87,33 @@ class ScannerDeviceAdmin(admin.ModelAdmin):
         for device in queryset.filter(revoked_at__isnull=True):
             scanner_device_revoke(device=device)
         self.message_user(request, "Revoked: their scans are refused from now on.", messages.SUCCESS)
+
+
+class AccessPointInline(admin.TabularInline):
+    model = AccessPoint
+    extra = 0
+    fields = ("name", "organisation")
+
+
+@admin.register(AccessArea)
+class AccessAreaAdmin(admin.ModelAdmin):
+    """An event's access areas and their points; managers edit them in the portal (event → Door)."""
+
+    list_display = ("name", "event", "all_ticket_types")
+    list_select_related = ("event",)
+    search_fields = ("name", "event__name")
+    autocomplete_fields = ("organisation", "event")
+    filter_horizontal = ("ticket_types",)
+    inlines = [AccessPointInline]
+
+    def save_model(self, request: HttpRequest, obj: AccessArea, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        door_plan_forget(obj.event_id)
+
+
+@admin.register(AccessPoint)
+class AccessPointAdmin(admin.ModelAdmin):
+    list_display = ("name", "area")
+    list_select_related = ("area",)
+    search_fields = ("name", "area__name")
+    autocomplete_fields = ("organisation", "area")

@@ -2,7 +2,9 @@
 
 Machines, not people: no session, no CSRF token, no login redirect. Every answer is JSON; an error
 is `{"error": <code>, "detail": <text>}` with 400 (bad input), 401 (no or unknown or revoked token),
-403 (an event the device may not check in for), 404 (an event not of the device's organisation).
+403 (an event the device may not check in for), 404 (an event not of the device's organisation),
+405 (not a POST), 413 (a body over MAX_BODY bytes). Bad input records nothing. The OpenAPI description
+(`openapi.json` beside this module, served at /api/v1/openapi.json) lists every answer; a test holds it to this code.
 The path stays lean (device, then lock + read ticket, insert scan, update ticket): it serves the
 door rush, several hundred scans a second on one process.
 """
@@ -10,26 +12,28 @@ door rush, several hundred scans a second on one process.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from organiser_portal.models import Event
 from organiser_portal.times import in_zone, zone_abbreviation
 
-from .models import Scan, ScannerDevice
+from .models import PLAUSIBLE_SINCE, Scan, ScannerDevice
 from .selectors import scanner_device_for_token, scanner_event
-from .services import CheckInError, ticket_check_in
+from .services import CheckInError, ScanRejected, ticket_check_in
 
 # A QR code's content or a typed ticket ID: a secret or an ID is far shorter.
 _CODE_LIMIT = 200
-# How late an offline scanner may upload a scan. A time ahead of the server's clock is taken as now
-# (tickets.services.ticket_check_in).
-SCAN_AGE_LIMIT = timedelta(days=365)
+# A scan's JSON is a few hundred bytes; anything much larger is refused unread.
+MAX_BODY = 4096
+OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+# What ticket_check_in takes from the body as it is (after _payload checked it).
+_SCAN_FIELDS = ("code", "scanned_at", "access_area", "access_point", "client_scan_id")
 _TEXT_LIMITS = {"event": 12, "access_area": 120, "access_point": 120, "client_scan_id": 64}
 _REASON_TEXT: dict[str, str] = {
     Scan.Reason.UNKNOWN: "Unknown code: no ticket of this organiser has it.",
@@ -81,6 +85,12 @@ def _event(device: ScannerDevice, public_id: str) -> Event:
 
 def _payload(request: HttpRequest) -> dict[str, Any]:
     try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY or len(request.body) > MAX_BODY:
+        raise Refusal(413, "too_large", f"A scan is a JSON object of at most {MAX_BODY} bytes.")
+    try:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest("The body must be a JSON object.") from exc
@@ -111,25 +121,23 @@ def _storable(value: str) -> bool:
 
 
 def _timestamp(value: Any) -> datetime | None:
-    """`scanned_at`: an aware ISO 8601 time no earlier than SCAN_AGE_LIMIT ago (offline scanners upload
-    later); else 400, so a device whose clock says year 1 never becomes a ticket's first use."""
+    """`scanned_at`: an aware ISO 8601 time in ASCII digits, not before PLAUSIBLE_SINCE; else 400. Whether it
+    fits the event's door window is the service's check (tickets.services.door_window)."""
     if value is None:
         return None
     try:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        # ASCII only: Python's \d also matches other scripts' digits ("２０２６"), which no scanner sends.
+        parsed = parse_datetime(value) if isinstance(value, str) and value.isascii() else None
     except ValueError:  # shaped like ISO 8601 but not a real time: month 13, 29 February 2025, +24:00
         parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise BadRequest("`scanned_at` must be an ISO 8601 time with its UTC offset, e.g. 2026-06-12T19:02:11+02:00.")
     try:
-        plausible = parsed >= timezone.now() - SCAN_AGE_LIMIT
+        plausible = parsed >= PLAUSIBLE_SINCE
     except OverflowError:  # year 1 with a positive offset lies before the first representable UTC time
         plausible = False
     if not plausible:
-        raise BadRequest(
-            f"`scanned_at` {value} is not plausible: a scan is uploaded at most {SCAN_AGE_LIMIT.days} days "
-            "after it happened. Check the scanner's clock."
-        )
+        raise BadRequest(f"`scanned_at` {value} is not plausible. Check the scanner's clock.")
     return parsed
 
 
@@ -143,6 +151,8 @@ def _message(scan: Scan) -> str:
         return f"Already used: first admitted {first:%d %b %Y, %H:%M:%S} {zone_abbreviation(first)}."
     if scan.reason == Scan.Reason.INVALID and ticket is not None:
         return f"Ticket {ticket.display_status.lower()}."
+    if scan.reason == Scan.Reason.AREA_NOT_ALLOWED and ticket is not None:
+        return f"Area not allowed: {ticket.ticket_type.name} tickets are not admitted to {scan.access_area}."
     return _REASON_TEXT.get(scan.reason, scan.get_reason_display())
 
 
@@ -183,17 +193,16 @@ def check_in(request: HttpRequest) -> JsonResponse:
         device = _device(request)
         body = _payload(request)
         event = _event(device, body["event"])
-        check_in = ticket_check_in(
-            device=device,
-            code=body["code"],
-            event=event,
-            scanned_at=body["scanned_at"],
-            access_area=body["access_area"],
-            access_point=body["access_point"],
-            client_scan_id=body["client_scan_id"],
-        )
+        check_in = ticket_check_in(device=device, event=event, **{field: body[field] for field in _SCAN_FIELDS})
     except Refusal as refusal:
         return refusal.response()
+    except ScanRejected as exc:
+        return BadRequest(str(exc)).response()
     except CheckInError as exc:
         return Refusal(403, "forbidden", str(exc)).response()
     return JsonResponse(_answer(check_in.scan, repeated=check_in.repeated))
+
+
+def openapi(request: HttpRequest) -> HttpResponse:
+    """The scanner API's OpenAPI 3.1 description (tickets/openapi.json), as JSON."""
+    return HttpResponse(OPENAPI_PATH.read_bytes(), content_type="application/json")

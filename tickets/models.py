@@ -1,6 +1,7 @@
 """Tickets (one admission each), the door scanners and the scans they report."""
 
 import hashlib
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -10,6 +11,9 @@ from django.utils import timezone
 from orders.models import Order, OrderLine
 from organiser_portal.codes import new_secret, new_ticket_id
 from organiser_portal.models import Event, Organisation, TicketType
+
+# No scan or first use is older than this: a scanner clock at year 1 once stored a time Python can't read back.
+PLAUSIBLE_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Ticket(models.Model):
@@ -46,6 +50,9 @@ class Ticket(models.Model):
                 condition=Q(status="valid", invalid_reason="") | Q(status="invalid"),
                 name="ticket_valid_has_no_invalid_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(used_at__gte=PLAUSIBLE_SINCE), name="ticket_used_at_plausible"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -63,6 +70,47 @@ class Ticket(models.Model):
         if self.invalid_reason:
             return f"Invalid · {self.get_invalid_reason_display()}"
         return "Invalid"
+
+
+class AccessArea(models.Model):
+    """A part of an event's venue a ticket may or may not enter (Main entrance, VIP, Backstage …).
+
+    An event with no areas admits every valid ticket wherever it is scanned; once it has areas, a scan at an
+    area admits only the ticket types that area admits (`all_ticket_types`, else `ticket_types`)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="access_areas")
+    name = models.CharField(max_length=120)
+    all_ticket_types = models.BooleanField(
+        default=True, help_text="Admits every ticket type of the event, also those added later."
+    )
+    ticket_types = models.ManyToManyField(
+        TicketType, blank=True, related_name="access_areas", help_text="Admitted when not all ticket types are."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["event", "name"]
+        constraints = [models.UniqueConstraint(fields=["event", "name"], name="access_area_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessPoint(models.Model):
+    """A gate or door of an access area; scanner devices are placed at one."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey(AccessArea, on_delete=models.CASCADE, related_name="points")
+    name = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["area", "name"]
+        constraints = [models.UniqueConstraint(fields=["area", "name"], name="access_point_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def token_hash(token: str) -> str:
@@ -83,8 +131,14 @@ class ScannerDevice(models.Model):
         related_name="scanner_devices",
         help_text="Bound to this event: it checks in for no other. Empty: each scan names its event.",
     )
-    access_area = models.CharField(max_length=120, blank=True, help_text="Used when a scan names none.")
-    access_point = models.CharField(max_length=120, blank=True, help_text="Used when a scan names none.")
+    access_point = models.ForeignKey(
+        AccessPoint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="devices",
+        help_text="Where it stands: its scans are at this point and its area unless a scan names another.",
+    )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     token_hint = models.CharField(
         max_length=8, editable=False, help_text="The token's last characters, to tell tokens apart."
@@ -110,6 +164,8 @@ class ScannerDevice(models.Model):
     def clean(self) -> None:
         if self.event is not None and self.event.organisation_id != self.organisation_id:
             raise ValidationError({"event": "This event belongs to another organisation."})
+        if self.access_point is not None and self.access_point.area.event_id != self.event_id:
+            raise ValidationError({"access_point": "This access point belongs to another event."})
 
 
 class Scan(models.Model):
@@ -123,6 +179,7 @@ class Scan(models.Model):
         INVALID = "invalid", "Ticket invalid"
         WRONG_EVENT = "wrong_event", "Wrong event"
         UNKNOWN = "unknown", "Unknown code"
+        AREA_NOT_ALLOWED = "area_not_allowed", "Area not allowed"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="scans")
@@ -131,8 +188,15 @@ class Scan(models.Model):
         max_length=200, blank=True, help_text="What the scanner read, kept when no ticket matched."
     )
     scanned_at = models.DateTimeField(default=timezone.now)
+    # The names as they were when scanned (kept when an area is renamed or deleted), and the configured rows.
     access_area = models.CharField(max_length=120, blank=True)
     access_point = models.CharField(max_length=120, blank=True)
+    area = models.ForeignKey(
+        AccessArea, on_delete=models.SET_NULL, null=True, blank=True, related_name="scans", db_index=False
+    )
+    point = models.ForeignKey(
+        AccessPoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="scans", db_index=False
+    )
     result = models.CharField(max_length=8, choices=Result.choices)
     reason = models.CharField(max_length=16, choices=Reason.choices, blank=True, default="")
     device = models.CharField(max_length=120, blank=True, help_text="The scanner's name when it reported.")
@@ -148,8 +212,15 @@ class Scan(models.Model):
 
     class Meta:
         ordering = ["-scanned_at", "-id"]
-        indexes = [models.Index(fields=["ticket", "-scanned_at"], name="scan_ticket_time")]
+        indexes = [
+            models.Index(fields=["ticket", "-scanned_at"], name="scan_ticket_time"),
+            # The event's scan log, newest first by keyset, whole or by area or point (tickets.selectors).
+            models.Index(fields=["event", "-scanned_at", "-id"], name="scan_event_time"),
+            models.Index(fields=["area", "-scanned_at", "-id"], name="scan_area_time"),
+            models.Index(fields=["point", "-scanned_at", "-id"], name="scan_point_time"),
+        ]
         constraints = [
+            models.CheckConstraint(condition=Q(scanned_at__gte=PLAUSIBLE_SINCE), name="scan_time_plausible"),
             models.CheckConstraint(
                 condition=Q(result="admitted", reason="") | Q(result="denied") & ~Q(reason=""),
                 name="scan_denied_has_reason",

@@ -1,16 +1,20 @@
-"""Reads of tickets used by more than one caller: the scanner API's device and event."""
+"""Reads of tickets used by more than one caller: the scanner API's device, event and door plan; the scan log."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
+from django.db.models import F
+from django.shortcuts import get_object_or_404
 
-from organiser_portal.models import Event
+from organiser_portal.keyset import KeysetPage, keyset_page
+from organiser_portal.models import Event, TicketType
 
 from . import sql
-from .models import ScannerDevice, token_hash
+from .models import AccessArea, AccessPoint, Scan, ScannerDevice, token_hash
 
 # A scanner sends several scans a second at the door: its device is kept in the process for a few seconds
 # (a fifth of a scan's CPU). Revoking evicts it here at once; other processes notice within these seconds.
@@ -33,7 +37,8 @@ def scanner_device_for_token(token: str) -> ScannerDevice | None:
         return None
     n = len(sql.DEVICE_FIELDS)
     device = ScannerDevice.from_db(connection.alias, sql.DEVICE_FIELDS, (*row[: n - 2], *map(db_time, row[n - 2 : n])))
-    device.event = Event.from_db(connection.alias, sql.EVENT_FIELDS, row[n:]) if row[n] is not None else None
+    event_row = (*row[n : n + 4], db_time(row[n + 4]), db_time(row[n + 5]), row[n + 6])  # starts_at, ends_at
+    device.event = Event.from_db(connection.alias, sql.EVENT_FIELDS, event_row) if row[n] is not None else None
     if not device.is_revoked:
         _devices[key] = (time.monotonic() + DEVICE_CACHE_SECONDS, device)
     return device
@@ -54,3 +59,150 @@ def scanner_event(device: ScannerDevice, public_id: str) -> Event | None:
     if device.event is not None and device.event.public_id == public_id:
         return device.event
     return Event.objects.filter(organisation_id=device.organisation_id, public_id=public_id).first()
+
+
+@dataclass(frozen=True)
+class DoorArea:
+    """An access area as the scanner path reads it."""
+
+    id: int
+    name: str
+    all_ticket_types: bool
+    ticket_type_ids: frozenset[int]
+
+    def admits(self, ticket_type_id: int) -> bool:
+        return self.all_ticket_types or ticket_type_id in self.ticket_type_ids
+
+
+@dataclass(frozen=True)
+class DoorPoint:
+    id: int
+    name: str
+    area: DoorArea
+
+
+@dataclass(frozen=True)
+class DoorPlan:
+    """An event's access areas and their points; empty when the event has none (every valid ticket is admitted
+    wherever it is scanned)."""
+
+    areas: tuple[DoorArea, ...] = ()
+    points: tuple[DoorPoint, ...] = ()
+
+    def area_named(self, name: str) -> DoorArea | None:
+        key = name.casefold()
+        return next((a for a in self.areas if a.name.casefold() == key), None)
+
+    def points_named(self, name: str, area: DoorArea | None) -> list[DoorPoint]:
+        key = name.casefold()
+        return [p for p in self.points if p.name.casefold() == key and (area is None or p.area.id == area.id)]
+
+    def point(self, point_id: int | None) -> DoorPoint | None:
+        return next((p for p in self.points if p.id == point_id), None)
+
+
+# Like the devices: an event's door plan is kept in the process for a few seconds (the scanner path reads it
+# on every scan). Changing it in the portal evicts it here at once; other processes follow within these seconds.
+_plans: dict[int, tuple[float, DoorPlan]] = {}
+
+
+def door_plan(event_id: int) -> DoorPlan:
+    """The event's access areas, the ticket types each admits and their points (three indexed queries, one when
+    the event has no areas, none when this process read it less than DEVICE_CACHE_SECONDS ago)."""
+    cached = _plans.get(event_id)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    rows = list(AccessArea.objects.filter(event_id=event_id).values_list("id", "name", "all_ticket_types"))
+    plan = DoorPlan()
+    if rows:
+        admitted: dict[int, set[int]] = {}
+        through = AccessArea.ticket_types.through.objects.filter(accessarea__event_id=event_id)
+        for area_id, type_id in through.values_list("accessarea_id", "tickettype_id"):
+            admitted.setdefault(area_id, set()).add(type_id)
+        areas = {pk: DoorArea(pk, name, every, frozenset(admitted.get(pk, ()))) for pk, name, every in rows}
+        points = AccessPoint.objects.filter(area__event_id=event_id).values_list("id", "name", "area_id")
+        plan = DoorPlan(tuple(areas.values()), tuple(DoorPoint(pk, name, areas[area]) for pk, name, area in points))
+    _plans[event_id] = (time.monotonic() + DEVICE_CACHE_SECONDS, plan)
+    return plan
+
+
+def door_plan_forget(event_id: int) -> None:
+    """Drop the event's door plan from this process's cache (after the portal changed it)."""
+    _plans.pop(event_id, None)
+
+
+# --- The portal's door pages (the event comes from organiser_portal.selectors.event_get: scoped already) ---
+
+
+@dataclass(frozen=True)
+class DoorSetup:
+    """An event's door page: its areas (each with `points` and `admitted` ticket types), its scanner devices
+    (each with its access point and area) and its ticket types. Five queries whatever their number."""
+
+    areas: list[AccessArea]
+    devices: list[ScannerDevice]
+    ticket_types: list[TicketType]
+
+    @property
+    def points(self) -> list[AccessPoint]:
+        return [point for area in self.areas for point in area.points.all()]
+
+
+def door_setup(event: Event) -> DoorSetup:
+    areas = list(AccessArea.objects.filter(event=event).prefetch_related("points", "ticket_types").order_by("name"))
+    devices = list(
+        ScannerDevice.objects.filter(event=event)
+        .select_related("access_point__area")
+        .order_by(F("revoked_at").desc(nulls_first=True), "name")
+    )
+    return DoorSetup(areas, devices, list(event.ticket_types.order_by("name")))
+
+
+def door_area_get(event: Event, area_id: int) -> AccessArea:
+    """One access area of the event; 404 otherwise."""
+    return get_object_or_404(AccessArea.objects.select_related("event"), event=event, pk=area_id)
+
+
+def door_device_get(event: Event, device_id: int) -> ScannerDevice:
+    """One scanner device of the event; 404 otherwise."""
+    return get_object_or_404(ScannerDevice.objects.select_related("event__organisation"), event=event, pk=device_id)
+
+
+@dataclass(frozen=True)
+class ScanFilters:
+    area: AccessArea | None = None
+    point: AccessPoint | None = None
+    result: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return any((self.area, self.point, self.result, self.since, self.until))
+
+
+def scan_log(
+    event: Event, filters: ScanFilters, *, after: str | None = None, before: str | None = None, page_size: int = 50
+) -> KeysetPage:
+    """One page of the event's scans, newest first, under `filters`, by keyset on (scanned_at, id): page 1,000
+    costs what page 1 does. The (event | area | point, scanned_at, id) indexes serve it; each scan comes with
+    its ticket, the ticket's type and order (for the link to the order page)."""
+    scans = Scan.objects.select_related("ticket__ticket_type", "ticket__order")
+    # An area's or point's scans are all of its event: filtered by it alone, they walk its own index.
+    if filters.point is not None:
+        if filters.point.area.event_id != event.pk:
+            raise ValueError("The access point belongs to another event.")
+        scans = scans.filter(point=filters.point)
+    elif filters.area is not None:
+        if filters.area.event_id != event.pk:
+            raise ValueError("The access area belongs to another event.")
+        scans = scans.filter(area=filters.area)
+    else:
+        scans = scans.filter(event=event)
+    if filters.result:
+        scans = scans.filter(result=filters.result)
+    if filters.since is not None:
+        scans = scans.filter(scanned_at__gte=filters.since)
+    if filters.until is not None:
+        scans = scans.filter(scanned_at__lt=filters.until)
+    return keyset_page(scans, field="scanned_at", after=after, before=before, page_size=page_size)

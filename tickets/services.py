@@ -18,8 +18,8 @@ from organiser_portal.codes import ALPHABET, TICKET_ID_LENGTH, new_secret, new_t
 from organiser_portal.models import Event, Organisation, TicketType
 
 from . import sql
-from .models import Scan, ScannerDevice, Ticket
-from .selectors import db_time, scanner_device_forget
+from .models import PLAUSIBLE_SINCE, AccessPoint, Scan, ScannerDevice, Ticket
+from .selectors import DoorArea, DoorPlan, DoorPoint, db_time, door_plan, scanner_device_forget
 
 TOKEN_PREFIX = "scn_"
 _ID_CHARS = frozenset(ALPHABET)
@@ -76,6 +76,11 @@ class CheckInError(Exception):
     """A check-in this scanner may not make (it is revoked, or bound to another event). The text says why."""
 
 
+class ScanRejected(ValueError):
+    """A scan that can't be judged as sent (a time outside the event's door window, an access area or point the
+    event doesn't have): nothing is recorded. The text says what to fix."""
+
+
 @dataclass(frozen=True)
 class CheckIn:
     """What a check-in did: the one Scan written, or the scan reported before (`repeated`) when nothing changed."""
@@ -89,14 +94,19 @@ SEEN_EVERY = timedelta(minutes=1)
 
 
 def scanner_device_create(
-    *, organisation: Organisation, name: str, event: Event | None = None, access_area: str = "", access_point: str = ""
+    *, organisation: Organisation, name: str, event: Event | None = None, access_point: AccessPoint | None = None
 ) -> tuple[ScannerDevice, str]:
-    """A new scanner device and its bearer token. The token is returned this once: only its SHA-256 is stored."""
+    """A new scanner device and its bearer token. The token is returned this once: only its SHA-256 is stored.
+    With an access point it is bound to that point's event. CheckInError when event or point is of another
+    organisation, or the point of another event."""
+    if access_point is not None:
+        if event is None:
+            event = access_point.area.event
+        if access_point.area.event_id != event.pk:
+            raise CheckInError(f"Access point {access_point.name} belongs to another event.")
     if event is not None and event.organisation_id != organisation.pk:
         raise CheckInError(f"Event {event.public_id} belongs to another organisation.")
-    device = ScannerDevice(
-        organisation=organisation, name=name, event=event, access_area=access_area, access_point=access_point
-    )
+    device = ScannerDevice(organisation=organisation, name=name, event=event, access_point=access_point)
     token = scanner_token_generate()
     device.set_token(token)
     device.save(force_insert=True)
@@ -135,16 +145,90 @@ def _ticket_for_code(cursor: Any, *, organisation_id: int, code: str) -> Ticket 
     return ticket
 
 
-def _verdict(ticket: Ticket | None, event: Event) -> tuple[str, str]:
+def _verdict(ticket: Ticket | None, event: Event, area: DoorArea | None) -> tuple[str, str]:
     if ticket is None:
         return Scan.Result.DENIED, Scan.Reason.UNKNOWN
     if ticket.event_id != event.pk:
         return Scan.Result.DENIED, Scan.Reason.WRONG_EVENT
     if not ticket.is_valid:
         return Scan.Result.DENIED, Scan.Reason.INVALID
+    if area is not None and not area.admits(ticket.ticket_type_id):
+        return Scan.Result.DENIED, Scan.Reason.AREA_NOT_ALLOWED
     if ticket.used_at is not None:
         return Scan.Result.DENIED, Scan.Reason.ALREADY_USED
     return Scan.Result.ADMITTED, Scan.Reason.NONE
+
+
+# A scanner's clock may run this far ahead of the server's; a scan time further ahead is refused.
+CLOCK_SKEW = timedelta(minutes=5)
+# Scans are accepted from this long before an event starts (doors, staff testing) to this long after it ends
+# (offline scanners uploading late).
+DOOR_WINDOW_MARGIN = timedelta(days=1)
+
+
+def door_window(event: Event) -> tuple[datetime, datetime]:
+    """The times a scan of `event` may state: from a day before it starts to a day after it ends."""
+    return event.starts_at - DOOR_WINDOW_MARGIN, event.ends_at + DOOR_WINDOW_MARGIN
+
+
+def _scan_time(event: Event, scanned_at: datetime | None, now: datetime) -> datetime:
+    """The scan's time: now when the scanner states none; else the stated time, which must lie in the event's
+    door window and not ahead of now by more than CLOCK_SKEW (within it, taken as now)."""
+    if scanned_at is None:
+        return now
+    start, end = door_window(event)
+    try:
+        ahead = scanned_at > now + CLOCK_SKEW
+        inside = scanned_at >= PLAUSIBLE_SINCE and start <= scanned_at <= end
+    except OverflowError:  # year 1 with a positive offset lies before the first representable UTC time
+        ahead, inside = False, False
+    if ahead:
+        raise ScanRejected(
+            f"`scanned_at` {scanned_at.isoformat()} is more than {CLOCK_SKEW.seconds // 60} minutes ahead of the "
+            "server's clock. Check the scanner's clock."
+        )
+    if not inside:
+        zone = event.tzinfo
+        raise ScanRejected(
+            f"`scanned_at` {scanned_at.isoformat()} is outside the door window of {event.name}: from "
+            f"{start.astimezone(zone):%d %b %Y %H:%M} to {end.astimezone(zone):%d %b %Y %H:%M} ({event.time_zone}), "
+            "a day before it starts to a day after it ends. Check the scanner's clock."
+        )
+    return min(scanned_at, now)
+
+
+@dataclass(frozen=True)
+class _Place:
+    area: DoorArea | None = None
+    point: DoorPoint | None = None
+    area_name: str = ""
+    point_name: str = ""
+
+
+def _place(plan: DoorPlan, device: ScannerDevice, area_name: str, point_name: str, event: Event) -> _Place:
+    """Where the scan happened. An event without areas keeps the names as sent. Otherwise the area and point
+    the scan names (by name, case-insensitive), else the device's access point; none named and no point: no
+    area (admitted as at an event without areas). A name the event doesn't have: ScanRejected."""
+    if not plan.areas:
+        return _Place(area_name=area_name, point_name=point_name)
+    area = None
+    if area_name:
+        area = plan.area_named(area_name)
+        if area is None:
+            names = ", ".join(a.name for a in plan.areas)
+            raise ScanRejected(f"`access_area` {area_name!r} is not an access area of {event.name} ({names}).")
+    point = plan.point(device.access_point_id)
+    if point_name:
+        found = plan.points_named(point_name, area)
+        if len(found) != 1:
+            where = area.name if area else event.name
+            why = "is not an access point of" if not found else "names several access points of"
+            raise ScanRejected(f"`access_point` {point_name!r} {why} {where}: name the `access_area` too.")
+        point = found[0]
+    elif area is not None and (point is None or point.area.id != area.id):
+        point = None  # the device stands elsewhere: the scan names its area only
+    area = area or (point.area if point else None)
+    return _Place(area, point, area.name if area else "", point.name if point else "")
 
 
 def ticket_check_in(
@@ -161,9 +245,13 @@ def ticket_check_in(
 
     Admitted: a valid ticket of this event, never used before; its `used_at` becomes the scan's time. Denied
     otherwise, with the reason: unknown (no ticket of the device's organisation has that code; the raw code is
-    kept), wrong_event, invalid, already_used. The ticket row is locked, so of two scans at once exactly one admits.
+    kept), wrong_event, invalid, area_not_allowed (the scan's access area doesn't admit the ticket's type),
+    already_used. The ticket row is locked, so of two scans at once exactly one admits.
     A scan the device sent before (same `client_scan_id`) returns that scan, `repeated`, and changes nothing.
-    `scanned_at` is when the scanner read the code (offline scanners upload later); never later than now.
+    `scanned_at` is when the scanner read the code (offline scanners upload later): within the event's door
+    window (`door_window`) and not ahead of now by more than CLOCK_SKEW, else ScanRejected and nothing is
+    recorded. `access_area` / `access_point` name where (see `_place`); ScanRejected for a name the event's
+    door plan doesn't have.
     """
     if device.is_revoked:
         raise CheckInError("This scanner has been revoked.")
@@ -173,14 +261,17 @@ def ticket_check_in(
     if bound is not None and bound.pk != event.pk:
         raise CheckInError(f"This scanner checks in for {bound.name} ({bound.public_id}) only.")
     now = timezone.now()
-    scanned_at = min(scanned_at or now, now)
+    scanned_at = _scan_time(event, scanned_at, now)
+    place = _place(door_plan(event.pk), device, access_area.strip(), access_point.strip(), event)
     code = code.strip()
     scan = Scan(
         organisation_id=device.organisation_id,
         event=event,
         scanned_at=scanned_at,
-        access_area=access_area or device.access_area,
-        access_point=access_point or device.access_point,
+        access_area=place.area_name,
+        access_point=place.point_name,
+        area_id=place.area.id if place.area else None,
+        point_id=place.point.id if place.point else None,
         device=device.name,
         scanner=device,
         client_scan_id=client_scan_id,
@@ -189,7 +280,7 @@ def ticket_check_in(
         with transaction.atomic(), connection.cursor() as cursor:
             ticket = _ticket_for_code(cursor, organisation_id=device.organisation_id, code=code)
             scan.ticket = ticket
-            scan.result, scan.reason = _verdict(ticket, event)
+            scan.result, scan.reason = _verdict(ticket, event, place.area)
             scan.raw_code = "" if ticket else code[:RAW_CODE_LENGTH]
             admitted = ticket if scan.result == Scan.Result.ADMITTED else None
             _insert_scan(cursor, scan, admits=admitted, now=now)
@@ -213,7 +304,7 @@ def _insert_scan(cursor: Any, scan: Scan, *, admits: Ticket | None, now: datetim
     values = [
         *(scan.organisation_id, scan.event_id, scan.ticket_id, scan.raw_code, adapt(scan.scanned_at)),
         *(scan.access_area, scan.access_point, scan.result, scan.reason, scan.device, scan.scanner_id),
-        scan.client_scan_id,
+        *(scan.client_scan_id, scan.area_id, scan.point_id),
     ]
     use = [adapt(scan.scanned_at), adapt(now), admits.pk] if admits is not None else None
     scan.pk = sql.scan_insert(cursor, values, use=use)

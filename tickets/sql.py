@@ -28,12 +28,11 @@ DEVICE_FIELDS = (
     "organisation_id",
     "name",
     "event_id",
-    "access_area",
-    "access_point",
+    "access_point_id",
     "revoked_at",
     "last_seen_at",
 )
-EVENT_FIELDS = ("id", "organisation_id", "name", "public_id", "time_zone")
+EVENT_FIELDS = ("id", "organisation_id", "name", "public_id", "starts_at", "ends_at", "time_zone")
 _DEVICE_SQL = f"""
     SELECT {DEVICE.columns("d", DEVICE_FIELDS)}, {EVENT.columns("e", EVENT_FIELDS)}
     FROM {DEVICE} d LEFT JOIN {EVENT} e ON e.{EVENT.id} = d.{DEVICE.event}
@@ -58,7 +57,7 @@ _LOCK_TICKET = {
 
 SCAN_FIELDS = (
     *("organisation", "event", "ticket", "raw_code", "scanned_at", "access_area", "access_point", "result"),
-    *("reason", "device", "scanner", "client_scan_id"),
+    *("reason", "device", "scanner", "client_scan_id", "area", "point"),
 )
 _INSERT_SCAN_SQL = f"""
     INSERT INTO {SCAN} ({", ".join(getattr(SCAN, field) for field in SCAN_FIELDS)})

@@ -1,8 +1,18 @@
 from django.urls import path
 
-from . import api
+from . import api, views
+
+_EVENT = "o/<slug:org>/events/<str:event_id>/"
 
 urlpatterns = [
     # Door scanners report check-ins here with their device token.
     path("api/v1/check-ins/", api.check_in, name="checkin_api"),
+    path("api/v1/openapi.json", api.openapi, name="scanner_openapi"),
+    # An event's door pages (organisation-scoped like every page under /o/<org>/).
+    path(f"{_EVENT}door/", views.event_door, name="event_door"),
+    path(f"{_EVENT}door/areas/", views.door_area_post, name="door_area"),
+    path(f"{_EVENT}door/areas/<int:area_id>/points/", views.door_point_post, name="door_point"),
+    path(f"{_EVENT}door/devices/", views.door_device_post, name="door_device"),
+    path(f"{_EVENT}door/devices/<int:device_id>/", views.door_device_change, name="door_device_change"),
+    path(f"{_EVENT}scans/", views.event_scans, name="event_scans"),
 ]

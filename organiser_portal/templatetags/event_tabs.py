@@ -29,7 +29,11 @@ class EventTab:
 
 
 # In the order they show. Next: ("import", "Import", …, Perm.IMPORT), ("settings", "Settings", …, Perm.MANAGE_EVENTS).
-EVENT_TABS: tuple[EventTab, ...] = (EventTab("guests", "Guests & orders", "event_guests", Perm.VIEW),)
+EVENT_TABS: tuple[EventTab, ...] = (
+    EventTab("guests", "Guests & orders", "event_guests", Perm.VIEW),
+    EventTab("scans", "Scan log", "event_scans", Perm.VIEW),
+    EventTab("door", "Door", "event_door", Perm.MANAGE_DOOR),
+)
 
 
 @register.simple_tag

@@ -33,8 +33,10 @@ def test_last_scan_is_the_newest(member, make_order):
     assert detail.tickets[0].last_scan_area == "New"
 
 
-def test_last_scans_in_one_query_with_distinct_on_or_the_portable_form(member, make_order, django_assert_num_queries):
-    from orders.selectors import _last_scans
+def test_every_scan_in_one_query_gives_each_tickets_newest_and_the_timeline(
+    member, make_order, django_assert_num_queries
+):
+    from orders.selectors import _scans
 
     order = make_order(quantity=3)
     first, second, unscanned = order.tickets.all()
@@ -44,16 +46,20 @@ def test_last_scans_in_one_query_with_distinct_on_or_the_portable_form(member, m
     same_time = timezone.now() - timedelta(minutes=5)
     ScanFactory(ticket=second, access_area="Tie, older id", scanned_at=same_time)
     ScanFactory(ticket=second, access_area="Tie, newer id", scanned_at=same_time)
-    ids = [first.pk, second.pk, unscanned.pk]
-    for distinct_on in (True, False):  # DISTINCT ON (PostgreSQL) and the portable form (SQLite)
-        with django_assert_num_queries(1):
-            last = _last_scans(ids, distinct_on=distinct_on)
-        assert {k: v[1:] for k, v in last.items()} == {
-            first.pk: ("Newest", "denied"),
-            second.pk: ("Tie, newer id", "admitted"),
-        }
+    tickets = [first, second, unscanned]
+    with django_assert_num_queries(1):
+        entries = _scans(tickets)
+    last = {t.pk: (t.last_scan_area, t.last_scan_result) for t in tickets}
+    assert last == {
+        first.pk: ("Newest", "denied"),
+        second.pk: ("Tie, newer id", "admitted"),
+        unscanned.pk: (None, None),
+    }
+    places = ["Newest", "Tie, newer id", "Tie, older id", "Middle", "Old"]
+    assert [e.data["place"] for e in entries] == [f"{place} · Gate 1" for place in places]
+    assert entries[0].sentence == f"Ticket {first.public_id} denied at Newest · Gate 1: already used"
     with django_assert_num_queries(0):
-        assert _last_scans([]) == {}
+        assert _scans([]) == []
 
     detail = order_detail(access_for(member(Role.VIEWER), order.organisation), order.code)
     by_id = {t.pk: t for t in detail.tickets}

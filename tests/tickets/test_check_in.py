@@ -2,7 +2,7 @@
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -87,7 +87,7 @@ def test_another_organisations_ticket_is_unknown_and_left_alone(sql_form, other_
 
 
 def test_a_re_sent_upload_returns_the_scan_recorded_before_and_changes_nothing(sql_form, device, event, ticket):
-    at = datetime(2026, 6, 12, 17, 2, 11, tzinfo=UTC)
+    at = (event.starts_at + timedelta(minutes=2, seconds=11)).replace(microsecond=0)
     first = ticket_check_in(device=device, code=ticket.secret, event=event, scanned_at=at, client_scan_id="s-1")
     again = ticket_check_in(device=device, code=ticket.secret, event=event, scanned_at=at, client_scan_id="s-1")
 
@@ -115,12 +115,14 @@ def test_client_scan_ids_are_per_device(organisation, device, event, make_order)
     assert not b.repeated and a.scan.pk != b.scan.pk and b.scan.result == Result.ADMITTED
 
 
-def test_a_scan_time_in_the_past_is_kept_and_one_in_the_future_becomes_now(device, event, make_order):
+def test_a_scan_time_in_the_past_is_kept_and_one_within_the_clock_skew_becomes_now(device, event, make_order):
     past, future = make_order(quantity=2).tickets.all()
     earlier = timezone.now() - timedelta(hours=3)
     assert ticket_check_in(device=device, code=past.secret, event=event, scanned_at=earlier).scan.scanned_at == earlier
     before = timezone.now()
-    scan = ticket_check_in(device=device, code=future.secret, event=event, scanned_at=before + timedelta(days=1)).scan
+    scan = ticket_check_in(
+        device=device, code=future.secret, event=event, scanned_at=before + timedelta(minutes=4)
+    ).scan
     assert before <= scan.scanned_at <= timezone.now()
     assert Ticket.objects.get(pk=future.pk).used_at == scan.scanned_at
 
