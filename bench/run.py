@@ -195,7 +195,9 @@ def run(only: list[str] | None, iterations: int | None, duration: int) -> dict[s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated benchmark names: " + "order_detail,search,…")
-    parser.add_argument("--iterations", type=int, help="requests per figure (default 200 for search, 60 / 40 for pages and lists)")
+    parser.add_argument(
+        "--iterations", type=int, help="requests per figure (default 200 for search, 60 / 40 for pages and lists)"
+    )
     parser.add_argument("--duration", type=int, default=15, help="seconds of wrk load")
     parser.add_argument("--out", default=str(ROOT / "bench"), help="directory for results.json and RESULTS.md")
     parser.add_argument("--report-only", action="store_true", help="rewrite RESULTS.md from results.json and NOTES.md")
