@@ -28,8 +28,11 @@ class EventTab:
     perm: Perm
 
 
-# In the order they show. Next: ("import", "Import", …, Perm.IMPORT), ("settings", "Settings", …, Perm.MANAGE_EVENTS).
-EVENT_TABS: tuple[EventTab, ...] = (EventTab("guests", "Guests & orders", "event_guests", Perm.VIEW),)
+# In the order they show. Next: ("import", "Import", …, Perm.IMPORT).
+EVENT_TABS: tuple[EventTab, ...] = (
+    EventTab("guests", "Guests & orders", "event_guests", Perm.VIEW),
+    EventTab("settings", "Settings", "event_settings", Perm.MANAGE_EVENTS),
+)
 
 
 @register.simple_tag
