@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -231,7 +231,7 @@ class EventForm(IdempotentForm):
                     continue
                 aware = local.replace(tzinfo=ZoneInfo(zone))
                 # A time a clock change skips (02:30 on the spring-forward night) doesn't exist there.
-                if timezone.localtime(aware, ZoneInfo(zone)).replace(tzinfo=None) != local:
+                if aware.astimezone(UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None) != local:
                     self.add_error(name, f"{local:%d %b %Y %H:%M} doesn't exist in {zone}: the clocks skip it.")
                     continue
                 data[name] = aware

@@ -288,8 +288,8 @@ def region_rename(*, actor: User, organisation: Organisation, region_id: int, na
         region = _lock_region(organisation, region_id)
         if region.name == name:
             return region
-        if Region.objects.filter(organisation=organisation, name__iexact=name).exclude(pk=region.pk).exists():
-            raise SetupError(f"There is a region called {name} already.")
+        if clash := Region.objects.filter(organisation=organisation, name__iexact=name).exclude(pk=region.pk).first():
+            raise SetupError(f"There is a region called {clash.name} already.")
         old, region.name = region.name, name
         region.save(update_fields=["name"])
         audit_record(organisation=organisation, actor=actor, action="region.renamed", data={"old": old, "new": name})
@@ -303,10 +303,8 @@ def region_delete(*, actor: User, organisation: Organisation, region_id: int) ->
     with transaction.atomic():
         region = _lock_region(organisation, region_id)
         if used := Event.objects.filter(region=region).count():
-            events = "an event" if used == 1 else f"{used} events"
-            raise SetupError(
-                f"{region.name} can't be deleted: {events} belong to it. Move them to another region first."
-            )
+            events = "an event belongs to it. Move it" if used == 1 else f"{used} events belong to it. Move them"
+            raise SetupError(f"{region.name} can't be deleted: {events} to another region first.")
         name = region.name
         region.delete()
         audit_record(organisation=organisation, actor=actor, action="region.deleted", data={"name": name})
@@ -351,9 +349,9 @@ def _apply_event_settings(event: Event, settings: EventSettings) -> list[str]:
     for name in changed:
         setattr(event, name, getattr(settings, name))
     event.name = _clean_name(event.name, "event")
-    event.full_clean(exclude=["organisation", "public_id"], validate_unique=False)
     if event.ends_at < event.starts_at:
         raise ValidationError({"ends_at": "The event can't end before it starts."})
+    event.full_clean(exclude=["organisation", "public_id"], validate_unique=False)
     return changed
 
 
