@@ -44,9 +44,9 @@ class SetupForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for bound in self.visible_fields():
-            css = _WIDGET_CLASS.get(bound.widget_type, "form-control form-control-sm")
-            bound.field.widget.attrs.setdefault("class", css)
+        for field in self.fields.values():  # not the bound fields: they'd keep their label before a subclass sets it
+            kind = type(field.widget).__name__.lower().removesuffix("input")
+            field.widget.attrs.setdefault("class", _WIDGET_CLASS.get(kind, "form-control form-control-sm"))
 
 
 class IdempotentForm(SetupForm):
