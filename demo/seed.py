@@ -154,7 +154,10 @@ class DemoBuilder:
         for login in LOGINS:
             if login.org_slug == spec.slug and login.role is not None:
                 membership = Membership.objects.create(
-                    user=self.users[login.email], organisation=organisation, role=login.role
+                    user=self.users[login.email],
+                    organisation=organisation,
+                    role=login.role,
+                    region_limited=bool(login.regions),
                 )
                 if login.regions:
                     membership.regions.set([regions[name] for name in login.regions])

@@ -15,11 +15,19 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from orders.models import Refund
 from organiser_portal.addresses import address_for_sending
 from organiser_portal.money import money_format
 from organiser_portal.times import local_text
+from organiser_portal.tokens import (
+    invitation_tokens,
+    invitation_valid_for,
+    member_link_parts,
+    password_reset_tokens,
+    password_reset_valid_for,
+)
 from tickets.models import Ticket
 from tickets.pdf import order_tickets_pdf, pdf_filename, valid_tickets
 
@@ -75,9 +83,63 @@ class SendResult:
     provider_message_id: str
 
 
+def _account_context(message: OutgoingMessage) -> dict[str, Any]:
+    """A member invitation's or password reset's link, made now (organiser_portal.tokens: signed, expiring,
+    used once), on PORTAL_URL: the worker renders outside any request, and no usable token is ever stored."""
+    user = message.user
+    if user is None:
+        raise PermanentSendError("The member this email was for no longer exists")
+    invitation = message.kind == OutgoingMessage.Kind.MEMBER_INVITATION
+    # An invitation to someone who has a login already (a member elsewhere) links to the login page.
+    needs_password = not user.has_usable_password()
+    if invitation and not needs_password:
+        link = reverse("login")
+    else:
+        url_name, tokens = (
+            ("invitation_accept", invitation_tokens)
+            if invitation
+            else ("password_reset_confirm", password_reset_tokens)
+        )
+        link = reverse(url_name, kwargs=member_link_parts(user, tokens))
+    return {
+        "member": user,
+        "organisation": message.organisation,
+        "invited_by": message.created_by,
+        "link": f"{settings.PORTAL_URL}{link}",
+        "sets_password": needs_password or not invitation,
+        "valid_for": invitation_valid_for() if invitation else password_reset_valid_for(),
+    }
+
+
+def _build_account_email(message: OutgoingMessage) -> AnymailMessage:
+    context = {"message": message, **_account_context(message)}
+    return _email(message, message.kind, context, metadata={METADATA_KEY: str(message.pk)})
+
+
+def _email(
+    message: OutgoingMessage, template: str, context: dict[str, Any], metadata: dict[str, str]
+) -> AnymailMessage:
+    """The email from notifications/email/<template>{_subject.txt,.txt,.html} to the message's recipient."""
+    subject = render_to_string(f"notifications/email/{template}_subject.txt", context).strip()
+    email = AnymailMessage(
+        subject=" ".join(subject.split()),
+        body=render_to_string(f"notifications/email/{template}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[address_for_sending(message.recipient)],
+        metadata=metadata,
+        tags=[message.kind],
+    )
+    email.attach_alternative(render_to_string(f"notifications/email/{template}.html", context), "text/html")
+    return email
+
+
 def build_email(message: OutgoingMessage) -> AnymailMessage:
-    """The email for `message`; ticket emails carry every valid ticket of the order as one PDF."""
+    """The email for `message`; ticket emails carry every valid ticket of the order as one PDF; member
+    invitations and password resets carry their link."""
+    if message.kind in OutgoingMessage.ACCOUNT_KINDS:
+        return _build_account_email(message)
     order = message.order  # message_claim loads it with its event and organisation: no queries here
+    assert order is not None  # the table's check: only account emails are about no order
     context: dict[str, Any] = {
         "order": order,
         "event": order.event,
@@ -95,16 +157,7 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
     elif message.kind in (OutgoingMessage.Kind.REFUND_NOTICE, OutgoingMessage.Kind.CANCELLATION_NOTICE):
         context.update(_refund_context(message))
     template = "tickets" if message.kind in OutgoingMessage.TICKET_KINDS else message.kind
-    subject = render_to_string(f"notifications/email/{template}_subject.txt", context).strip()
-    email = AnymailMessage(
-        subject=" ".join(subject.split()),
-        body=render_to_string(f"notifications/email/{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[address_for_sending(message.recipient)],
-        metadata={METADATA_KEY: str(message.pk), "order": order.code},
-        tags=[message.kind],
-    )
-    email.attach_alternative(render_to_string(f"notifications/email/{template}.html", context), "text/html")
+    email = _email(message, template, context, metadata={METADATA_KEY: str(message.pk), "order": order.code})
     if tickets:
         email.attach(pdf_filename(order), order_tickets_pdf(order, tickets), "application/pdf")
     return email

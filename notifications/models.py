@@ -57,16 +57,29 @@ class OutgoingMessage(models.Model):
         TICKETS_RESEND = "tickets_resend", "Tickets (resent)"
         REFUND_NOTICE = "refund_notice", "Refund notice"
         CANCELLATION_NOTICE = "cancellation_notice", "Cancellation notice"
+        MEMBER_INVITATION = "member_invitation", "Member invitation"
+        PASSWORD_RESET = "password_reset", "Password reset"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
         SMS = "sms", "SMS"
 
     TICKET_KINDS = frozenset({Kind.TICKETS, Kind.TICKETS_RESEND})
+    # Emails to a member about their login, not about an order: no order, and `user` says whose account.
+    ACCOUNT_KINDS = frozenset({Kind.MEMBER_INVITATION, Kind.PASSWORD_RESET})
     Status = MessageStatus
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="messages")
+    # None only for a password reset: a login belongs to no one organisation.
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="account_messages",
+        help_text="The member an invitation or password reset is for.",
+    )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     recipient = models.CharField(max_length=254)
@@ -95,6 +108,11 @@ class OutgoingMessage(models.Model):
             models.Index(fields=["status", "created_at"], name="message_status_created"),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(order__isnull=False, organisation__isnull=False)
+                | Q(kind__in=["member_invitation", "password_reset"], user__isnull=False),
+                name="message_about_an_order_or_an_account",
+            ),
             # Per order: a form's key names one action on one order; the same key on another order is another action.
             models.UniqueConstraint(
                 fields=["order", "idempotency_key"],

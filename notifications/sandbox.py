@@ -69,7 +69,7 @@ def postmark_payload(message: OutgoingMessage, outcome: str) -> dict:
     common = {
         "MessageStream": "outbound",
         "MessageID": message.provider_message_id or str(uuid.uuid4()),
-        "Metadata": {METADATA_KEY: str(message.pk), "order": message.order.code},
+        "Metadata": {METADATA_KEY: str(message.pk), "order": message.order.code if message.order else ""},
         "Tag": message.kind,
         "ServerID": 0,
     }

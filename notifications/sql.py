@@ -71,6 +71,18 @@ _FIND_BY = {
     for field in ("id", "provider_message_id")
     for postgres in (True, False)
 }
+# An account email (a member invitation, a password reset) has no order: its own row is locked.
+_FIND_ACCOUNT_SQL = f"""
+    SELECT m.{MESSAGE.id}, m.{MESSAGE.order}, m.{MESSAGE.organisation}, m.{MESSAGE.kind}, m.{MESSAGE.recipient}
+    FROM {MESSAGE} m
+    WHERE m.{{column}} = %s AND m.{MESSAGE.order} IS NULL ORDER BY m.{MESSAGE.id} LIMIT 1{{lock}}"""
+_FIND_ACCOUNT_BY = {
+    (field, postgres): _FIND_ACCOUNT_SQL.format(
+        column=getattr(MESSAGE, field), lock=" FOR UPDATE OF m" if postgres else ""
+    )
+    for field in ("id", "provider_message_id")
+    for postgres in (True, False)
+}
 
 # A concurrent copy of the same event waits for the first one's transaction, then inserts nothing.
 EVENT_COLUMNS = ("organisation", "message", "event_type", "occurred_at", "reason", "provider", "dedup_key", "raw")
@@ -140,7 +152,7 @@ def _move_portable(message_id: int, from_statuses: list[str], **fields: Any) -> 
 def order_email_status_sync(message: OutgoingMessage) -> None:
     """Order email status = the status of the order's latest ticket email (one UPDATE). The portable form of
     _SYNC_ORDER_CTE, and what the outbox runs on both after it changed a message through the ORM."""
-    if message.kind not in OutgoingMessage.TICKET_KINDS:
+    if message.kind not in OutgoingMessage.TICKET_KINDS or message.order_id is None:
         return
     latest = OutgoingMessage.objects.filter(order_id=OuterRef("pk"), kind__in=OutgoingMessage.TICKET_KINDS)
     latest_id = Subquery(latest.order_by("-created_at", "-id").values("pk")[:1])
@@ -151,8 +163,12 @@ def order_email_status_sync(message: OutgoingMessage) -> None:
 
 def message_for_event(cursor: Any, *, field: str, value: int | str) -> tuple | None:
     """(id, order_id, organisation_id, kind, recipient) of the message whose `field` ("id" or
-    "provider_message_id") is `value`, its order row locked on PostgreSQL; None when there is none."""
+    "provider_message_id") is `value`, its order row locked on PostgreSQL (an account email's own row, and
+    order_id None); None when there is none."""
     cursor.execute(_FIND_BY[field, is_postgres()], [value])
+    if (row := cursor.fetchone()) is not None:
+        return row
+    cursor.execute(_FIND_ACCOUNT_BY[field, is_postgres()], [value])
     return cursor.fetchone()
 
 

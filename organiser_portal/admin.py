@@ -118,7 +118,9 @@ class MembershipAdmin(admin.ModelAdmin):
 
     @admin.display(description="Regions")
     def region_limit(self, membership: Membership) -> str:
-        return ", ".join(r.name for r in membership.regions.all()) or "All regions"
+        if not membership.region_limited:
+            return "All regions"
+        return ", ".join(r.name for r in membership.regions.all()) or "No region"
 
 
 class TicketTypeInline(admin.TabularInline):

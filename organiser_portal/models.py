@@ -1,7 +1,8 @@
 """The tenancy core: organisations, their regions, who belongs to them, their events."""
 
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -55,8 +56,13 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
+    # Stored apart from `regions`: a limited member whose last region is deleted or unticked sees nothing,
+    # never every region (permissions.Access.region_ids is then an empty set).
+    region_limited = models.BooleanField(
+        "limited to some regions", default=False, help_text="On: the member sees only the regions ticked below."
+    )
     regions = models.ManyToManyField(
-        Region, blank=True, related_name="memberships", help_text="Leave empty for access to every region."
+        Region, blank=True, related_name="memberships", help_text="The regions a limited member sees."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -80,6 +86,17 @@ def validate_currency(code: str) -> None:
         )
 
 
+def validate_time_zone(name: str) -> None:
+    """A time zone of the IANA database by its name, as zoneinfo knows it ("Europe/Berlin", "UTC")."""
+    if name not in available_time_zones():
+        raise ValidationError(f"{name} is not a time zone name such as Europe/Berlin.", code="unknown_time_zone")
+
+
+@cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 class Event(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="events")
     region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
@@ -88,7 +105,7 @@ class Event(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     venue = models.CharField(max_length=200, blank=True)
-    time_zone = models.CharField(max_length=64, default="Europe/Berlin")
+    time_zone = models.CharField(max_length=64, default="Europe/Berlin", validators=[validate_time_zone])
     currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     country = models.CharField(
         max_length=2,
@@ -98,6 +115,9 @@ class Event(models.Model):
     )
     send_tickets_automatically = models.BooleanField(
         default=True, help_text="Off: paid orders are held for review until someone sends their tickets."
+    )
+    guest_checkout = models.BooleanField(
+        "guest checkout", default=True, help_text="On: buyers may order without a customer account."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -20,7 +20,15 @@ from babel.numbers import NumberPattern, format_currency, get_currency_precision
 from django.conf import settings
 from django.utils.translation import get_language
 
-__all__ = ["UnknownCurrency", "from_minor", "minor_units", "money_format", "money_round", "to_minor"]
+__all__ = [
+    "UnknownCurrency",
+    "fits_minor_unit",
+    "from_minor",
+    "minor_units",
+    "money_format",
+    "money_round",
+    "to_minor",
+]
 
 
 class UnknownCurrency(ValueError):
@@ -67,6 +75,13 @@ def money_round(amount: Decimal, currency: str) -> Decimal:
     UnknownCurrency for an unknown code.
     """
     return _checked(amount).quantize(_quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def fits_minor_unit(amount: Decimal, currency: str) -> bool:
+    """Whether the amount is a whole number of the currency's minor unit: `Decimal("12.50")` and `Decimal("12.5")`
+    are for EUR, `Decimal("12.505")` is not; for JPY only whole yen (`Decimal("1200")`, `Decimal("1200.00")`).
+    Raises like `money_round`."""
+    return money_round(amount, currency) == amount
 
 
 def to_minor(amount: Decimal, currency: str) -> int:

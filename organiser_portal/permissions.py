@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from .compiled_queries import CompiledQuery
@@ -37,6 +37,7 @@ class Perm(StrEnum):
     IMPORT = "import"
     MANAGE_EVENTS = "manage_events"
     MANAGE_DOOR = "manage_door"
+    VIEW_MEMBERS = "view_members"
     MANAGE_MEMBERS = "manage_members"
     MANAGE_REGIONS = "manage_regions"
     MANAGE_ORGANISATION = "manage_organisation"
@@ -44,7 +45,7 @@ class Perm(StrEnum):
 
 _VIEWER = frozenset({Perm.VIEW})
 _SUPPORT = _VIEWER | {Perm.RESEND, Perm.EDIT_CONTACT, Perm.DOWNLOAD_PDF, Perm.PERSONALISE, Perm.SEND_HELD}
-_MANAGER = _SUPPORT | {Perm.REFUND, Perm.CANCEL, Perm.IMPORT, Perm.MANAGE_EVENTS, Perm.MANAGE_DOOR}
+_MANAGER = _SUPPORT | {Perm.REFUND, Perm.CANCEL, Perm.IMPORT, Perm.MANAGE_EVENTS, Perm.MANAGE_DOOR, Perm.VIEW_MEMBERS}
 _OWNER = _MANAGER | {Perm.MANAGE_MEMBERS, Perm.MANAGE_REGIONS, Perm.MANAGE_ORGANISATION}
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -68,6 +69,7 @@ PERM_ACTIONS: dict[Perm, str] = {
     Perm.IMPORT: "import orders",
     Perm.MANAGE_EVENTS: "change event settings",
     Perm.MANAGE_DOOR: "set up the door (access areas and scanner devices)",
+    Perm.VIEW_MEMBERS: "see the team",
     Perm.MANAGE_MEMBERS: "manage team members",
     Perm.MANAGE_REGIONS: "manage regions",
     Perm.MANAGE_ORGANISATION: "change organisation settings",
@@ -81,7 +83,7 @@ class Access:
     user_id: int
     organisation: Organisation
     role: str
-    region_ids: frozenset[int] | None  # None: every region
+    region_ids: frozenset[int] | None  # None: every region; empty: none (a limited member without regions)
     # The user is a member of this organisation alone: the header needs no organisation switcher (nor its query).
     sole_organisation: bool = False
     # The region chosen for this session (see the module docstring); None: every region the membership allows.
@@ -106,6 +108,11 @@ class Access:
         """PermissionDenied with `refusal`'s reason, which the refusal page (templates/403.html) shows."""
         if reason := self.refusal(perm):
             raise PermissionDenied(reason)
+
+    @property
+    def opens_settings(self) -> bool:
+        """Whether the header links to the organisation's Settings (events, team, regions): managers and owners."""
+        return self.can(Perm.MANAGE_EVENTS) or self.can(Perm.VIEW_MEMBERS)
 
     def allows_region(self, region_id: int | None) -> bool:
         """Whether the membership allows the region (whatever region is chosen): pages of one object."""
@@ -148,8 +155,9 @@ class Access:
 
 
 def _with_region_flag(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
-    # The `limited` annotation spares every member who isn't region-limited the regions query.
-    return memberships.annotate(limited=Exists(Membership.regions.through.objects.filter(membership_id=OuterRef("pk"))))
+    # `limited` (the stored flag, not whether regions are ticked) spares every member who isn't region-limited
+    # the regions query; a limited member with no region left is limited to nothing.
+    return memberships.annotate(limited=F("region_limited"))
 
 
 def _has_regions(organisation_ref: str) -> Exists:
@@ -173,14 +181,13 @@ def _membership_access(user, membership: Membership | None, organisation: Organi
     it is the membership's own."""
     if membership is None:
         return None
-    limited = getattr(membership, "limited", True)
+    limited = getattr(membership, "limited", membership.region_limited)
     region_ids = frozenset(membership.regions.values_list("pk", flat=True)) if limited else None
     sole = organisation is None and not getattr(membership, "elsewhere", True)
     organisation = organisation or membership.organisation
     has_regions = getattr(membership, "has_regions", limited)
-    return Access(
-        user.pk, organisation, membership.role, region_ids or None, sole, organisation_has_regions=has_regions
-    )
+    # An empty set is no region at all (the member's last region was deleted or unticked), never every region.
+    return Access(user.pk, organisation, membership.role, region_ids, sole, organisation_has_regions=has_regions)
 
 
 def access_for(user, organisation: Organisation) -> Access | None:

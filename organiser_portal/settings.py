@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "orders",
     "tickets",
     "notifications",
+    # Organisation setup: team, invitations, password emails, regions, events and ticket types.
+    "setup",
     # Demo data and its commands: imports every app, imported by none.
     "demo",
 ]
@@ -206,6 +208,13 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tickets <tickets@portal.example>")
+# Where the portal is reached, for the links in emails sent outside a request (invitations, password resets).
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}")
+PORTAL_URL = PORTAL_URL.rstrip("/")
+# How long a team invitation's link to set a password works, in seconds (default 7 days); a password reset
+# link works PASSWORD_RESET_TIMEOUT seconds (default 1 hour).
+INVITATION_TIMEOUT = env.int("INVITATION_TIMEOUT", default=7 * 24 * 3600)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL["WEBHOOK_SECRET"] = webhook_secret
 # The largest delivery webhook body read (notifications/webhook_guard.py); a SendGrid batch of 1,000 events is ~1 MB.

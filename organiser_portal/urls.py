@@ -6,6 +6,7 @@ from . import views
 
 org_patterns: list[URLPattern | URLResolver] = [
     path("region/", views.region_choose, name="region_choose"),
+    path("", include("setup.urls")),
     path("", include("guests.urls")),
     path("", include("orders.urls")),
 ]
@@ -14,6 +15,8 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # A member's password (reset, change) and the team invitation's link (setup.account_urls).
+    path("accounts/", include("setup.account_urls")),
     path("o/<slug:org>/", include(org_patterns)),
     # The chosen email service's delivery webhook, /anymail/<service>/tracking/ (notifications.urls, .webhooks).
     path("anymail/", include("notifications.urls")),

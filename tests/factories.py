@@ -40,6 +40,7 @@ class RegionFactory(factory.django.DjangoModelFactory):
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
+        skip_postgeneration_save = True  # the regions hook saves what it changes
 
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
@@ -47,7 +48,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def regions(self, create, extracted, **kwargs):
-        if create and extracted:
+        if create and extracted is not None:
+            self.region_limited = True
+            self.save(update_fields=["region_limited"])
             self.regions.set(extracted)
 
 

@@ -32,8 +32,7 @@ READ_ONLY = {TimelineEntry, DeliveryEvent, Refund}
 def one_of_everything(organisation, make_order):
     Group.objects.create(name="Door staff")
     region = Region.objects.create(organisation=organisation, name="Hamburg")
-    membership = MembershipFactory(organisation=organisation, role=Membership.Role.SUPPORT)
-    membership.regions.set([region])
+    MembershipFactory(organisation=organisation, role=Membership.Role.SUPPORT, regions=[region])
     customer = CustomerFactory(organisation=organisation, name="Jonas Weber", email="jonas@example.com")
     order = make_order(quantity=2, customer=customer, contact_name="Jonas Weber", contact_email="jonas@example.com")
     ticket = order.tickets.first()

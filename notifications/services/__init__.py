@@ -4,6 +4,7 @@ delivery events the email service's webhooks report (`delivery.py`). Callers imp
 from .delivery import IncomingEvent, delivery_event_record
 from .outbox import (
     SEND_MESSAGE_TASK,
+    account_message_queue,
     message_claim,
     message_dispatch,
     message_mark_failed,
@@ -17,6 +18,7 @@ from .outbox import (
 __all__ = [
     "SEND_MESSAGE_TASK",
     "IncomingEvent",
+    "account_message_queue",
     "delivery_event_record",
     "message_claim",
     "message_dispatch",

@@ -71,8 +71,8 @@ class _Target:
     """The few columns of the event's message that recording it needs (none of them change after queueing)."""
 
     message_id: int
-    order_id: int
-    organisation_id: int
+    order_id: int | None  # None: an account email (no timeline to write)
+    organisation_id: int | None
     kind: str
     recipient: str
 
@@ -148,6 +148,8 @@ def delivery_event_record(*, event: IncomingEvent) -> int | None:
 
 
 def _note_on_timeline(target: _Target, action: str, reason: str) -> None:
+    if target.order_id is None or target.organisation_id is None:  # an account email: no order, no timeline
+        return
     timeline_record(
         order=Order(pk=target.order_id, organisation_id=target.organisation_id),
         action=action,

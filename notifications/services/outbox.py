@@ -38,6 +38,8 @@ KIND_WORDS: dict[str, str] = {
     Kind.TICKETS_RESEND: "Resent tickets",
     Kind.REFUND_NOTICE: "Refund notice",
     Kind.CANCELLATION_NOTICE: "Cancellation notice",
+    Kind.MEMBER_INVITATION: "Member invitation",
+    Kind.PASSWORD_RESET: "Password reset",
 }
 
 # A message stuck in "sending" this long had its worker die mid-send (task time limit is 2 min).
@@ -85,6 +87,30 @@ def message_queue(
     return message
 
 
+def account_message_queue(
+    *, kind: str, user: User, organisation_id: int | None = None, actor: User | None = None, idempotency_key: str = ""
+) -> OutgoingMessage:
+    """Write an email about a member's login (a member invitation, a password reset) to the outbox and hand it
+    to a worker after commit, like `message_queue`, but about no order (no timeline, no email status).
+
+    The worker renders the link (organiser_portal.tokens) when it sends, so no usable token is ever stored.
+    Call inside the transaction of the action that wants it; if that rolls back, nothing is sent.
+    Raises ValueError for a kind that isn't in OutgoingMessage.ACCOUNT_KINDS.
+    """
+    if kind not in OutgoingMessage.ACCOUNT_KINDS:
+        raise ValueError(f"{kind} is not an account email")
+    message = OutgoingMessage.objects.create(
+        organisation_id=organisation_id,
+        user=user,
+        kind=kind,
+        recipient=user.email,
+        created_by=actor,
+        idempotency_key=idempotency_key[:80],
+    )
+    transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
+    return message
+
+
 def message_dispatch(*, message_id: int) -> bool:
     """Hand the message to the broker. A broker outage is logged, not raised: the sweeper sends it later.
 
@@ -108,17 +134,23 @@ def message_claim(*, message_id: int) -> OutgoingMessage | None:
     if not sql.message_start_sending(message_id=message_id, at=timezone.now()):
         return None
     # With the order, event and organisation the email is built from: no second read in build_email.
-    return OutgoingMessage.objects.select_related("order__event", "order__organisation").get(pk=message_id)
+    return OutgoingMessage.objects.select_related(
+        "order__event", "order__organisation", "organisation", "user", "created_by"
+    ).get(pk=message_id)
 
 
 def _lock_message(message_id: int) -> OutgoingMessage:
-    """The message with its order, the order row locked (one query).
+    """The message with its order, the order row locked (one query); an account email's own row.
 
     Same lock order as the order actions and the webhooks (order first), so they never deadlock.
     Only the order row is locked: the message's status is changed by guarded UPDATEs
     (sql.message_advance), which never move it back even if this read is older than a concurrent change.
     """
-    return OutgoingMessage.objects.select_related("order").select_for_update(of=("order",)).get(pk=message_id)
+    try:  # the filter on the order makes the join an inner one, which PostgreSQL may lock
+        messages = OutgoingMessage.objects.filter(order__isnull=False).select_related("order")
+        return messages.select_for_update(of=("order",)).get(pk=message_id)
+    except OutgoingMessage.DoesNotExist:  # an account email (no order): its own row
+        return OutgoingMessage.objects.select_for_update().get(pk=message_id)
 
 
 def _advance(
@@ -134,6 +166,8 @@ def _advance(
     if not sql.message_advance(message_id=message.pk, status=status, reason=reason[:300], at=at):
         return False
     message.status, message.status_reason, message.status_at = status, reason[:300], at
+    if message.order is None:  # an account email: no order, so no timeline
+        return True
     timeline_record(
         order=message.order,
         action=f"email.{status}",

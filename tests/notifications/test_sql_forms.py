@@ -40,6 +40,7 @@ class State:
 
 def state(message_id: int) -> State:
     message = OutgoingMessage.objects.get(pk=message_id)
+    assert message.order_id is not None  # ticket emails are about an order
     entries = TimelineEntry.objects.filter(order_id=message.order_id, action__startswith="email.")
     events = DeliveryEvent.objects.order_by("occurred_at", "event_type")
     return State(

@@ -66,6 +66,7 @@ def _post_all_while_order_locked(order_id: int, bodies: list[dict]) -> list[int]
 
 
 def _email_actions(message: OutgoingMessage) -> list[str]:
+    assert message.order_id is not None  # ticket emails are about an order
     return list(
         TimelineEntry.objects.filter(order_id=message.order_id, action__startswith="email.")
         .order_by("created_at", "id")

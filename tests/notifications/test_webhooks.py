@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import DeliveryEvent, OutgoingMessage
-from orders.models import TimelineEntry
+from orders.models import Order, TimelineEntry
 
 from . import payloads
 from .conftest import SECRET
@@ -22,6 +22,7 @@ def auth(secret: str = SECRET) -> dict:
 
 
 def meta(message: OutgoingMessage) -> dict:
+    assert message.order is not None
     return {"portal_message_id": str(message.pk), "order": message.order.code}
 
 
@@ -44,12 +45,17 @@ def post_ses(client, notification: dict, **headers):
 
 def state(message: OutgoingMessage) -> tuple[str, str]:
     message.refresh_from_db()
-    return message.status, message.order.__class__.objects.get(pk=message.order_id).email_status
+    return message.status, Order.objects.get(pk=_order_id(message)).email_status
+
+
+def _order_id(message: OutgoingMessage) -> int:
+    assert message.order_id is not None  # ticket emails are about an order
+    return message.order_id
 
 
 def email_entries(message: OutgoingMessage) -> list[tuple[str, str]]:
     return list(
-        TimelineEntry.objects.filter(order_id=message.order_id, action__startswith="email.")
+        TimelineEntry.objects.filter(order_id=_order_id(message), action__startswith="email.")
         .order_by("created_at", "id")
         .values_list("action", "actor_kind")
     )

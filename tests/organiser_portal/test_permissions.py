@@ -3,9 +3,9 @@
 import pytest
 from django.http import Http404
 
-from organiser_portal.models import Membership
+from organiser_portal.models import Event, Membership
 from organiser_portal.permissions import Perm, access_for, access_organisation
-from tests.factories import MembershipFactory, RegionFactory
+from tests.factories import EventFactory, MembershipFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -45,3 +45,30 @@ def test_superuser_owns_every_organisation(superuser, other_organisation):
     assert access.role == Role.OWNER and access.organisation == other_organisation and access.region_ids is None
     with pytest.raises(Http404):
         access_organisation(superuser, "no-such-org")
+
+
+@pytest.mark.parametrize("how", ["deleted", "unticked"])
+def test_a_member_limited_to_a_region_that_goes_sees_nothing_not_everything(organisation, how):
+    """Their last region deleted or unticked, a region-limited member is limited to no region: no event of
+    any region, nor one without a region, is listed or opens (it used to widen to every region)."""
+    hamburg, berlin = RegionFactory(organisation=organisation), RegionFactory(organisation=organisation)
+    in_berlin = EventFactory(organisation=organisation, region=berlin)
+    EventFactory(organisation=organisation, region=None)
+    membership = MembershipFactory(organisation=organisation, role=Role.SUPPORT, regions=[hamburg])
+    if how == "deleted":
+        hamburg.delete()
+    else:
+        membership.regions.clear()
+    for access in (access_organisation(membership.user, organisation.slug), access_for(membership.user, organisation)):
+        assert access is not None and access.region_ids == frozenset()
+        assert not access.allows_region(berlin.pk) and not access.allows_region(None)
+        assert not Event.objects.filter(access.event_filter()).exists()
+        assert not access.region_choice_offered
+    assert Event.objects.filter(pk=in_berlin.pk).exists()
+
+
+def test_a_member_of_every_region_is_not_limited_by_an_empty_region_list(organisation, member):
+    region = RegionFactory(organisation=organisation)
+    EventFactory(organisation=organisation, region=region)
+    access = access_organisation(member(Role.SUPPORT), organisation.slug)
+    assert access.region_ids is None and access.allows_region(region.pk) and access.allows_region(None)

@@ -33,8 +33,10 @@ class Command(BaseCommand):
         if status != 200:
             raise CommandError(f"The webhook answered {status}: check ANYMAIL_WEBHOOK_SECRET.")
         message.refresh_from_db()
-        message.order.refresh_from_db()
+        order = message.order
+        assert order is not None  # a ticket email is about an order
+        order.refresh_from_db()
         self.stdout.write(
             f"{outcome} → message {message.pk} to {message.recipient} is now {message.get_status_display()}; "
-            f"order {message.order.code} email status: {message.order.get_email_status_display()}"
+            f"order {order.code} email status: {order.get_email_status_display()}"
         )
