@@ -433,6 +433,8 @@ class InvitationAcceptView(PasswordResetConfirmView):
     token_generator = invitation_tokens
     template_name = "registration/invitation_accept.html"
     post_reset_login = True
+    # The backend that checked nothing (the link did): named, since axes adds a second one (settings).
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("dashboard")
 
     def get_context_data(self, **kwargs):
