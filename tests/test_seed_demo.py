@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q, Sum
+from django.http import HttpRequest
 
 from demo.seed import demo_reset
 from demo.specs import ANNA_CODE, LOGINS
@@ -130,7 +131,7 @@ def test_the_demo_guest(seeded):
 def test_the_demo_logins(seeded):
     for login in LOGINS:
         assert login.email in seeded["output"]
-        user = authenticate(username=login.email, password=login.password)
+        user = authenticate(HttpRequest(), username=login.email, password=login.password)
         assert user is not None, login.email
         if login.role is None:
             assert user.is_superuser
@@ -138,7 +139,7 @@ def test_the_demo_logins(seeded):
             membership = Membership.objects.get(user=user, organisation__slug=login.org_slug)
             assert membership.role == login.role
             assert {r.name for r in membership.regions.all()} == set(login.regions)
-    owner = authenticate(username="owner@demo.example", password="demo-owner")
+    owner = authenticate(HttpRequest(), username="owner@demo.example", password="demo-owner")
     assert not Membership.objects.filter(user=owner, organisation__slug="alpenklang").exists()
 
 
