@@ -12,7 +12,7 @@ from notifications.services import IncomingEvent, delivery_event_record
 from notifications.tasks import send_message
 from organiser_portal.models import Membership
 from organiser_portal.tokens import invitation_tokens, member_link_parts, password_reset_tokens
-from setup.services import member_invite
+from setup.services import member_invite, membership_remove
 from tests.factories import MembershipFactory, OrganisationFactory
 
 from .conftest import link_in
@@ -76,6 +76,12 @@ def test_an_expired_invitation_link_is_refused(client, invited):
     token = invitation_tokens._make_token_with_timestamp(user, fresh_at, invitation_tokens.secret)
     link = link.rsplit("/", 2)[0] + f"/{token}/"
     assert client.get(link, follow=True).context["validlink"]
+
+
+def test_the_link_of_a_member_removed_before_they_came_is_dead(client, invited, organisation, owner):
+    user, link = invited
+    membership_remove(actor=owner, organisation=organisation, membership_id=user.memberships.get().pk)
+    assert not client.get(link, follow=True).context["validlink"]
 
 
 def test_a_password_reset_link_is_no_invitation_and_a_forged_one_fails(client, invited):
