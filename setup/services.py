@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 Role = Membership.Role
-ROLE_ORDER = [Role.VIEWER, Role.SUPPORT, Role.MANAGER, Role.OWNER]
 
 
 def member_name(user: User) -> str:

@@ -437,6 +437,11 @@ class InvitationAcceptView(PasswordResetConfirmView):
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("dashboard")
 
+    def get_user(self, uidb64):
+        """The invited user, while they still belong to a team: removed before they came, the link is dead."""
+        user = super().get_user(uidb64)
+        return user if user is not None and user.memberships.exists() else None
+
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "valid_for": invitation_valid_for()}
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django.core import mail
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from demo.specs import DEMO_ORG_SLUG
 from organiser_portal.celery import app as celery_app
@@ -17,7 +17,7 @@ from .login import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 EVENT = "Harbour Lights Festival"
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture

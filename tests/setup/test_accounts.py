@@ -7,10 +7,13 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from notifications.models import OutgoingMessage
+from notifications.sandbox import sandbox_report
 from notifications.services import IncomingEvent, delivery_event_record
+from notifications.tasks import send_message
 from organiser_portal.models import Membership
 from organiser_portal.tokens import invitation_tokens, member_link_parts, password_reset_tokens
-from setup.services import member_invite
+from setup.services import member_invite, membership_remove
+from tests.factories import MembershipFactory, OrganisationFactory
 
 from .conftest import link_in
 
@@ -73,6 +76,12 @@ def test_an_expired_invitation_link_is_refused(client, invited):
     token = invitation_tokens._make_token_with_timestamp(user, fresh_at, invitation_tokens.secret)
     link = link.rsplit("/", 2)[0] + f"/{token}/"
     assert client.get(link, follow=True).context["validlink"]
+
+
+def test_the_link_of_a_member_removed_before_they_came_is_dead(client, invited, organisation, owner):
+    user, link = invited
+    membership_remove(actor=owner, organisation=organisation, membership_id=user.memberships.get().pk)
+    assert not client.get(link, follow=True).context["validlink"]
 
 
 def test_a_password_reset_link_is_no_invitation_and_a_forged_one_fails(client, invited):
@@ -163,3 +172,22 @@ def test_account_emails_are_tracked_by_the_webhooks(invited, client):
     )
     message.refresh_from_db()
     assert stored and message.status == "delivered"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_embedded_default_an_invitation_is_written_and_reported_delivered(settings, tmp_path):
+    """The sandbox email service writes the invitation to a file and reports it through the webhook, as for
+    ticket emails: the message ends delivered without an order."""
+    settings.EMAIL_BACKEND = "notifications.sandbox.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "demo-webhook:demo-secret"}
+    organisation = OrganisationFactory()
+    owner = MembershipFactory(organisation=organisation, role=Role.OWNER).user
+    member_invite(actor=owner, organisation=organisation, email="ines@example.com", role=Role.VIEWER)
+    message = OutgoingMessage.objects.get(kind="member_invitation")
+    assert send_message.apply(args=(message.pk,)).get() == "sent"
+    written = "".join(path.read_text() for path in tmp_path.iterdir())
+    assert "ines@example.com" in written and "/accounts/invitation/" in written
+    assert sandbox_report(message_id=message.pk) == [200]
+    message.refresh_from_db()
+    assert message.status == "delivered" and message.events.get().event_type == "delivered"
