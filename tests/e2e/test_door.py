@@ -34,7 +34,13 @@ def _unused_ticket() -> Ticket:
 
 def _fits(page: Page, what: str) -> None:
     width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= PHONE, f"{what} is {width} px wide on a phone: the page scrolls sideways"
+    # What sticks out, if anything: a wide table scrolls inside its box, but an absolutely positioned element
+    # (a visually-hidden label) escapes the box unless it is positioned.
+    wide = page.evaluate(
+        "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1"
+        " && !e.closest('.table-responsive')?.contains(e.offsetParent)).slice(0, 5).map(e => e.outerHTML.slice(0, 80))"
+    )
+    assert width <= PHONE, f"{what} is {width} px wide on a phone: the page scrolls sideways ({wide})"
 
 
 def test_a_device_made_in_the_portal_scans_and_the_order_shows_it(
