@@ -15,6 +15,7 @@ from organiser_portal.models import Event, TicketType
 
 from . import sql
 from .models import AccessArea, AccessPoint, Scan, ScannerDevice, token_hash
+from .rules import DoorArea, DoorPlan, DoorPoint
 
 # A scanner sends several scans a second at the door: its device is kept in the process for a few seconds
 # (a fifth of a scan's CPU). Revoking evicts it here at once; other processes notice within these seconds.
@@ -59,46 +60,6 @@ def scanner_event(device: ScannerDevice, public_id: str) -> Event | None:
     if device.event is not None and device.event.public_id == public_id:
         return device.event
     return Event.objects.filter(organisation_id=device.organisation_id, public_id=public_id).first()
-
-
-@dataclass(frozen=True)
-class DoorArea:
-    """An access area as the scanner path reads it."""
-
-    id: int
-    name: str
-    all_ticket_types: bool
-    ticket_type_ids: frozenset[int]
-
-    def admits(self, ticket_type_id: int) -> bool:
-        return self.all_ticket_types or ticket_type_id in self.ticket_type_ids
-
-
-@dataclass(frozen=True)
-class DoorPoint:
-    id: int
-    name: str
-    area: DoorArea
-
-
-@dataclass(frozen=True)
-class DoorPlan:
-    """An event's access areas and their points; empty when the event has none (every valid ticket is admitted
-    wherever it is scanned)."""
-
-    areas: tuple[DoorArea, ...] = ()
-    points: tuple[DoorPoint, ...] = ()
-
-    def area_named(self, name: str) -> DoorArea | None:
-        key = name.casefold()
-        return next((a for a in self.areas if a.name.casefold() == key), None)
-
-    def points_named(self, name: str, area: DoorArea | None) -> list[DoorPoint]:
-        key = name.casefold()
-        return [p for p in self.points if p.name.casefold() == key and (area is None or p.area.id == area.id)]
-
-    def point(self, point_id: int | None) -> DoorPoint | None:
-        return next((p for p in self.points if p.id == point_id), None)
 
 
 # Like the devices: an event's door plan is kept in the process for a few seconds (the scanner path reads it
