@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import F
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from organiser_portal.keyset import KeysetPage, keyset_page
@@ -119,13 +120,20 @@ def door_setup(event: Event) -> DoorSetup:
     return DoorSetup(areas, devices, list(event.ticket_types.order_by("name")))
 
 
+_MAX_ID = 2**63 - 1  # a bigger id in a URL or form would overflow the query: no such row
+
+
 def door_area_get(event: Event, area_id: int) -> AccessArea:
     """One access area of the event; 404 otherwise."""
+    if not 0 < area_id <= _MAX_ID:
+        raise Http404("No such access area.")
     return get_object_or_404(AccessArea.objects.select_related("event"), event=event, pk=area_id)
 
 
 def door_device_get(event: Event, device_id: int) -> ScannerDevice:
     """One scanner device of the event; 404 otherwise."""
+    if not 0 < device_id <= _MAX_ID:
+        raise Http404("No such scanner device.")
     return get_object_or_404(ScannerDevice.objects.select_related("event__organisation"), event=event, pk=device_id)
 
 

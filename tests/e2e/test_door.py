@@ -1,5 +1,6 @@
 """The door in a browser: a manager adds a scanner device on the Door tab and copies its token; a scan posted
-through the API with it shows on the order page ("Valid · used") and in its timeline, and tops the scan log.
+through the API with it shows on the order page ("Valid · used") and in its timeline, and tops the scan log;
+revoked on the Door tab, the token is refused.
 The Door tab and the scan log pass the accessibility check, on a desktop and on a phone."""
 
 import pytest
@@ -88,6 +89,18 @@ def test_a_device_made_in_the_portal_scans_and_the_order_shows_it(
     expect(page.locator("#scan-table tbody tr").first).to_contain_text("Denied")
     assert_accessible(page, "the scan log, filtered")
     page.screenshot(path=str(screenshot_dir / "scan-log.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/events/{event.public_id}/door/")
+    page.get_by_text("Revoke Gate 9…").click()
+    assert_accessible(page, "the Door tab asking to confirm a revocation")
+    page.get_by_role("button", name="Yes, revoke Gate 9").click()
+    expect(page.get_by_text("Gate 9 is revoked: its scans are refused from now on.")).to_be_visible()
+    refused = page.request.post(
+        f"{live_server.url}/api/v1/check-ins/",
+        data={"code": ticket.secret},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert refused.status == 401 and refused.json()["error"] == "revoked"
 
     phone = browser.new_context(viewport={"width": PHONE, "height": 844}, locale="en-GB", has_touch=True)
     try:
