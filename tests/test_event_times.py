@@ -202,9 +202,7 @@ def test_the_guest_list_my_events_and_search_show_the_events_times(order, case, 
 def test_the_scanner_and_the_scan_history_show_the_first_admission_on_the_events_clocks(
     order, case, agent_client, client
 ):
-    _, token = scanner_device_create(
-        organisation=order.organisation, name="Gate A", event=order.event, access_area="Main entrance"
-    )
+    _, token = scanner_device_create(organisation=order.organisation, name="Gate A", event=order.event)
     ticket = order.tickets.get()
     api = {"content_type": "application/json", "HTTP_AUTHORIZATION": f"Bearer {token}"}
     body = f'{{"code": "{ticket.secret}", "scanned_at": "{case.admitted.isoformat()}"}}'

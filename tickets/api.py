@@ -24,8 +24,9 @@ from organiser_portal.models import Event
 from organiser_portal.times import in_zone, zone_abbreviation
 
 from .models import PLAUSIBLE_SINCE, Scan, ScannerDevice
+from .rules import ScanRejected
 from .selectors import scanner_device_for_token, scanner_event
-from .services import CheckInError, ScanRejected, ticket_check_in
+from .services import CheckInError, ticket_check_in
 
 # A QR code's content or a typed ticket ID: a secret or an ID is far shorter.
 _CODE_LIMIT = 200
@@ -122,7 +123,7 @@ def _storable(value: str) -> bool:
 
 def _timestamp(value: Any) -> datetime | None:
     """`scanned_at`: an aware ISO 8601 time in ASCII digits, not before PLAUSIBLE_SINCE; else 400. Whether it
-    fits the event's door window is the service's check (tickets.services.door_window)."""
+    fits the event's door window is the service's check (tickets.rules.door_window)."""
     if value is None:
         return None
     try:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import F
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from organiser_portal.keyset import KeysetPage, keyset_page
@@ -15,6 +16,7 @@ from organiser_portal.models import Event, TicketType
 
 from . import sql
 from .models import AccessArea, AccessPoint, Scan, ScannerDevice, token_hash
+from .rules import DoorArea, DoorPlan, DoorPoint
 
 # A scanner sends several scans a second at the door: its device is kept in the process for a few seconds
 # (a fifth of a scan's CPU). Revoking evicts it here at once; other processes notice within these seconds.
@@ -59,46 +61,6 @@ def scanner_event(device: ScannerDevice, public_id: str) -> Event | None:
     if device.event is not None and device.event.public_id == public_id:
         return device.event
     return Event.objects.filter(organisation_id=device.organisation_id, public_id=public_id).first()
-
-
-@dataclass(frozen=True)
-class DoorArea:
-    """An access area as the scanner path reads it."""
-
-    id: int
-    name: str
-    all_ticket_types: bool
-    ticket_type_ids: frozenset[int]
-
-    def admits(self, ticket_type_id: int) -> bool:
-        return self.all_ticket_types or ticket_type_id in self.ticket_type_ids
-
-
-@dataclass(frozen=True)
-class DoorPoint:
-    id: int
-    name: str
-    area: DoorArea
-
-
-@dataclass(frozen=True)
-class DoorPlan:
-    """An event's access areas and their points; empty when the event has none (every valid ticket is admitted
-    wherever it is scanned)."""
-
-    areas: tuple[DoorArea, ...] = ()
-    points: tuple[DoorPoint, ...] = ()
-
-    def area_named(self, name: str) -> DoorArea | None:
-        key = name.casefold()
-        return next((a for a in self.areas if a.name.casefold() == key), None)
-
-    def points_named(self, name: str, area: DoorArea | None) -> list[DoorPoint]:
-        key = name.casefold()
-        return [p for p in self.points if p.name.casefold() == key and (area is None or p.area.id == area.id)]
-
-    def point(self, point_id: int | None) -> DoorPoint | None:
-        return next((p for p in self.points if p.id == point_id), None)
 
 
 # Like the devices: an event's door plan is kept in the process for a few seconds (the scanner path reads it
@@ -158,13 +120,20 @@ def door_setup(event: Event) -> DoorSetup:
     return DoorSetup(areas, devices, list(event.ticket_types.order_by("name")))
 
 
+_MAX_ID = 2**63 - 1  # a bigger id in a URL or form would overflow the query: no such row
+
+
 def door_area_get(event: Event, area_id: int) -> AccessArea:
     """One access area of the event; 404 otherwise."""
+    if not 0 < area_id <= _MAX_ID:
+        raise Http404("No such access area.")
     return get_object_or_404(AccessArea.objects.select_related("event"), event=event, pk=area_id)
 
 
 def door_device_get(event: Event, device_id: int) -> ScannerDevice:
     """One scanner device of the event; 404 otherwise."""
+    if not 0 < device_id <= _MAX_ID:
+        raise Http404("No such scanner device.")
     return get_object_or_404(ScannerDevice.objects.select_related("event__organisation"), event=event, pk=device_id)
 
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from organiser_portal.models import Membership
 from tickets.api import MAX_BODY
 from tickets.models import Scan, Ticket
-from tickets.services import CLOCK_SKEW, ScanRejected, door_window, ticket_check_in
+from tickets.rules import CLOCK_SKEW, ScanRejected, door_window
+from tickets.services import ticket_check_in
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/check-ins/"

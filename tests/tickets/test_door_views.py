@@ -30,7 +30,17 @@ def test_the_door_tab_shows_areas_points_and_devices(client, manager, event, ent
     page = client.get(url("event_door", event)).content.decode()
     assert '<a class="nav-link active" href="/o/festival/events/' in page and ">Door</a>" in page
     assert "Main entrance" in page and "Gate A1" in page and "Gate A2" in page
-    assert "every ticket type" in page and f"…{device.token_hint}" in page and "Revoke Gate A" in page
+    assert "every ticket type" in page and f"…{device.token_hint}" in page and "Yes, revoke Gate A" in page
+
+
+def test_an_id_too_big_for_the_database_is_404(client, manager, event):
+    huge = 10**30
+    assert client.post(url("door_device_change", event, device_id=huge), {"revoke": "1"}).status_code == 404
+    assert client.post(url("door_point", event, area_id=huge), {"name": "X"}).status_code == 404
+    assert (
+        client.post(url("door_area", event), {"area": str(huge), "name": "X", "all_ticket_types": "1"}).status_code
+        == 404
+    )
 
 
 def test_a_manager_adds_an_area_admitting_some_ticket_types_and_a_double_submit_adds_it_once(client, manager, event):
