@@ -4,26 +4,34 @@ delivery events the email service's webhooks report (`delivery.py`). Callers imp
 from .delivery import IncomingEvent, delivery_event_record
 from .outbox import (
     SEND_MESSAGE_TASK,
+    UNCONFIRMED,
     message_claim,
     message_dispatch,
+    message_hand_over,
     message_mark_failed,
     message_mark_sent,
+    message_mark_unconfirmed,
     message_queue,
     message_release_for_retry,
+    message_settle_unconfirmed,
     message_timeline_data,
     messages_requeue_stale,
 )
 
 __all__ = [
     "SEND_MESSAGE_TASK",
+    "UNCONFIRMED",
     "IncomingEvent",
     "delivery_event_record",
     "message_claim",
     "message_dispatch",
+    "message_hand_over",
     "message_mark_failed",
     "message_mark_sent",
+    "message_mark_unconfirmed",
     "message_queue",
     "message_release_for_retry",
+    "message_settle_unconfirmed",
     "message_timeline_data",
     "messages_requeue_stale",
 ]
