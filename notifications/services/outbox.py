@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from orders.models import Order, TimelineEntry
@@ -176,14 +177,19 @@ def message_mark_unconfirmed(*, message_id: int, reason: str = UNCONFIRMED) -> b
 
 
 def _lock_message(message_id: int) -> OutgoingMessage:
-    """The message with its order, the order row locked (one query); the message row is locked second, by the
-    write that follows.
+    """The message with its order, the order row locked (two queries); the message row is locked second, by
+    the write that follows.
 
     The one lock order of the portal: the order row, then the message row, as the order actions, the claim
     and the webhooks (sql.message_for_event) take them, so none of them deadlock each other. Every change of a
     message's status holds its order's lock, so the status read here stays true until the transaction ends.
     """
-    return OutgoingMessage.objects.select_related("order").select_for_update(of=("order",)).get(pk=message_id)
+    of_message = OutgoingMessage.objects.filter(pk=message_id).values("order_id")
+    if not list(Order.objects.select_for_update().filter(pk=Subquery(of_message)).values_list("pk", flat=True)):
+        raise OutgoingMessage.DoesNotExist(f"No message {message_id}")
+    # Read after the lock is held, in a statement of its own: a join locking the order would return the
+    # message as it was before the wait (PostgreSQL rechecks only the locked row).
+    return OutgoingMessage.objects.select_related("order").get(pk=message_id)
 
 
 def _advance(
