@@ -225,7 +225,7 @@ def worker_process(api_url: str, log: Path) -> subprocess.Popen:
 
 
 def test_a_worker_killed_after_the_hand_over_sends_one_copy_settled_by_the_webhook(
-    make_order, fake_postmark, queue, tmp_path, client
+    make_order, fake_postmark, queue, tmp_path, client, settings
 ):
     order = make_order()  # its task waits in the queue
     message = order.messages.get()
@@ -236,11 +236,22 @@ def test_a_worker_killed_after_the_hand_over_sends_one_copy_settled_by_the_webho
         worker.wait(10)
     finally:
         worker.kill()
+    # Another worker takes over, and the sweeper runs at its most eager: nothing is resent before a delivery
+    # event or EMAIL_UNCONFIRMED_RESEND_AFTER settles the hand-over.
+    fake_postmark.release.set()
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "POSTMARK_SERVER_TOKEN": "test-token",
+        "POSTMARK_API_URL": fake_postmark.url,
+    }
+    with in_process_worker():
+        messages_requeue_stale(queued_for=timedelta(0), sending_for=timedelta(0))
+        time.sleep(2)
+    assert len(fake_postmark.received) == 1
     message = fresh(message)
     assert (message.status, message.attempts) == (Status.SENDING, 1) and message.handed_over_at is not None
 
-    # Not resent: however eager the sweeper, before EMAIL_UNCONFIRMED_RESEND_AFTER.
-    assert messages_requeue_stale(queued_for=timedelta(0), sending_for=timedelta(0)) == 0
     body = payloads.postmark_delivery("pm-1", meta(message), message.recipient)
     assert post(client, "postmark", body, **auth()).status_code == 200
     assert fresh(message).status == Status.DELIVERED
