@@ -36,6 +36,7 @@ from notifications.services.outbox import WAITING_FOR_QUEUE
 from orders.models import TimelineEntry
 from organiser_portal.celery import app as celery_app
 from organiser_portal.db_timeouts import db_timeout_options
+from tests import production
 
 from . import payloads
 from .conftest import FakeResponse
@@ -314,3 +315,13 @@ def test_a_full_redis_leaves_the_email_waiting_for_the_queue_and_says_so(make_or
     finally:
         use_broker(django_settings.CELERY_BROKER_URL)
     assert len(test_backend) == 1 and fresh(message).status_reason == ""
+
+
+def test_the_cache_has_a_redis_of_its_own_that_evicts_and_the_queue_never_evicts(settings):
+    services = production.compose()["services"]
+    assert services["redis"]["command"][-2:] == ["--maxmemory-policy", "noeviction"]
+    cache = services["cache"]["command"]
+    assert cache[cache.index("--maxmemory-policy") + 1] == "allkeys-lru" and "--maxmemory" in cache
+    assert services["web"]["environment"]["CACHE_URL"] == "redis://cache:6379/0"
+    assert services["worker"]["environment"] == services["web"]["environment"]
+    assert settings.CACHES["default"]["LOCATION"] == settings.CACHE_URL
