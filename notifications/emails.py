@@ -6,7 +6,7 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import make_msgid
-from typing import Any
+from typing import Any, Literal
 
 import requests
 from anymail.backends.base import AnymailBaseBackend
@@ -239,7 +239,7 @@ def send_email(message: OutgoingMessage, *, hand_over: Callable[[], bool]) -> Se
     return SendResult(type(connection).__module__.rsplit(".", 1)[-1], email.extra_headers["Message-ID"])
 
 
-def service_lookup(message: OutgoingMessage) -> SendResult | bool | None:
+def service_lookup(message: OutgoingMessage) -> SendResult | Literal[False] | None:
     """Ask the email service whether it took the message: its SendResult when it did, False when it surely did
     not, None when it can't tell. Only a backend with an `accepted(message_id)` method can tell (the sandbox,
     which is ours); the email services anymail supports can't, so their answer is None."""

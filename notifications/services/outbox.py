@@ -27,7 +27,7 @@ from orders.models import Order, TimelineEntry
 from orders.timeline import timeline_record
 
 from .. import sql
-from ..emails import service_lookup
+from ..emails import SendResult, service_lookup
 from ..models import MessageStatus, OutgoingMessage
 
 if TYPE_CHECKING:
@@ -291,7 +291,7 @@ def message_settle_unconfirmed(*, message_id: int, older_than: datetime) -> bool
         handed_over = message.handed_over_at
         if message.status != Status.SENDING or handed_over is None or handed_over >= older_than:
             return False  # settled meanwhile
-        if found:
+        if isinstance(found, SendResult):
             message.provider, message.provider_message_id = found.provider[:40], found.provider_message_id[:200]
             message.sent_at = handed_over
             message.save(update_fields=["provider", "provider_message_id", "sent_at"])

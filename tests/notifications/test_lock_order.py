@@ -40,9 +40,11 @@ def run_in_thread(work, results: dict, name: str) -> threading.Thread:
 
 def waiting_backends(dsn: str) -> int:
     with psycopg.connect(dsn, autocommit=True) as watcher:
-        return watcher.execute(
+        row = watcher.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        ).fetchone()[0]
+        ).fetchone()
+    assert row is not None
+    return row[0]
 
 
 def wait_until(condition, timeout: float = 10) -> None:
