@@ -57,7 +57,7 @@ STALE_QUEUED_AFTER = timedelta(minutes=2)
 CLAIM_EARLY = timedelta(seconds=5)
 
 WAITING_FOR_QUEUE = "Waiting for the queue: the task queue refused it, trying again every minute"
-UNCONFIRMED = "Handed to the email service, which did not confirm it; waiting for its report before any resend"
+UNCONFIRMED = "it may have taken it: waiting for its report before any resend"
 RESENT_UNCONFIRMED = "The email service never confirmed it or reported on it; sending it once more"
 NEVER_CONFIRMED = (
     "The email service confirmed neither this email nor its resend and never reported on them: "
@@ -166,7 +166,7 @@ def message_hand_over(*, message_id: int, attempt: int) -> bool:
     )
 
 
-def message_mark_unconfirmed(*, message_id: int, reason: str = UNCONFIRMED) -> bool:
+def message_mark_unconfirmed(*, message_id: int, reason: str) -> bool:
     """The handed-over try's answer was lost (a timeout after the request went out, a broken connection): say
     so on the message, which stays "sending" until a delivery event or the sweeper's later check settles it."""
     return bool(
