@@ -27,9 +27,12 @@ log = logging.getLogger(__name__)
 # A send task that finds the database away at its claim tries again after 2, 4, 8 … s (at most 60 s), this
 # many times, instead of being dropped until the sweeper runs.
 CLAIM_RETRIES = 12
-# Recording an accepted send: quick tries in the task (pauses in seconds), then record_sent with a backoff.
+# Recording an accepted send: quick tries in the task (pauses in seconds), then record_sent every 2, 4 … 30 s for
+# about 75 min: past EMAIL_UNCONFIRMED_RESEND_AFTER, and soon after the database is back, before the sweeper would
+# settle the hand-over by a resend.
 RECORD_PAUSES = (0.2, 0.5, 1.0)
-RECORD_RETRIES = 20
+RECORD_RETRIES = 150
+RECORD_DELAY_MAX = 30
 
 
 def _database_reset() -> None:
@@ -115,12 +118,12 @@ def _record_sent(message_id: int, result: SendResult) -> str:
 
 @shared_task(bind=True, max_retries=RECORD_RETRIES, acks_late=True)
 def record_sent(self, message_id: int, provider: str, provider_message_id: str) -> str:
-    """Record a send the email service accepted when the database could not take it at once (2 s … 5 min)."""
+    """Record a send the email service accepted when the database could not take it at once."""
     try:
         services.message_mark_sent(message_id=message_id, provider=provider, provider_message_id=provider_message_id)
     except DatabaseError as error:
         _database_reset()
-        raise self.retry(exc=error, countdown=min(2 ** (self.request.retries + 1), 300)) from error
+        raise self.retry(exc=error, countdown=min(2 ** (self.request.retries + 1), RECORD_DELAY_MAX)) from error
     return "sent"
 
 
