@@ -301,10 +301,12 @@ def message_settle_unconfirmed(*, message_id: int, older_than: datetime) -> bool
             if message.unconfirmed_resends:
                 _advance(message, Status.FAILED, reason=NEVER_CONFIRMED)
                 return False
+            if _requeue(message, cause=NEVER_CONFIRMED, saying=RESENT_UNCONFIRMED) is None:
+                return False  # its tries are used up: failed, with the reason
             message.unconfirmed_resends += 1
             message.save(update_fields=["unconfirmed_resends"])
             timeline_record(order=message.order, action="email.resent_unconfirmed", data=message_timeline_data(message))
-            return _requeue(message, cause=NEVER_CONFIRMED, saying=RESENT_UNCONFIRMED) is not None
+            return True
         return _requeue(message, cause="The email service never received it") is not None
 
 
@@ -340,8 +342,11 @@ def messages_requeue_stale(
                 requeued.append(message_id)
     unconfirmed = sending.filter(handed_over_at__lt=now - unconfirmed_for).order_by("handed_over_at")
     for message_id in list(unconfirmed.values_list("pk", flat=True)[:limit]):
-        if message_settle_unconfirmed(message_id=message_id, older_than=now - unconfirmed_for):
-            requeued.append(message_id)
+        try:
+            if message_settle_unconfirmed(message_id=message_id, older_than=now - unconfirmed_for):
+                requeued.append(message_id)
+        except Exception:  # asking the service failed: this message waits for the next sweep, the others go on
+            log.warning("Could not settle the unconfirmed message %s", message_id, exc_info=True)
     due = OutgoingMessage.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now - queued_for)
     ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
     return sum(message_dispatch(message_id=message_id) for message_id in [*requeued, *ids])
