@@ -53,8 +53,8 @@ KIND_WORDS: dict[str, str] = {
 STUCK_SENDING_AFTER = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
 # A due message still queued this long was not taken by a worker: its task was lost or never published.
 STALE_QUEUED_AFTER = timedelta(minutes=2)
-# A retry's task may run a little before the backoff its message records (clocks, the broker's ETA).
-CLAIM_EARLY = timedelta(seconds=5)
+# A retry's task may run a little before the backoff its message records (another worker's clock).
+CLAIM_EARLY = timedelta(seconds=1)
 
 WAITING_FOR_QUEUE = "Waiting for the queue: the task queue refused it, trying again every minute"
 UNCONFIRMED = "it may have taken it: waiting for its report before any resend"

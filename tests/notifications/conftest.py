@@ -1,5 +1,7 @@
 """Fixtures for the send pipeline (anymail's test backend, tasks run in process) and the webhooks."""
 
+import time
+
 import pytest
 import requests
 from django.core import mail
@@ -93,7 +95,7 @@ def postmark_api(settings, monkeypatch):
     calls: list[dict] = []
 
     def request(self, method, url, **kwargs):
-        calls.append({"url": url, **kwargs})
+        calls.append({"url": url, "at": time.monotonic(), **kwargs})
         response = responses.pop(0)
         if isinstance(response, Exception):
             raise response

@@ -162,6 +162,23 @@ def test_a_database_error_while_recording_a_send_is_retried_never_resent(
     assert TimelineEntry.objects.filter(order=order, action="email.sent").count() == 1
 
 
+def test_the_sweeper_running_beside_a_retry_chain_starts_no_second_chain(make_order, postmark_api, settings, queue):
+    settings.EMAIL_RETRY_DELAY = 2  # retries due after 2-3 s, then 4-5 s
+    responses, calls = postmark_api
+    maintenance = b'{"ErrorCode": 100, "Message": "Maintenance"}'
+    responses += [FakeResponse(503, maintenance), FakeResponse(503, maintenance), FakeResponse(200, SENT_OK)]
+    with in_process_worker():
+        message = make_order().messages.get()
+        while fresh(message).status != Status.SENT:
+            messages_requeue_stale(queued_for=timedelta(0))  # beat at its most eager, beside the retries
+            time.sleep(0.05)
+            assert len(calls) <= 3
+        time.sleep(1)  # anything still in flight
+    assert len(calls) == 3 and fresh(message).attempts == 3
+    pauses = [later["at"] - earlier["at"] for earlier, later in zip(calls, calls[1:])]
+    assert 1.9 <= pauses[0] < 4 and 3.9 <= pauses[1] < 6, pauses  # each try waited for its backoff
+
+
 # --- A worker process killed after the hand-over -----------------------------------------------------------
 
 
