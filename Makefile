@@ -49,10 +49,12 @@ BENCH_ORDERS ?= 1000000
 BENCH_ENV := DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) SECRET_KEY=bench-only-secret-key \
 	ANYMAIL_WEBHOOK_SECRET=bench-hook:bench-only-webhook-password
 
+# The seeding's bulk statements run for minutes: without the web tier's statement and lock timeouts (migrate lifts
+# them by itself).
 bench-data: install
 	createdb -h 127.0.0.1 -U postgres portal_bench 2>/dev/null || true
 	$(BENCH_ENV) $(PY) manage.py migrate --no-input
-	$(BENCH_ENV) $(PY) bench/seed.py --orders $(BENCH_ORDERS) --seed 1 --replace
+	DB_STATEMENT_TIMEOUT=0 DB_LOCK_TIMEOUT=0 $(BENCH_ENV) $(PY) bench/seed.py --orders $(BENCH_ORDERS) --seed 1 --replace
 
 bench: install
 	$(BENCH_ENV) $(PY) bench/run.py

@@ -93,7 +93,7 @@ class Messages:
         actor = N if created_by is None else created_by
         out["notifications_outgoingmessage"].append(
             f"{mid}\t{org}\t{order_id}\t{kind}\t{channel}\t{recipient}\t{outcome}\t{reason}\t{provider}\t{pmid}\t1"
-            f"\t{actor}\t{ts(at)}\t{ts(sent)}\t{ts(status_at)}\t{opened}\t{clicked}"
+            f"\t{actor}\t{ts(at)}\t{ts(sent)}\t{ts(status_at)}\t{opened}\t{clicked}\t{ts(at)}"
         )
         if channel == "email":
             de = out["notifications_deliveryevent"]

@@ -137,6 +137,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "status_at",
         "opened_at",
         "clicked_at",
+        "next_attempt_at",
     ),
     "notifications_deliveryevent": (
         "id",

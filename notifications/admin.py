@@ -20,7 +20,17 @@ class OutgoingMessageAdmin(LargeTableAdmin):
     # The recipient has no index of its own: find messages through the order (code, contact email) or the provider's ID.
     search_fields = ("=order__code", "order__contact_email", "provider_message_id__exact")
     autocomplete_fields = ("organisation", "order", "created_by")
-    readonly_fields = ("created_at", "sent_at", "status_at", "opened_at", "clicked_at", "attempts")
+    readonly_fields = (
+        "created_at",
+        "sent_at",
+        "status_at",
+        "opened_at",
+        "clicked_at",
+        "attempts",
+        "next_attempt_at",
+        "handed_over_at",
+        "unconfirmed_resends",
+    )
     inlines = [DeliveryEventInline]
 
 

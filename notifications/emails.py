@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import make_msgid
-from typing import Any
+from typing import Any, Literal
 
 import requests
 from anymail.backends.base import AnymailBaseBackend
-from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailInvalidAddress, AnymailRecipientsRefused
 from anymail.message import AnymailMessage
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
+from urllib3.exceptions import NewConnectionError
 
 from orders.models import Refund
 from organiser_portal.addresses import address_for_sending
@@ -54,11 +56,27 @@ class OurSideConfigurationError(PermanentSendError):
 
 
 class TemporarySendError(Exception):
-    """The email service timed out, was unreachable or had an error of its own: worth trying again."""
+    """The email service surely did not take the message: it could not be reached (connection refused, name
+    not found, connect timeout) or answered with an error of its own; or we failed before handing it over.
+    Worth trying again."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class UnconfirmedSendError(Exception):
+    """The message was handed to the email service and its answer was lost (a read timeout after the request
+    went out, a connection broken mid-answer, an answer we could not read): the service may have taken it.
+    Never retried blindly: a delivery event or a later check settles it (docs/reliability.md)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class HandOverRefused(Exception):
+    """The message is no longer in this try (claimed again or moved meanwhile): nothing was sent."""
 
 
 # The setting that holds each service's credentials, named in the reason an agent and the operator read.
@@ -186,8 +204,21 @@ def _is_permanent(error: AnymailAPIError) -> bool:
     return status is not None and 400 <= status < 500 and status not in (408, 429)
 
 
+def _never_sent(error: Exception) -> bool:
+    """Whether a failed HTTP request surely never reached the email service: the connection was not made."""
+    for failure in (error, error.__cause__):  # anymail raises its own error from requests' one
+        if isinstance(failure, requests.ConnectTimeout):
+            return True
+        if isinstance(failure, requests.ConnectionError) and failure.args:
+            reason = getattr(failure.args[0], "reason", failure.args[0])  # urllib3's MaxRetryError wraps it
+            if isinstance(reason, NewConnectionError):  # refused, unreachable, name not found
+                return True
+    return False
+
+
 def _api_error(error: AnymailAPIError, service: str) -> Exception:
-    """What an error answer from the email service's API means: our credentials, a refusal, or worth a retry."""
+    """What an error from the email service's API means: our credentials, a refusal, worth a retry (it surely
+    did not take the message), or unconfirmed (it may have)."""
     status = getattr(error, "status_code", None)
     first_line = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
     if status in (401, 403):
@@ -195,21 +226,51 @@ def _api_error(error: AnymailAPIError, service: str) -> Exception:
         return OurSideConfigurationError(f"The email service refused our credentials ({status}): check {setting}")
     if _is_permanent(error):
         return PermanentSendError(f"The email service refused the message ({status}): {first_line}")
-    if isinstance(error, requests.Timeout):
-        return TemporarySendError("The email service did not answer in time")
-    if isinstance(error, requests.ConnectionError):
-        return TemporarySendError("The email service could not be reached")
+    if status is not None and status < 300:
+        return UnconfirmedSendError(f"The email service's answer ({status}) could not be read")
     if status is not None:
         return TemporarySendError(f"The email service had an error of its own ({status})")
-    return TemporarySendError(f"The email service did not accept the message: {first_line}")
+    if _never_sent(error):
+        return TemporarySendError("The email service could not be reached")
+    if isinstance(error, requests.Timeout):
+        return UnconfirmedSendError("The email service did not answer in time")
+    return UnconfirmedSendError(f"The email service's answer was lost: {first_line}")
 
 
-def send_email(message: OutgoingMessage) -> SendResult:
-    """Send through the configured backend.
+def _smtp_error(error: Exception) -> Exception:
+    """What a mail server's error after the hand-over means (the connection was opened before it)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return PermanentSendError("Address refused by the mail server", status="rejected")
+    if isinstance(error, smtplib.SMTPResponseException):  # it answered: it did not take the message
+        if error.smtp_code >= 500:
+            return PermanentSendError(f"The mail server refused the message ({error.smtp_code})")
+        return TemporarySendError(f"The mail server had an error of its own ({error.smtp_code})")
+    return UnconfirmedSendError(f"The mail server's answer was lost: {type(error).__name__}")
 
-    Raises PermanentSendError for refusals (the service refused the address: "rejected"), its subclass
-    OurSideConfigurationError when the service isn't configured or refused our credentials, and
-    TemporarySendError when trying again may help (a timeout, the service's own error).
+
+def _open(connection: Any) -> None:
+    """Open the connection before the hand-over, so a server that can't be reached is a plain retry."""
+    try:
+        connection.open()
+    except smtplib.SMTPAuthenticationError as error:
+        reason = f"The mail server refused our credentials ({error.smtp_code}): check EMAIL_HOST_USER and EMAIL_HOST_PASSWORD"
+        raise OurSideConfigurationError(reason) from error
+    except ImproperlyConfigured as error:
+        reason = f"The email service is not configured: {str(error).splitlines()[0]}"
+        raise OurSideConfigurationError(reason[:300]) from error
+    except (OSError, smtplib.SMTPException) as error:
+        raise TemporarySendError(f"The mail server could not be reached: {type(error).__name__}") from error
+
+
+def send_email(message: OutgoingMessage, *, hand_over: Callable[[], bool]) -> SendResult:
+    """Build the message's email and send it through the configured backend.
+
+    `hand_over` is called just before the email service is called (everything that can fail without sending
+    is done by then); when it answers False nothing is sent (HandOverRefused). Raises PermanentSendError for
+    refusals ("rejected" when the service refused the address), its subclass OurSideConfigurationError when
+    the service isn't configured or refused our credentials, TemporarySendError when the service surely did
+    not take the message (worth trying again), and UnconfirmedSendError when it was handed over and the answer
+    was lost (it may have taken it).
     """
     email = build_email(message)
     try:
@@ -223,23 +284,46 @@ def send_email(message: OutgoingMessage) -> SendResult:
         email.extra_headers["Message-ID"] = make_msgid(domain="portal.local")
     email.connection = connection
     service = connection.esp_name if is_anymail else "the mail server"
+    _open(connection)
     try:
-        email.send()
-    except AnymailRecipientsRefused as error:
-        raise PermanentSendError(f"Address refused by the email service: {error}", status="rejected") from error
-    except AnymailInvalidAddress as error:
-        raise PermanentSendError(f"Invalid address: {error}", status="rejected") from error
-    except AnymailAPIError as error:
-        raise _api_error(error, service) from error
-    except ImproperlyConfigured as error:
-        reason = f"The email service is not configured: {str(error).splitlines()[0]}"
-        raise OurSideConfigurationError(reason[:300]) from error
-    except smtplib.SMTPRecipientsRefused as error:
-        raise PermanentSendError("Address refused by the mail server", status="rejected") from error
-    except smtplib.SMTPAuthenticationError as error:
-        reason = f"The mail server refused our credentials ({error.smtp_code}): check EMAIL_HOST_USER and EMAIL_HOST_PASSWORD"
-        raise OurSideConfigurationError(reason) from error
+        if not hand_over():
+            raise HandOverRefused(f"Message {message.pk} is no longer in this try")
+        try:
+            email.send()
+        except AnymailRecipientsRefused as error:
+            raise PermanentSendError(f"Address refused by the email service: {error}", status="rejected") from error
+        except AnymailInvalidAddress as error:
+            raise PermanentSendError(f"Invalid address: {error}", status="rejected") from error
+        except AnymailAPIError as error:
+            raise _api_error(error, service) from error
+        except ImproperlyConfigured as error:  # anymail checks its settings before any request
+            reason = f"The email service is not configured: {str(error).splitlines()[0]}"
+            raise OurSideConfigurationError(reason[:300]) from error
+        except AnymailError as error:  # serialising, an unsupported feature: raised before any request
+            raise TemporarySendError(f"Sending error on our side: {error}".splitlines()[0][:200]) from error
+        except smtplib.SMTPAuthenticationError as error:
+            reason = f"The mail server refused our credentials ({error.smtp_code}): check EMAIL_HOST_USER and EMAIL_HOST_PASSWORD"
+            raise OurSideConfigurationError(reason) from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise _smtp_error(error) from error
+    finally:
+        connection.close()
     if is_anymail:
         message_id = email.anymail_status.message_id
         return SendResult(connection.esp_name, "" if message_id is None else str(message_id))
     return SendResult(type(connection).__module__.rsplit(".", 1)[-1], email.extra_headers["Message-ID"])
+
+
+def service_lookup(message: OutgoingMessage) -> SendResult | Literal[False] | None:
+    """Ask the email service whether it took the message: its SendResult when it did, False when it surely did
+    not, None when it can't tell. Only a backend with an `accepted(message_id)` method can tell (the sandbox,
+    which is ours); the email services anymail supports can't, so their answer is None."""
+    try:
+        connection = get_connection()
+    except ImproperlyConfigured:
+        return None
+    lookup = getattr(connection, "accepted", None)
+    if lookup is None:
+        return None
+    found = lookup(message.pk)
+    return SendResult(found[0], found[1]) if found else False

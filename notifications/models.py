@@ -87,7 +87,19 @@ class OutgoingMessage(models.Model):
     status_reason = models.CharField(max_length=300, blank=True, help_text="Why, in the email service's words.")
     provider = models.CharField(max_length=40, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Claims so far: each is one try at sending.")
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="Not claimed before this time: the backoff after a failed try."
+    )
+    handed_over_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the current try was handed to the email service. Sending with this set: the outcome is "
+        "unconfirmed, and the message is never sent again blindly.",
+    )
+    unconfirmed_resends = models.PositiveSmallIntegerField(
+        default=0, help_text="Sent again because the email service never confirmed a hand-over (at most once)."
+    )
     idempotency_key = models.CharField(
         max_length=80, blank=True, help_text="From the form that asked for it: a double submit queues one message."
     )

@@ -25,6 +25,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from anymail.utils import get_anymail_setting
@@ -166,13 +167,32 @@ def sandbox_report_later(*, message_id: int) -> None:
         current_app.signature(SANDBOX_REPORT_TASK, args=(message_id,)).apply_async(countdown=delay, retry=False)
 
 
+def _accepted_path(message_id: int) -> Path:
+    """Beside EMAIL_FILE_PATH, not in it: that folder holds only the messages a person reads."""
+    folder = Path(settings.EMAIL_FILE_PATH)
+    return folder.with_name(f"{folder.name}.accepted") / str(message_id)
+
+
 class EmailBackend(FileEmailBackend):
-    """Writes each message to EMAIL_FILE_PATH, then has the sandbox report on it a moment later."""
+    """Writes each message to EMAIL_FILE_PATH, then has the sandbox report on it a moment later.
+
+    It also keeps which messages it took (<EMAIL_FILE_PATH>.accepted/<message id>, holding the Message-ID), so
+    the outbox sweeper can ask it about a hand-over whose answer was lost (`accepted`), as a real service's
+    message search would answer.
+    """
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         sent = super().send_messages(email_messages)
         for email in email_messages:
             message_id = (getattr(email, "metadata", None) or {}).get(METADATA_KEY)
             if message_id:
+                path = _accepted_path(int(message_id))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(email.extra_headers.get("Message-ID", ""))
                 sandbox_report_later(message_id=int(message_id))
         return sent
+
+    def accepted(self, message_id: int) -> tuple[str, str] | None:
+        """(service name, its message ID) when the sandbox took the message, else None."""
+        path = _accepted_path(message_id)
+        return ("sandbox", path.read_text()) if path.exists() else None

@@ -49,15 +49,17 @@ _ADVANCE_SQL = f"""
     ), {_SYNC_ORDER_CTE}
     SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM synced)"""
 
-# queued → sending for exactly one caller (the conditional UPDATE is the lock), and sync the order.
+# queued → sending for exactly one caller (the conditional UPDATE decides), once its backoff is over, and sync the
+# order. Run holding the order's lock (message_start_sending): order row first, then the message row.
 _CLAIM_SQL = f"""
     WITH moved AS (
         UPDATE {MESSAGE}
-        SET {MESSAGE.status} = %(status)s, {MESSAGE.attempts} = {MESSAGE.attempts} + 1, {MESSAGE.status_at} = %(at)s
-        WHERE {MESSAGE.id} = %(message)s AND {MESSAGE.status} = %(queued)s
-        RETURNING {MESSAGE.id}, {MESSAGE.order}, {MESSAGE.kind}
+        SET {MESSAGE.status} = %(status)s, {MESSAGE.attempts} = {MESSAGE.attempts} + 1, {MESSAGE.status_at} = %(at)s,
+            {MESSAGE.status_reason} = '', {MESSAGE.handed_over_at} = NULL
+        WHERE {MESSAGE.id} = %(message)s AND {MESSAGE.status} = %(queued)s AND {MESSAGE.next_attempt_at} <= %(due)s
+        RETURNING {MESSAGE.id}, {MESSAGE.order}, {MESSAGE.kind}, {MESSAGE.attempts}
     ), {_SYNC_ORDER_CTE}
-    SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM synced)"""
+    SELECT (SELECT max({MESSAGE.attempts}) FROM moved), (SELECT count(*) FROM synced)"""
 
 # The event's message by one of its columns. PostgreSQL locks the order row: same lock order as the order
 # actions and message_mark_sent (order first), so a webhook and an action never deadlock, and two events
@@ -118,32 +120,44 @@ def message_advance(*, message_id: int, status: str, reason: str, at: datetime) 
     return bool(moved)
 
 
-def message_start_sending(*, message_id: int, at: datetime) -> bool:
-    """queued → sending, one attempt more, and sync the order; whether this caller moved it (one statement,
-    atomic on its own: of two callers, exactly one does)."""
-    if not is_postgres():
-        queued = [MessageStatus.QUEUED.value]
-        return _move_portable(
-            message_id, queued, status=MessageStatus.SENDING, attempts=F("attempts") + 1, status_at=at
-        )
+def message_start_sending(*, message_id: int, at: datetime, due: datetime) -> int | None:
+    """queued → sending, one attempt more, and sync the order, if the message's next attempt is due by `due`.
+
+    The attempt's number when this caller moved it, else None (of two callers, exactly one moves it). Locks the
+    order row first, then the message row: the lock order of the order actions, the webhooks and mark sent, so a
+    claim racing any of them waits instead of deadlocking. Call inside a transaction.
+    """
     with connection.cursor() as cursor:
+        if message_for_event(cursor, field="id", value=message_id) is None:
+            return None
+        if not is_postgres():
+            queued = [MessageStatus.QUEUED.value]
+            fields = {"attempts": F("attempts") + 1, "status_reason": "", "handed_over_at": None}
+            claimed = _move_portable(message_id, queued, due=due, status=MessageStatus.SENDING, status_at=at, **fields)
+            if not claimed:
+                return None
+            return OutgoingMessage.objects.values_list("attempts", flat=True).get(pk=message_id)
         cursor.execute(
             _CLAIM_SQL,
             {
                 "status": MessageStatus.SENDING,
                 "queued": MessageStatus.QUEUED,
                 "at": at,
+                "due": due,
                 "message": message_id,
                 "ticket_kinds": TICKET_KINDS,
             },
         )
-        (moved, _synced) = cursor.fetchone()
-    return bool(moved)
+        (attempt, _synced) = cursor.fetchone()
+    return attempt
 
 
-def _move_portable(message_id: int, from_statuses: list[str], **fields: Any) -> bool:
+def _move_portable(message_id: int, from_statuses: list[str], *, due: datetime | None = None, **fields: Any) -> bool:
     """_ADVANCE_SQL / _CLAIM_SQL in the ORM: the same guarded update, then the order's sync."""
-    moved = OutgoingMessage.objects.filter(pk=message_id, status__in=from_statuses).update(**fields)
+    guarded = OutgoingMessage.objects.filter(pk=message_id, status__in=from_statuses)
+    if due is not None:
+        guarded = guarded.filter(next_attempt_at__lte=due)
+    moved = guarded.update(**fields)
     if moved:
         order_email_status_sync(OutgoingMessage.objects.only("pk", "order_id", "kind", "status").get(pk=message_id))
     return bool(moved)

@@ -1,32 +1,69 @@
-"""Celery tasks: thin, take IDs, own their retries, safe to run twice."""
+"""Celery tasks: thin, take IDs, own their retries, safe to run twice.
+
+How a send ends, and what each ending promises, is written down in docs/reliability.md.
+"""
 
 from __future__ import annotations
 
 import logging
-import random
+import time
 
 from celery import shared_task
+from django.db import DatabaseError, connection
 
 from . import sandbox, services
-from .emails import OurSideConfigurationError, PermanentSendError, TemporarySendError, send_email
+from .emails import (
+    HandOverRefused,
+    OurSideConfigurationError,
+    PermanentSendError,
+    SendResult,
+    TemporarySendError,
+    UnconfirmedSendError,
+    send_email,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_RETRIES = 8
+# A send task that finds the database away at its claim tries again after 2, 4, 8 … s (at most 60 s), this
+# many times, instead of being dropped until the sweeper runs.
+CLAIM_RETRIES = 12
+# Recording an accepted send: quick tries in the task (pauses in seconds), then record_sent every 2, 4 … 30 s for
+# about 75 min: past EMAIL_UNCONFIRMED_RESEND_AFTER, and soon after the database is back, before the sweeper would
+# settle the hand-over by a resend.
+RECORD_PAUSES = (0.2, 0.5, 1.0)
+RECORD_RETRIES = 150
+RECORD_DELAY_MAX = 30
 
 
-def _backoff(retries: int) -> int:
-    """30 s, 1 min, 2 min … capped at 30 min, with jitter so a provider outage doesn't end in a stampede."""
-    return min(30 * 2**retries, 1800) + random.randint(0, 15)
+def _database_reset() -> None:
+    """Drop the connection if the error broke it, so the next try opens a new one."""
+    connection.close_if_unusable_or_obsolete()
 
 
-@shared_task(name=services.SEND_MESSAGE_TASK, bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def send_message(self, message_id: int) -> str:
-    message = services.message_claim(message_id=message_id)
-    if message is None:
-        return "skipped: not queued"
+@shared_task(name=services.SEND_MESSAGE_TASK, bind=True, max_retries=None, acks_late=True)
+def send_message(self, message_id: int, claim_failures: int = 0) -> str:
+    """Claim the message, hand it to the email service, record the outcome. The message counts its tries."""
     try:
-        result = send_email(message)
+        message = services.message_claim(message_id=message_id)
+    except DatabaseError as error:
+        if claim_failures >= CLAIM_RETRIES:
+            log.error("Could not claim message %s, the database is away; the outbox sweeper will", message_id)
+            return "dropped: the database is away"
+        log.warning("Could not claim message %s, trying again shortly: %s", message_id, error)
+        _database_reset()
+        countdown = min(2 ** (claim_failures + 1), 60)
+        raise self.retry(
+            args=(message_id,), kwargs={"claim_failures": claim_failures + 1}, countdown=countdown, exc=error
+        ) from error
+    if message is None:
+        return "skipped: not queued, or not due"
+    attempt = message.attempts
+    try:
+        result = send_email(
+            message, hand_over=lambda: services.message_hand_over(message_id=message_id, attempt=attempt)
+        )
+    except HandOverRefused:
+        return "skipped: claimed again meanwhile"
     except OurSideConfigurationError as error:
         # Retrying can't fix settings: fail now and tell the operator, instead of retrying for 90 minutes.
         log.error("Sending message %s failed, fix the email settings: %s", message_id, error.reason)
@@ -35,28 +72,64 @@ def send_message(self, message_id: int) -> str:
     except PermanentSendError as error:
         services.message_mark_failed(message_id=message_id, status=error.status, reason=error.reason)
         return f"refused: {error.reason}"
+    except UnconfirmedSendError as error:
+        # It may have been taken: never sent again blindly. A delivery event or the sweeper's check settles it.
+        log.warning("Message %s was handed over, outcome unknown: %s", message_id, error.reason)
+        try:
+            services.message_mark_unconfirmed(message_id=message_id, reason=f"{error.reason}; {services.UNCONFIRMED}")
+        except DatabaseError:
+            log.warning("Could not note message %s as unconfirmed", message_id, exc_info=True)
+        return "unconfirmed"
     except Exception as error:
-        # A timeout, the service's own error or one of ours: never the address's fault, and the reason says so.
+        # Not taken by the email service (unreachable, its own error) or failed on our side before the hand-over
+        # (the PDF, the database): never the address's fault, and the reason says so.
         if isinstance(error, TemporarySendError):
             cause = error.reason
         else:
             cause = f"Sending error on our side: {error}".splitlines()[0][:200]
-        if self.request.retries >= self.max_retries:
-            reason = f"{cause}; gave up after {self.request.retries + 1} tries"
-            services.message_mark_failed(message_id=message_id, status="failed", reason=reason)
+        log.warning("Sending message %s failed: %s", message_id, error)
+        delay = services.message_release_for_retry(message_id=message_id, reason=cause)
+        if delay is None:
             return "failed: gave up"
-        log.warning("Sending message %s failed, retrying: %s", message_id, error)
-        services.message_release_for_retry(message_id=message_id, reason=f"{cause}; trying again")
-        raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
-    services.message_mark_sent(
-        message_id=message_id, provider=result.provider, provider_message_id=result.provider_message_id
-    )
+        raise self.retry(args=(message_id,), kwargs={}, exc=error, countdown=delay) from error
+    return _record_sent(message_id, result)
+
+
+def _record_sent(message_id: int, result: SendResult) -> str:
+    """Record the accepted send; a database error is tried again (quickly, then by record_sent), never resent."""
+    for pause in (*RECORD_PAUSES, None):
+        try:
+            services.message_mark_sent(
+                message_id=message_id, provider=result.provider, provider_message_id=result.provider_message_id
+            )
+            return "sent"
+        except DatabaseError as error:
+            log.warning("Could not record message %s as sent: %s", message_id, error)
+            _database_reset()
+            if pause is not None:
+                time.sleep(pause)
+    try:
+        record_sent.apply_async(args=(message_id, result.provider, result.provider_message_id), countdown=2)
+    except Exception:
+        # Still "sending", handed over: a delivery event or the sweeper's check settles it, never a blind resend.
+        log.error("Could not queue the recording of message %s as sent", message_id, exc_info=True)
+    return "sent: recorded later"
+
+
+@shared_task(bind=True, max_retries=RECORD_RETRIES, acks_late=True)
+def record_sent(self, message_id: int, provider: str, provider_message_id: str) -> str:
+    """Record a send the email service accepted when the database could not take it at once."""
+    try:
+        services.message_mark_sent(message_id=message_id, provider=provider, provider_message_id=provider_message_id)
+    except DatabaseError as error:
+        _database_reset()
+        raise self.retry(exc=error, countdown=min(2 ** (self.request.retries + 1), RECORD_DELAY_MAX)) from error
     return "sent"
 
 
 @shared_task
 def sweep_outbox() -> int:
-    """Periodic (celery beat): re-queue messages the broker or a worker lost."""
+    """Periodic (celery beat): hand messages that should be moving to a worker again (services.messages_requeue_stale)."""
     return services.messages_requeue_stale()
 
 

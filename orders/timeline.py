@@ -44,6 +44,7 @@ ACTIONS: dict[str, str] = {
     "tickets.resent": "Tickets resent to {recipient}",
     "email.queued": "{kind} email queued for {recipient}",
     "email.sent": "{kind} email sent to {recipient}",
+    "email.resent_unconfirmed": "{kind} email sent to {recipient} once more: the email service never confirmed it",
     "email.delivered": "{kind} email delivered to {recipient}",
     "email.deferred": "{kind} email to {recipient} deferred: {reason}",
     "email.bounced": "{kind} email to {recipient} bounced: {reason}",

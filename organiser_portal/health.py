@@ -6,7 +6,9 @@ Each check answers within about a second, so a stuck dependency is reported, not
 - redis: PING with 1 s socket timeouts ("not used" on the embedded default, where tasks run in process);
 - worker: the age of the heartbeat the worker writes every HEARTBEAT_EVERY seconds when beat asks it to
   (`organiser_portal.tasks.heartbeat`); older than HEARTBEAT_STALE_AFTER means beat or the worker stopped,
-  and with them the sending of emails.
+  and with them the sending of emails;
+- what the apps add with `check_register`: `outbox` (notifications/health.py), emails waiting for the task
+  queue (Redis down or full) or for a worker.
 
 The answer is JSON: `{"status": "ok" | "failing", "checks": {name: {"ok": bool, "detail": str}}}`, HTTP 200
 when every check is ok and 503 otherwise. It names no host, password or version.
@@ -15,6 +17,7 @@ when every check is ok and 503 otherwise. It names no host, password or version.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -80,9 +83,23 @@ def worker_check(now: float | None = None) -> Check:
     return Check(True, f"last heartbeat {max(age, 0):.0f} s ago")
 
 
+# Checks the apps add (an app's AppConfig.ready calls check_register): the core imports no app.
+EXTRA_CHECKS: dict[str, Callable[[], Check]] = {}
+
+
+def check_register(name: str, check: Callable[[], Check]) -> None:
+    """Add a check to the report under `name`; it must answer within about a second and never raise."""
+    EXTRA_CHECKS[name] = check
+
+
 def health_report() -> tuple[bool, dict]:
     """(all ok, the JSON body) as the module's docstring describes."""
     checks = {"database": database_check(), "redis": redis_check(), "worker": worker_check()}
+    for name, check in EXTRA_CHECKS.items():
+        try:
+            checks[name] = check()
+        except Exception as exc:  # a check that fails is the answer
+            checks[name] = Check(False, f"check failed ({type(exc).__name__})")
     ok = all(check.ok for check in checks.values())
     body = {
         "status": "ok" if ok else "failing",

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from organiser_portal.deploy import DEMO_WEBHOOK_SECRET, webhook_secret_problem
 
+from .db_timeouts import db_timeout_options
 from .email_config import email_config
 from .observability import logging_config, sentry_init
 
@@ -107,6 +108,15 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL cuts a statement running longer than DB_STATEMENT_TIMEOUT and a wait for a lock longer than
+# DB_LOCK_TIMEOUT (seconds; 0 = never), so one stuck row or query can't hold every web process and worker.
+# `manage.py migrate` lifts both for itself (organiser_portal/db_timeouts.py); `make bench-data` sets them to 0.
+DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=30.0)
+DB_LOCK_TIMEOUT = env.float("DB_LOCK_TIMEOUT", default=10.0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = db_timeout_options(
+        statement=DB_STATEMENT_TIMEOUT, lock=DB_LOCK_TIMEOUT
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the in-process task runner and the web request read at the same time.
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
@@ -121,11 +131,15 @@ COMPILED_QUERIES = env.bool("COMPILED_QUERIES", default=True)
 REFUND_STUCK_AFTER_HOURS = env.float("REFUND_STUCK_AFTER_HOURS", default=24.0)
 
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+# The cache (rendered PDFs) in a Redis of its own, which may evict (allkeys-lru): a full cache must never refuse
+# the task queue's writes, so production gives the queue's Redis (REDIS_URL) noeviction and the cache its own
+# (docker-compose.yml). Default: the queue's Redis.
+CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
+if CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             # Only rendered PDFs, read through organiser_portal.cache: a Redis that hangs costs this once.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -206,7 +220,19 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Seconds the email service's API (anymail's REQUESTS_TIMEOUT) or the mail server (EMAIL_TIMEOUT, SMTP) may take
+# to answer. Short, so a slow service ties a worker up briefly; an answer lost to it leaves the message
+# unconfirmed, never resent blindly (docs/reliability.md).
+EMAIL_SERVICE_TIMEOUT = env.float("EMAIL_SERVICE_TIMEOUT", default=10.0)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=EMAIL_SERVICE_TIMEOUT)
+ANYMAIL.setdefault("REQUESTS_TIMEOUT", EMAIL_SERVICE_TIMEOUT)
+# Tries per message (each claim is one), and the first pause between them in seconds (doubled each time, at most
+# 30 min).
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=9)
+EMAIL_RETRY_DELAY = env.float("EMAIL_RETRY_DELAY", default=30.0)
+# Seconds after a hand-over whose answer was lost (and no delivery event came) before the sweeper settles it: asks
+# the service when it can tell (the sandbox), else sends once more. Longer than any service's webhook delay.
+EMAIL_UNCONFIRMED_RESEND_AFTER = env.int("EMAIL_UNCONFIRMED_RESEND_AFTER", default=3600)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tickets <tickets@portal.example>")
 # Where the portal is reached, for the links in emails sent outside a request (invitations, password resets).
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}")

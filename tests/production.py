@@ -146,8 +146,9 @@ def image_runtime_env(*, database_url: str, redis_url: str, **overrides: str) ->
     dotenv_file = documented_production_env()
     env = dockerfile_env() | dotenv_file
     for name, value in compose()["services"]["web"]["environment"].items():
-        if name in ("DATABASE_URL", "REDIS_URL"):
+        if name in ("DATABASE_URL", "REDIS_URL", "CACHE_URL"):
             continue
         # ${NAME:?message} is interpolated from .env; anything else is taken as written.
         env[name] = dotenv_file[name] if str(value).startswith("${" + name) else str(value)
-    return bare_env(**(env | {"DATABASE_URL": database_url, "REDIS_URL": redis_url} | overrides))
+    urls = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "CACHE_URL": redis_url}
+    return bare_env(**(env | urls | overrides))

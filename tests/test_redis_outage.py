@@ -22,6 +22,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from notifications.models import OutgoingMessage
+from notifications.services.outbox import WAITING_FOR_QUEUE
 from notifications.tasks import sweep_outbox
 from orders.models import Order
 from organiser_portal.cache import BestEffortCache
@@ -181,7 +182,9 @@ def test_an_agent_works_while_redis_is_down_and_the_emails_go_out_once_it_is_bac
     # Redis comes back empty (the paid orders' first emails it held are lost with it). Once the outage
     # has lasted past the sweeper's threshold, beat's sweep hands every queued message to the worker.
     portal_redis.start()
-    OutgoingMessage.objects.update(status_at=timezone.now() - timedelta(minutes=6))
+    # The four queued during the outage say so on the order page; the two Redis lost look queued, as they were.
+    assert OutgoingMessage.objects.filter(status_reason=WAITING_FOR_QUEUE).count() == 4
+    OutgoingMessage.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=6))
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         sweep_outbox.delay()
         wait_for(lambda: not OutgoingMessage.objects.exclude(status="sent").exists(), timeout=15)

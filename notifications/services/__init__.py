@@ -4,28 +4,36 @@ delivery events the email service's webhooks report (`delivery.py`). Callers imp
 from .delivery import IncomingEvent, delivery_event_record
 from .outbox import (
     SEND_MESSAGE_TASK,
+    UNCONFIRMED,
     account_message_queue,
     message_claim,
     message_dispatch,
+    message_hand_over,
     message_mark_failed,
     message_mark_sent,
+    message_mark_unconfirmed,
     message_queue,
     message_release_for_retry,
+    message_settle_unconfirmed,
     message_timeline_data,
     messages_requeue_stale,
 )
 
 __all__ = [
     "SEND_MESSAGE_TASK",
+    "UNCONFIRMED",
     "IncomingEvent",
     "account_message_queue",
     "delivery_event_record",
     "message_claim",
     "message_dispatch",
+    "message_hand_over",
     "message_mark_failed",
     "message_mark_sent",
+    "message_mark_unconfirmed",
     "message_queue",
     "message_release_for_retry",
+    "message_settle_unconfirmed",
     "message_timeline_data",
     "messages_requeue_stale",
 ]

@@ -1,25 +1,33 @@
 """The outbox: every write to a message before its delivery events, from queueing to the send's outcome.
 
 A message is written in the transaction of the action that wants it, handed to a worker after commit
-(by the task's name: services don't import tasks), claimed by exactly one worker, and marked sent or
-failed. Its status only moves forward (`models.STAGE`); each move writes a timeline entry and, for
-ticket emails, updates the order's "Order email status" in the same transaction.
+(by the task's name: services don't import tasks), claimed by exactly one worker, marked as handed over
+to the email service just before the call, and marked sent or failed. Its status only moves forward
+(`models.STAGE`), except that a try the email service surely did not take goes back to queued with a
+backoff; each move writes a timeline entry and, for ticket emails, updates the order's "Order email status"
+in the same transaction. Every write that locks more than one row locks the order first, then the message.
+
+docs/reliability.md states what this promises under which faults, and the tests that prove it.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from celery import current_app
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from orders.models import Order, TimelineEntry
 from orders.timeline import timeline_record
 
 from .. import sql
+from ..emails import SendResult, service_lookup
 from ..models import MessageStatus, OutgoingMessage
 
 if TYPE_CHECKING:
@@ -42,9 +50,33 @@ KIND_WORDS: dict[str, str] = {
     Kind.PASSWORD_RESET: "Password reset",
 }
 
-# A message stuck in "sending" this long had its worker die mid-send (task time limit is 2 min).
-STUCK_SENDING_AFTER = timedelta(minutes=15)
-STALE_QUEUED_AFTER = timedelta(minutes=5)
+# A message in "sending" without a hand-over this long had its worker die before calling the email service
+# (building the PDF): the hard task time limit (CELERY_TASK_TIME_LIMIT) has killed any worker still at it.
+STUCK_SENDING_AFTER = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+# A due message still queued this long was not taken by a worker: its task was lost or never published.
+STALE_QUEUED_AFTER = timedelta(minutes=2)
+# A retry's task may run a little before the backoff its message records (another worker's clock).
+CLAIM_EARLY = timedelta(seconds=1)
+
+WAITING_FOR_QUEUE = "Waiting for the queue: the task queue refused it, trying again every minute"
+UNCONFIRMED = "it may have taken it: waiting for its report before any resend"
+RESENT_UNCONFIRMED = "The email service never confirmed it or reported on it; sending it once more"
+NEVER_CONFIRMED = (
+    "The email service confirmed neither this email nor its resend and never reported on them: "
+    "it may have arrived, ask the guest before sending again"
+)
+
+
+def max_attempts() -> int:
+    """How many tries a message gets before it fails (EMAIL_MAX_ATTEMPTS)."""
+    return settings.EMAIL_MAX_ATTEMPTS
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds to wait after the `attempt`-th try failed: EMAIL_RETRY_DELAY (30 s), doubled per try, capped at
+    30 min, with up to half a base delay of jitter so a provider outage doesn't end in a stampede."""
+    base = settings.EMAIL_RETRY_DELAY
+    return min(base * 2 ** max(attempt - 1, 0), 1800) + random.uniform(0, base / 2)
 
 
 def message_timeline_data(message: OutgoingMessage, **extra: Any) -> dict[str, Any]:
@@ -112,26 +144,35 @@ def account_message_queue(
 
 
 def message_dispatch(*, message_id: int) -> bool:
-    """Hand the message to the broker. A broker outage is logged, not raised: the sweeper sends it later.
+    """Hand the message to the broker. A refusal (Redis down, or full) is logged and written on the message as
+    "waiting for the queue", not raised: the action's page answers, and the sweeper tries again every minute.
 
     The task is named, not imported: tasks call services, so services must not import tasks
     (NotificationsConfig.ready registers it, so eager mode and routing apply as for a direct call).
     """
     try:
         current_app.signature(SEND_MESSAGE_TASK, args=(message_id,)).apply_async(retry=False)
-    except Exception:
-        log.warning("Could not queue message %s for sending; the outbox sweeper will retry", message_id, exc_info=True)
+    except Exception as error:
+        log.warning("Could not queue message %s for sending; the outbox sweeper will retry: %s", message_id, error)
+        try:
+            OutgoingMessage.objects.filter(pk=message_id, status=Status.QUEUED).update(status_reason=WAITING_FOR_QUEUE)
+        except DatabaseError:
+            log.warning("Could not note that message %s waits for the queue", message_id, exc_info=True)
         return False
     return True
 
 
 def message_claim(*, message_id: int) -> OutgoingMessage | None:
-    """queued → sending, for exactly one caller: the conditional update is the lock.
+    """queued → sending, for exactly one caller, once its backoff (`next_attempt_at`) is over: one try more.
 
-    Returns the claimed message, or None when it is not (or no longer) queued, so a task
-    delivered twice sends once.
+    Returns the claimed message (its `attempts` is this try's number), or None when it is not queued or not
+    due yet, so a task delivered twice sends once. Locks the order row, then the message row. Raises
+    DatabaseError when the database can't be reached (the task tries again shortly).
     """
-    if not sql.message_start_sending(message_id=message_id, at=timezone.now()):
+    now = timezone.now()
+    with transaction.atomic():
+        attempt = sql.message_start_sending(message_id=message_id, at=now, due=now + CLAIM_EARLY)
+    if attempt is None:
         return None
     # With the order, event and organisation the email is built from: no second read in build_email.
     return OutgoingMessage.objects.select_related(
@@ -139,18 +180,46 @@ def message_claim(*, message_id: int) -> OutgoingMessage | None:
     ).get(pk=message_id)
 
 
-def _lock_message(message_id: int) -> OutgoingMessage:
-    """The message with its order, the order row locked (one query); an account email's own row.
+def message_hand_over(*, message_id: int, attempt: int) -> bool:
+    """Record that try number `attempt` is being handed to the email service: call just before the call.
 
-    Same lock order as the order actions and the webhooks (order first), so they never deadlock.
-    Only the order row is locked: the message's status is changed by guarded UPDATEs
-    (sql.message_advance), which never move it back even if this read is older than a concurrent change.
+    From here on the try's outcome counts as unconfirmed until the service's answer is recorded, a delivery
+    event arrives or the sweeper's later check settles it; it is never sent again blindly. False (send
+    nothing) when the message is no longer in this try: someone else claimed or moved it. One row, autocommit.
     """
-    try:  # the filter on the order makes the join an inner one, which PostgreSQL may lock
-        messages = OutgoingMessage.objects.filter(order__isnull=False).select_related("order")
-        return messages.select_for_update(of=("order",)).get(pk=message_id)
-    except OutgoingMessage.DoesNotExist:  # an account email (no order): its own row
+    return bool(
+        OutgoingMessage.objects.filter(
+            pk=message_id, status=Status.SENDING, attempts=attempt, handed_over_at=None
+        ).update(handed_over_at=timezone.now())
+    )
+
+
+def message_mark_unconfirmed(*, message_id: int, reason: str) -> bool:
+    """The handed-over try's answer was lost (a timeout after the request went out, a broken connection): say
+    so on the message, which stays "sending" until a delivery event or the sweeper's later check settles it."""
+    return bool(
+        OutgoingMessage.objects.filter(pk=message_id, status=Status.SENDING)
+        .exclude(handed_over_at=None)
+        .update(status_reason=reason[:300])
+    )
+
+
+def _lock_message(message_id: int) -> OutgoingMessage:
+    """The message with its order, the order row locked (two queries); the message row is locked second, by
+    the write that follows. An account email, which has no order, has its own row locked.
+
+    The one lock order of the portal: the order row, then the message row, as the order actions, the claim
+    and the webhooks (sql.message_for_event) take them, so none of them deadlock each other. Every change of a
+    message's status holds its order's lock, so the status read here stays true until the transaction ends.
+    """
+    of_message = OutgoingMessage.objects.filter(pk=message_id).values("order_id")
+    if not list(Order.objects.select_for_update().filter(pk=Subquery(of_message)).values_list("pk", flat=True)):
+        # An account email (a member invitation, a password reset) has no order: its own row is the lock.
+        # A message that doesn't exist raises DoesNotExist here.
         return OutgoingMessage.objects.select_for_update().get(pk=message_id)
+    # Read after the lock is held, in a statement of its own: a join locking the order would return the
+    # message as it was before the wait (PostgreSQL rechecks only the locked row).
+    return OutgoingMessage.objects.select_related("order").get(pk=message_id)
 
 
 def _advance(
@@ -178,7 +247,11 @@ def _advance(
 
 
 def message_mark_sent(*, message_id: int, provider: str, provider_message_id: str) -> OutgoingMessage:
-    """The email service accepted the message. A webhook may already have moved it further."""
+    """The email service accepted the message. A webhook may already have moved it further.
+
+    Raises DatabaseError when the database can't take it: the caller tries again (tasks.record_sent), and until
+    then the message stays unconfirmed, never sent again blindly.
+    """
     with transaction.atomic():
         message = _lock_message(message_id)
         message.provider = provider[:40]
@@ -203,29 +276,109 @@ def message_mark_failed(*, message_id: int, status: str, reason: str, provider: 
     return message
 
 
-def message_release_for_retry(*, message_id: int, reason: str) -> None:
-    """sending → queued after a temporary provider error, so the retry (or the sweeper) can claim it again."""
+def _requeue(message: OutgoingMessage, *, cause: str, after: float = 0.0, saying: str = "") -> float | None:
+    """sending → queued (the message's order locked), due in `after` seconds, saying "<cause>; trying again" (or
+    `saying`); or failed with "<cause>; gave up after N tries" when its tries are used up. Returns `after`, or
+    None when it failed."""
+    if message.attempts >= max_attempts():
+        _advance(message, Status.FAILED, reason=f"{cause}; gave up after {message.attempts} tries")
+        return None
+    now = timezone.now()
+    message.status, message.status_at = Status.QUEUED, now
+    message.status_reason = (saying or f"{cause}; trying again")[:300]
+    message.next_attempt_at, message.handed_over_at = now + timedelta(seconds=after), None
+    message.save(update_fields=["status", "status_reason", "status_at", "next_attempt_at", "handed_over_at"])
+    sql.order_email_status_sync(message)
+    return after
+
+
+def message_release_for_retry(*, message_id: int, reason: str, after: float | None = None) -> float | None:
+    """sending → queued after a try the email service surely did not take (it could not be reached, or answered
+    with an error), due again after the backoff (`retry_delay`, or `after` seconds). When the message's tries
+    (`attempts`, EMAIL_MAX_ATTEMPTS) are used up it fails instead, with the reason.
+
+    Returns the seconds until the retry is due, or None when no retry follows (failed, or no longer sending).
+    Locks the order row, then the message row.
+    """
     with transaction.atomic():
-        updated = OutgoingMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
-            status=Status.QUEUED, status_reason=reason[:300], status_at=timezone.now()
-        )
-        if updated:
-            sql.order_email_status_sync(OutgoingMessage.objects.get(pk=message_id))
+        message = _lock_message(message_id)
+        if message.status != Status.SENDING:
+            return None
+        delay = retry_delay(message.attempts) if after is None else after
+        return _requeue(message, cause=reason, after=delay)
+
+
+def message_settle_unconfirmed(*, message_id: int, older_than: datetime) -> bool:
+    """Settle a try handed over before `older_than` that nothing confirmed since (no answer, no delivery event).
+
+    The email service is asked when it can tell (the sandbox, which is ours): it has the message → sent; it has
+    not → sent again. When it can't tell, the message is sent once more, and that is recorded (a timeline entry,
+    `unconfirmed_resends`); a resend that is unconfirmed in turn fails with NEVER_CONFIRMED. Returns whether the
+    message is queued again (to be dispatched).
+    """
+    message = OutgoingMessage.objects.select_related("order").get(pk=message_id)
+    found = service_lookup(message)  # outside the transaction: it may ask the email service
+    with transaction.atomic():
+        message = _lock_message(message_id)
+        handed_over = message.handed_over_at
+        if message.status != Status.SENDING or handed_over is None or handed_over >= older_than:
+            return False  # settled meanwhile
+        if isinstance(found, SendResult):
+            message.provider, message.provider_message_id = found.provider[:40], found.provider_message_id[:200]
+            message.sent_at = handed_over
+            message.save(update_fields=["provider", "provider_message_id", "sent_at"])
+            _advance(message, Status.SENT)
+            return False
+        if found is None:
+            if message.unconfirmed_resends:
+                _advance(message, Status.FAILED, reason=NEVER_CONFIRMED)
+                return False
+            if _requeue(message, cause=NEVER_CONFIRMED, saying=RESENT_UNCONFIRMED) is None:
+                return False  # its tries are used up: failed, with the reason
+            message.unconfirmed_resends += 1
+            message.save(update_fields=["unconfirmed_resends"])
+            timeline_record(order=message.order, action="email.resent_unconfirmed", data=message_timeline_data(message))
+            return True
+        return _requeue(message, cause="The email service never received it") is not None
 
 
 def messages_requeue_stale(
-    *, queued_for: timedelta = STALE_QUEUED_AFTER, sending_for: timedelta = STUCK_SENDING_AFTER, limit: int = 500
+    *,
+    queued_for: timedelta = STALE_QUEUED_AFTER,
+    sending_for: timedelta = STUCK_SENDING_AFTER,
+    unconfirmed_for: timedelta | None = None,
+    limit: int = 500,
 ) -> int:
-    """The outbox sweeper: hand messages left queued (the broker was down, a task was lost) to a worker again.
+    """The outbox sweeper (beat, every minute): hand every message that should be moving to a worker again.
 
-    Messages stuck in "sending" past the task time limit belonged to a worker that died;
-    they go back to queued first. Returns how many messages were handed over.
+    - queued and due (`next_attempt_at`, the backoff) for `queued_for` without a worker taking it: the broker
+      refused it or lost its task. A message waiting for its retry is left to its retry: never two chains.
+    - "sending" without a hand-over for `sending_for`: its worker died before calling the email service;
+      queued again at once (that try counts).
+    - handed over for `unconfirmed_for` (EMAIL_UNCONFIRMED_RESEND_AFTER) with nothing confirming it:
+      `message_settle_unconfirmed`.
+
+    Returns how many messages were handed to the broker.
     """
     now = timezone.now()
-    stale = OutgoingMessage.objects.filter(status=Status.QUEUED, status_at__lte=now - queued_for).order_by("status_at")
-    ids = list(stale.values_list("pk", flat=True)[:limit])
-    stuck = OutgoingMessage.objects.filter(status=Status.SENDING, status_at__lt=now - sending_for)
+    unconfirmed_for = unconfirmed_for or timedelta(seconds=settings.EMAIL_UNCONFIRMED_RESEND_AFTER)
+    sending = OutgoingMessage.objects.filter(status=Status.SENDING)
+    requeued: list[int] = []
+    stuck = sending.filter(handed_over_at=None, status_at__lt=now - sending_for).order_by("status_at")
     for message_id in list(stuck.values_list("pk", flat=True)[:limit]):
-        message_release_for_retry(message_id=message_id, reason="The sending worker stopped; trying again")
-        ids.append(message_id)
-    return sum(message_dispatch(message_id=message_id) for message_id in ids)
+        with transaction.atomic():
+            message = _lock_message(message_id)
+            if message.status != Status.SENDING or message.handed_over_at is not None:
+                continue  # moved on meanwhile
+            if _requeue(message, cause="The sending worker stopped before handing it over") is not None:
+                requeued.append(message_id)
+    unconfirmed = sending.filter(handed_over_at__lt=now - unconfirmed_for).order_by("handed_over_at")
+    for message_id in list(unconfirmed.values_list("pk", flat=True)[:limit]):
+        try:
+            if message_settle_unconfirmed(message_id=message_id, older_than=now - unconfirmed_for):
+                requeued.append(message_id)
+        except Exception:  # asking the service failed: this message waits for the next sweep, the others go on
+            log.warning("Could not settle the unconfirmed message %s", message_id, exc_info=True)
+    due = OutgoingMessage.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now - queued_for)
+    ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    return sum(message_dispatch(message_id=message_id) for message_id in [*requeued, *ids])

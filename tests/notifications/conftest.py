@@ -1,5 +1,7 @@
 """Fixtures for the send pipeline (anymail's test backend, tasks run in process) and the webhooks."""
 
+import time
+
 import pytest
 import requests
 from django.core import mail
@@ -28,6 +30,24 @@ def eager_tasks():
     celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = old
+
+
+_real_request = requests.Session.request
+
+
+def unreachable() -> requests.ConnectionError:
+    """What requests really raises when the email service's port is closed: the request never left."""
+    try:
+        _real_request(requests.Session(), "POST", "http://127.0.0.1:1/email", timeout=1)
+    except requests.ConnectionError as error:
+        return error
+    raise AssertionError("port 1 answered")
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(settings):
+    """A retry is due at once (EMAIL_RETRY_DELAY 0): the in-process retries of Task.apply run through."""
+    settings.EMAIL_RETRY_DELAY = 0
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +95,7 @@ def postmark_api(settings, monkeypatch):
     calls: list[dict] = []
 
     def request(self, method, url, **kwargs):
-        calls.append({"url": url, **kwargs})
+        calls.append({"url": url, "at": time.monotonic(), **kwargs})
         response = responses.pop(0)
         if isinstance(response, Exception):
             raise response

@@ -67,7 +67,7 @@ def test_the_task_twice_sends_once(sql_form, make_order, test_backend, django_ca
         order = make_order()
     message = order.messages.get()
     assert send_message.apply(args=[message.pk]).get() == "sent"
-    assert send_message.apply(args=[message.pk]).get() == "skipped: not queued"
+    assert send_message.apply(args=[message.pk]).get() == "skipped: not queued, or not due"
     assert len(test_backend) == 1
     message.refresh_from_db()
     assert message.attempts == 1
@@ -162,7 +162,7 @@ def test_sweeper_requeues_only_stale_messages(
 ):
     with django_capture_on_commit_callbacks(execute=False):
         fresh, stale = make_order(), make_order()
-    OutgoingMessage.objects.filter(order=stale).update(status_at=timezone.now() - timedelta(minutes=10))
+    OutgoingMessage.objects.filter(order=stale).update(next_attempt_at=timezone.now() - timedelta(minutes=10))
     assert messages_requeue_stale() == 1
     assert [email.to for email in test_backend] == [["anna@example.com"]]
     assert stale.messages.get().status == Status.SENT

@@ -7,12 +7,14 @@ import pytest
 import requests
 
 from notifications.models import OutgoingMessage
-from notifications.tasks import MAX_RETRIES, send_message
+from notifications.tasks import send_message
 from orders.models import Order, TimelineEntry
 
-from .conftest import FakeResponse
+from .conftest import FakeResponse, unreachable
 
 pytestmark = pytest.mark.django_db
+
+MAX_ATTEMPTS = 9  # EMAIL_MAX_ATTEMPTS' default
 
 Status = OutgoingMessage.Status
 SENT_OK = (
@@ -74,31 +76,36 @@ def test_a_missing_api_key_fails_at_once_as_not_configured(queued, settings, cap
     assert [r.levelno for r in caplog.records] == [logging.ERROR]
 
 
-def test_a_timeout_is_retried_and_never_blames_the_address(queued, postmark_api):
+def test_a_service_that_cannot_be_reached_is_retried_and_never_blames_the_address(queued, postmark_api):
     responses, calls = postmark_api
-    responses += [requests.Timeout("Read timed out. (read timeout=30)"), FakeResponse(200, SENT_OK)]
+    responses += [
+        unreachable(),
+        requests.ConnectTimeout("Connection to api.postmarkapp.com timed out"),
+        FakeResponse(200, SENT_OK),
+    ]
     message = queued()
     send_message.apply(args=[message.pk])
     message.refresh_from_db()
-    assert (message.status, message.attempts, len(calls)) == (Status.SENT, 2, 2)
+    assert (message.status, message.attempts, len(calls)) == (Status.SENT, 3, 3)
 
 
-def test_a_service_that_keeps_timing_out_ends_failed_on_our_side(queued, postmark_api):
+def test_a_service_that_stays_unreachable_ends_failed_on_our_side(queued, postmark_api, settings):
+    assert settings.EMAIL_MAX_ATTEMPTS == MAX_ATTEMPTS
     responses, calls = postmark_api
-    responses += [requests.Timeout("Read timed out. (read timeout=30)") for _ in range(MAX_RETRIES + 1)]
+    responses += [unreachable() for _ in range(MAX_ATTEMPTS)]
     message = queued()
     send_message.apply(args=[message.pk])
     assert outcome(message) == (Status.FAILED, "failed", "email.failed")
-    assert len(calls) == MAX_RETRIES + 1
-    assert message.status_reason == f"The email service did not answer in time; gave up after {MAX_RETRIES + 1} tries"
+    assert len(calls) == MAX_ATTEMPTS == message.attempts
+    assert message.status_reason == f"The email service could not be reached; gave up after {MAX_ATTEMPTS} tries"
 
 
 def test_the_services_own_error_is_retried_with_a_reason_on_our_side(queued, postmark_api):
     responses, calls = postmark_api
-    responses += [FakeResponse(500, b'{"ErrorCode": 0, "Message": "Internal server error"}')] * (MAX_RETRIES + 1)
+    responses += [FakeResponse(500, b'{"ErrorCode": 0, "Message": "Internal server error"}')] * MAX_ATTEMPTS
     message = queued()
     send_message.apply(args=[message.pk])
-    assert outcome(message)[0] == Status.FAILED and len(calls) == MAX_RETRIES + 1
+    assert outcome(message)[0] == Status.FAILED and len(calls) == MAX_ATTEMPTS
     assert message.status_reason.startswith("The email service had an error of its own (500)")
 
 

@@ -1,4 +1,4 @@
-"""GET /health/: the database, Redis and the worker's heartbeat, 200 when all are well and 503 otherwise."""
+"""GET /health/: the database, Redis, the worker's heartbeat and the outbox, 200 when all are well and 503 otherwise."""
 
 import time
 
@@ -28,6 +28,7 @@ def test_all_well_after_the_worker_beat(client):
         "database": True,
         "redis": True,
         "worker": True,
+        "outbox": True,  # notifications/health.py
     }
     assert response["Cache-Control"] == "no-store"
 

@@ -1,0 +1,96 @@
+"""One lock order everywhere: the order row, then the message row. A send claim (or a retry's release) racing a
+delivery webhook for the same message waits for it instead of deadlocking.
+
+The schedule is forced with a third connection, not a mock: it inserts (uncommitted) the delivery event the
+webhook is about to store, so the webhook stops after locking the order and before moving the message; the claim
+starts then. Locking the message first (the old claim), it would hold the message and wait for the order while
+the webhook holds the order and waits for the message: PostgreSQL would kill one of them as a deadlock.
+"""
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from django.db import connection, connections
+
+from notifications.models import OutgoingMessage
+from notifications.services import IncomingEvent, delivery_event_record, message_claim, message_release_for_retry
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AT = datetime(2026, 7, 1, 10, 0, 5, tzinfo=UTC)
+
+
+def run_in_thread(work, results: dict, name: str) -> threading.Thread:
+    def target():
+        try:
+            results[name] = work()
+        except Exception as error:  # the test asserts there is none
+            results[name] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
+
+
+def waiting_backends(dsn: str) -> int:
+    with psycopg.connect(dsn, autocommit=True) as watcher:
+        row = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def wait_until(condition, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the schedule did not happen"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("step", ["claim", "release for retry"])
+def test_a_send_step_and_a_webhook_racing_for_one_message_both_finish(make_order, step):
+    order = make_order()
+    message = order.messages.get()
+    if step == "release for retry":
+        assert message_claim(message_id=message.pk) is not None
+    event = IncomingEvent(
+        "Postmark", "delivered", AT, message.recipient, "", "delivery-1", portal_message_id=str(message.pk)
+    )
+    params = connection.get_connection_params()
+    dsn = psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if k in ("dbname", "host", "port", "user")})
+
+    with psycopg.connect(dsn) as blocker:
+        # The event the webhook will store, inserted first and not committed: the webhook waits on it.
+        blocker.execute(
+            "INSERT INTO notifications_deliveryevent (event_type, occurred_at, reason, provider, dedup_key, raw,"
+            " received_at) VALUES ('delivered', now(), '', 'Postmark', %s, '{}', now())",
+            [event.dedup_key()],
+        )
+        results: dict = {}
+        webhook = run_in_thread(lambda: delivery_event_record(event=event), results, "webhook")
+        wait_until(lambda: waiting_backends(dsn) == 1)  # the webhook holds the order, waits for the event row
+        if step == "claim":
+            send_step = run_in_thread(lambda: message_claim(message_id=message.pk), results, step)
+        else:
+            send_step = run_in_thread(
+                lambda: message_release_for_retry(message_id=message.pk, reason="503"), results, step
+            )
+        wait_until(lambda: waiting_backends(dsn) == 2)  # the send step waits too
+        blocker.rollback()
+    webhook.join(20)
+    send_step.join(20)
+
+    assert not isinstance(results["webhook"], Exception), results["webhook"]
+    assert not isinstance(results[step], Exception), results[step]
+    assert isinstance(results["webhook"], int)  # the event was stored
+    assert results[step] is None  # the webhook came first: nothing left to claim or release
+    message.refresh_from_db()
+    assert message.status == OutgoingMessage.Status.DELIVERED
+    assert Order.objects.get(pk=order.pk).email_status == "delivered"
