@@ -81,11 +81,7 @@ def test_refund_one_ticket(paid_order, manager, django_capture_on_commit_callbac
     assert statuses == {first: "", second: "refunded", third: ""}
     assert entries(order) == [*before, "refund.requested", "ticket.refunded"]
     requested = TimelineEntry.objects.get(order=order, action="refund.requested")
-    assert (
-        requested.actor == manager
-        and requested.data["amount"] == "€50.00"
-        and requested.data["tickets"] == [second]
-    )
+    assert requested.actor == manager and requested.data["amount"] == "€50.00" and requested.data["tickets"] == [second]
     assert len(callbacks) == 1  # the provider is asked after commit, not before
 
 
