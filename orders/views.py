@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
@@ -81,6 +82,17 @@ def _order_page_context(access: Access, code: str) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class RefundRow:
+    """One refund as the order page shows it."""
+
+    refund: Refund
+    words: str  # its status in the support articles' words (rules.REFUND_STATE_WORDS)
+    stuck: bool  # confirming for longer than settings.REFUND_STUCK_AFTER_HOURS
+    retry: bool  # the Retry button shows: it failed and this role may refund
+    tickets: list[str]  # the ticket IDs it refunds
+
+
 def _provider_label(payment: Payment) -> str:
     try:
         return provider_for(payment).label
@@ -94,23 +106,23 @@ def _money_rows(access: Access, detail: OrderDetail) -> dict:
     stuck_before = refund_stuck_before()
     may_refund = access.can(Perm.REFUND)
     refunds = [
-        {
-            "refund": refund,
-            "words": rules.REFUND_STATE_WORDS[refund.status],
-            "stuck": refund.status == Refund.Status.CONFIRMING
+        RefundRow(
+            refund=refund,
+            words=rules.REFUND_STATE_WORDS[refund.status],
+            stuck=refund.status == Refund.Status.CONFIRMING
             and refund.status_changed_at is not None
             and refund.status_changed_at < stuck_before,
-            "retry": may_refund and rules.refusal_refund_retry(refund) is None,
-            "tickets": [t.public_id for t in refund.tickets.all()],
-        }
+            retry=may_refund and rules.refusal_refund_retry(refund) is None,
+            tickets=[t.public_id for t in refund.tickets.all()],
+        )
         for refund in detail.refunds
     ]
     in_flight = any(r.status in Refund.IN_FLIGHT for r in detail.refunds)
     return {
         "payment_rows": [{"payment": p, "provider": _provider_label(p)} for p in detail.payments],
         "refund_rows": refunds,
-        "refunds_stuck": sum(1 for r in refunds if r["stuck"]),
-        "refund_failed": next((r for r in refunds if r["refund"].status == Refund.Status.FAILED), None),
+        "refunds_stuck": sum(1 for r in refunds if r.stuck),
+        "refund_failed": next((r for r in refunds if r.refund.status == Refund.Status.FAILED), None),
         "refund_stuck_hours": f"{settings.REFUND_STUCK_AFTER_HOURS:g}",
         # While money is on its way, the section asks every 2 s whether a refund moved (order_refresh ?refunds=).
         "refund_states": ",".join(f"{r.pk}.{r.status}.{r.attempt}" for r in detail.refunds) if in_flight else None,
