@@ -256,9 +256,15 @@ def _unreachable(error: stripe.StripeError) -> ProviderUnreachable:
     return ProviderUnreachable(f"Stripe did not answer: {_message(error)}")
 
 
+# Seconds to connect, and to wait for Stripe's answer. With the retries, a request is given up well before the
+# poller asks about a refund (REFUND_POLL_AFTER_MINUTES), so it never concludes "no record" about one in flight.
+STRIPE_TIMEOUT = (5, 30)
+
+
 @cache
 def _stripe_client(secret_key: str, max_network_retries: int) -> stripe.StripeClient:
-    return stripe.StripeClient(secret_key, max_network_retries=max_network_retries)
+    http_client = stripe.RequestsClient(timeout=STRIPE_TIMEOUT)
+    return stripe.StripeClient(secret_key, max_network_retries=max_network_retries, http_client=http_client)
 
 
 class StripeProvider:

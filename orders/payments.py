@@ -6,9 +6,10 @@
 
 Each move is one function, each the same shape as the order actions (DESIGN.md §4): lock the order row,
 return unchanged when already done, move through `order_set_status` (the transition table and the timeline
-entry), side effects after commit. These are not staff actions: each takes an explicit actor, by default
-the payment provider (`actor_kind` PROVIDER: it told us) or the system (SYSTEM: a timer ran out); a staff
-member recording a box-office payment is passed as `actor`. orders.services re-exports these functions.
+entry), side effects after commit. These are not staff actions: each takes an explicit actor, the system by
+default (`actor_kind` SYSTEM: the shop's checkout, a timer that ran out), PROVIDER when the payment provider
+told us (as `payment_confirm` passes); a staff member recording a box-office payment is `actor` with USER.
+orders.services re-exports these functions.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def order_start_payment(
     reference: str = "",
     method: str = "",
     actor: User | None = None,
-    actor_kind: str = ActorKind.PROVIDER,
+    actor_kind: str = ActorKind.SYSTEM,
 ) -> Payment:
     """The buyer went to pay: reserved → processing payment, with a pending Payment remembering its provider's
     key (`provider`, orders.payment_providers), the provider's reference ("pi_…" for Stripe) and the method in
@@ -73,7 +74,7 @@ def order_start_payment(
 
 
 def order_mark_confirming_payment(
-    *, order: Order, actor: User | None = None, actor_kind: str = ActorKind.PROVIDER
+    *, order: Order, actor: User | None = None, actor_kind: str = ActorKind.SYSTEM
 ) -> Order:
     """The provider accepted the payment and is confirming it. Repeated: unchanged."""
     with transaction.atomic():
@@ -89,7 +90,7 @@ def order_mark_paid(
     order: Order,
     processing_fee: Decimal = Decimal("0"),
     actor: User | None = None,
-    actor_kind: str = ActorKind.PROVIDER,
+    actor_kind: str = ActorKind.SYSTEM,
 ) -> Order:
     """Payment confirmed: the order is paid, its pending payment confirmed with the provider's
     `processing_fee` (order currency), and its tickets are issued and sent after commit.
@@ -158,9 +159,9 @@ def payment_confirm(*, payment: Payment) -> Order:
     with transaction.atomic():
         order = order_lock(order.pk)
         if order.status == Status.PROCESSING_PAYMENT:
-            order = order_mark_confirming_payment(order=order)
+            order = order_mark_confirming_payment(order=order, actor_kind=ActorKind.PROVIDER)
         if order.status == Status.CONFIRMING_PAYMENT:
-            order = order_mark_paid(order=order, processing_fee=update.processing_fee)
+            order = order_mark_paid(order=order, processing_fee=update.processing_fee, actor_kind=ActorKind.PROVIDER)
         return order
 
 

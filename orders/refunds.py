@@ -218,7 +218,8 @@ def refund_submit(refund_id: int) -> None:
             return
         if provider.records_refunds:
             update = provider.start_refund(refund)
-            _apply(refund, update, actor=refund.requested_by, actor_kind=ActorKind.USER)
+            staff = refund.requested_by  # who paid it back and recorded it
+            _apply(refund, update, actor=staff, actor_kind=ActorKind.USER if staff else ActorKind.SYSTEM)
             return
         refund_move(refund, Status.PROCESSING)
     try:
@@ -308,26 +309,23 @@ def refund_provider_update(
 ) -> bool | None:
     """Apply an answer a provider pushed (a webhook) about one of our refunds.
 
-    The refund is found by the provider's reference (`update.provider_reference`) among refunds paid through
-    `provider`, else by the refund id and attempt key the portal sent with the request (Stripe's metadata),
-    for when the webhook beats the submit's own answer. Returns whether the refund moved: False for a
-    duplicate, a late or out-of-order answer, or one about an earlier attempt; None when no refund matches.
+    The refund is found by the refund id and attempt key the portal sent with the request (Stripe's metadata),
+    else by the provider's reference (`update.provider_reference`) among refunds paid through `provider`.
+    Returns whether the refund moved: False for a duplicate, a late or out-of-order answer, or one about an
+    earlier attempt; None when no refund matches.
     """
+    fields = ("pk", "attempt", "idempotency_key")
     refund = None
-    if update.provider_reference:
-        refund = (
-            Refund.objects.filter(provider_reference=update.provider_reference, payment__provider=provider)
-            .only("pk", "attempt", "idempotency_key")
-            .first()
-        )
-    if refund is None and refund_id is not None:
-        refund = (
-            Refund.objects.filter(pk=refund_id, payment__provider=provider)
-            .only("pk", "attempt", "idempotency_key")
-            .first()
-        )
+    if refund_id is not None:  # by primary key: the usual way, as every request the portal sends names it
+        refund = Refund.objects.filter(pk=refund_id, payment__provider=provider).only(*fields).first()
         if refund is not None and refund.attempt_key != attempt_key:
             return False  # about another attempt (an earlier one, failed and retried since)
+    if refund is None and update.provider_reference:
+        refund = (
+            Refund.objects.filter(provider_reference=update.provider_reference, payment__provider=provider)
+            .only(*fields)
+            .first()
+        )
     if refund is None:
         return None
     with transaction.atomic():

@@ -78,7 +78,7 @@ def stripe_refund_json(refund: Refund, *, status: str = "pending", stripe_id: st
         "object": "refund",
         "amount": 0,
         "status": status,
-        "payment_intent": refund.payment.reference,
+        "payment_intent": refund.payment.reference if refund.payment else "",
         "metadata": {"refund_id": str(refund.pk), "attempt_key": refund.attempt_key, "order": refund.order.code},
         **extra,
     }

@@ -1,5 +1,7 @@
 """The payment providers: the registry, Stripe's amounts and requests (Stripe's HTTP answers mocked), the sandbox."""
 
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -21,6 +23,7 @@ from orders.payment_providers import (
     stripe_amount,
 )
 from organiser_portal.money import minor_units
+from tests import production
 from tests.factories import EventFactory, TicketTypeFactory
 
 from .refund_setup import STRIPE_REFUNDS, TEST_STRIPE_KEY, form, paid_order, requested_refund, stripe_error
@@ -95,7 +98,7 @@ def test_amounts_are_rounded_to_what_stripe_can_take_and_floats_refused():
     assert stripe_amount(Decimal("1200.4"), "JPY") == 1200
     assert stripe_amount(Decimal("12.505"), "EUR") == 1251
     with pytest.raises(TypeError):
-        stripe_amount(12.5, "EUR")  # type: ignore[arg-type]
+        stripe_amount(12.5, "EUR")
 
 
 @pytest.mark.parametrize("currency", sorted(STRIPE_ZERO_DECIMAL))
@@ -240,3 +243,53 @@ def test_the_sandbox_fails_1313_yen(jpy_ticket_type):
     assert provider_get("sandbox").refund_update(refund).status == Status.FAILED
     refund.amount = Decimal("1200")
     assert provider_get("sandbox").refund_update(refund).status == Status.SUCCEEDED
+
+
+# --- Configuration, as a deployment sets it -------------------------------------------------------------
+
+PROVIDERS = "import django; django.setup(); from django.conf import settings; print(settings.PAYMENT_PROVIDERS)"
+
+
+def load_settings(**env: str):
+    return subprocess.run(
+        [sys.executable, "-c", PROVIDERS],
+        cwd=production.ROOT,
+        env=production.bare_env(
+            DJANGO_SETTINGS_MODULE="organiser_portal.settings",
+            DEBUG="0",
+            SECRET_KEY="k" * 10 + "-a-strong-secret-key-for-these-tests-only-0123456789",
+            ANYMAIL_WEBHOOK_SECRET="portal-hooks:" + "p" * 32,
+            **env,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "providers"),
+    [
+        ({}, "['manual', 'sandbox', 'paypal']"),
+        ({"PAYMENT_PROVIDERS": "manual,paypal"}, "['manual', 'paypal']"),
+        ({"PAYMENT_PROVIDERS": "manual,stripe"}, "['manual']"),  # Stripe only with its key
+        (
+            {
+                "PAYMENT_PROVIDERS": "manual,paypal",
+                "STRIPE_SECRET_KEY": "sk_live_x",
+                "STRIPE_WEBHOOK_SECRET": "whsec_x",
+            },
+            "['manual', 'paypal', 'stripe']",
+        ),
+    ],
+)
+def test_the_environment_chooses_the_providers(env, providers):
+    loaded = load_settings(**env)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == providers
+
+
+def test_a_stripe_key_without_its_webhook_secret_refuses_to_start_outside_debug():
+    loaded = load_settings(STRIPE_SECRET_KEY="sk_live_x")
+    assert loaded.returncode != 0
+    assert "STRIPE_SECRET_KEY is set without STRIPE_WEBHOOK_SECRET" in loaded.stderr

@@ -222,6 +222,23 @@ def test_the_sandbox_fails_13_13_with_its_reason_and_the_retry_succeeds(event, t
     assert (order.refunding_total, order.refunded_total) == (0, Decimal("13.13"))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_with_tasks_in_process_the_sandbox_steps_come_from_timer_threads(event, ticket_type, settings):
+    """The embedded default (no REDIS_URL): the submit runs at once, each later step after its delay."""
+    settings.SANDBOX_REFUND_STEP_SECONDS = 0.2
+    order = paid_order(event=event, ticket_type=ticket_type)
+    refund = requested_refund(order, amount=Decimal("10.00"))
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        refund_submit_later(refund.pk)
+        assert refund_status(refund) == Status.PROCESSING  # not yet confirming: that step waits its delay
+        wait_for(lambda: refund_status(refund) == Status.SUCCEEDED, timeout=10)
+    finally:
+        celery_app.conf.task_always_eager = eager
+    assert Order.objects.get(pk=order.pk).refunded_total == Decimal("10.00")
+
+
 # --- Stripe: network errors and the poller --------------------------------------------------------
 
 
