@@ -25,7 +25,7 @@ from tickets.services import tickets_invalidate
 from . import rules
 from .errors import OrderActionError
 from .models import Order, Payment, Refund
-from .payment_providers import provider_for
+from .payment_providers import UnknownProvider, provider_for
 from .refund_quote import RefundQuote, refund_quote
 from .refunds import refund_move, refund_submit_later
 from .status import order_lock, order_set_status
@@ -62,7 +62,10 @@ def _refund_create(
     if not reason:
         raise OrderActionError("Give a reason for the refund.")
     payment = _refund_payment(order)
-    provider = provider_for(payment)
+    try:
+        provider = provider_for(payment)
+    except UnknownProvider:
+        raise OrderActionError(rules.refusal_unknown_provider(payment)) from None
     if provider.records_refunds and not note:
         raise OrderActionError(f"{provider.label}: {provider.refund_hint} Add a note saying how the money went back.")
     now = timezone.now()

@@ -20,7 +20,8 @@ from organiser_portal.permissions import Access, Perm, page_access
 from . import rules
 from .errors import OrderActionError
 from .forms import CancelForm, RefundForm, RetryForm
-from .models import Payment, Refund
+from .menu import refund_payment, refund_refusal
+from .models import Refund
 from .payment_providers import UnknownProvider, provider_for
 from .refund_quote import refund_quote, refundable_amount, ticket_shares
 from .selectors import order_get
@@ -33,14 +34,12 @@ def _money_context(access: Access, code: str, perm: Perm) -> dict:
     (None when its key is unknown here), what can still go back, and why a refund can't run now (or None)."""
     context = _delivery_context(access, code, perm)
     detail = context["detail"]
-    payment = next((p for p in reversed(detail.payments) if p.status == Payment.Status.CONFIRMED), None)
+    payment = refund_payment(detail)
     try:
         provider = provider_for(payment) if payment is not None else None
     except UnknownProvider:
         provider = None
-    refusal = rules.refusal_refund(detail.order, payments=detail.payments)
-    if refusal is None and payment is not None and provider is None:
-        refusal = f"The payment's provider ({payment.provider}) is unknown here: refund it where it was paid"
+    refusal = refund_refusal(detail)
     return {
         **context,
         "payment": payment,
