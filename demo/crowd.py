@@ -195,11 +195,10 @@ def _timeline(p: _Planned) -> list[TimelineEntry]:
         return entries + [_entry(p, "order.expired", t["expired"], {"reason": EXPIRED_REASON})]
     if p.payment is None:
         raise ValueError(f"Order {p.order.code} was paid but has no payment planned")
-    provider = TimelineEntry.ActorKind.PROVIDER  # the payment services record what the provider told them
     entries += [
-        _entry(p, "order.processing_payment", t["pay"], {"provider": p.payment.provider}, provider),
-        _entry(p, "order.confirming_payment", t["confirming"], {}, provider),
-        _entry(p, "order.paid", t["paid"], {"total": total}, provider),
+        _entry(p, "order.processing_payment", t["pay"], {"provider": p.payment.provider}),
+        _entry(p, "order.confirming_payment", t["confirming"], {}),
+        _entry(p, "order.paid", t["paid"], {"total": total}),
     ]
     if p.order.tickets_held:
         return entries + [_entry(p, "order.tickets_held", t["paid"], {})]

@@ -200,6 +200,17 @@ class RefundForm(IdempotentForm):
             "amount": data["amount"] if data["what"] == self.AMOUNT else None,
         }
 
+    def service_args(self) -> dict:
+        """Everything `order_refund` takes from the form."""
+        data = self.cleaned_data
+        return {
+            **self.refund_args(),
+            "reason": data["reason"],
+            "note": data["note"],
+            "notify_customer": data["notify_customer"],
+            "idempotency_key": data["idempotency_key"],
+        }
+
     @property
     def confirmed(self) -> bool:
         return self.cleaned_data.get("step") == self.CONFIRM
@@ -264,8 +275,8 @@ class CancelForm(IdempotentForm):
             self.add_error("note", "Say how the money went back (for example “Bank transfer on 3 Dec”).")
         return data
 
-    def cancel_args(self) -> dict:
-        """The choices as `order_cancel` takes them."""
+    def service_args(self) -> dict:
+        """Everything `order_cancel` takes from the form."""
         data = self.cleaned_data
         refund = data["refund"]
         return {
@@ -276,6 +287,7 @@ class CancelForm(IdempotentForm):
             "note": data.get("note", ""),
             "notify_customer": data["notify_customer"],
             "used_confirmed": bool(data.get("used_confirmed")),
+            "idempotency_key": data["idempotency_key"],
         }
 
 

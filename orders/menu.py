@@ -15,9 +15,29 @@ from django.urls import NoReverseMatch, reverse
 from organiser_portal.permissions import Access, Perm
 
 from . import rules
+from .models import Payment
+from .payment_providers import UnknownProvider, provider_for
 from .selectors import OrderDetail
 
 NOT_AVAILABLE_YET = "Not available yet"
+
+
+def refund_payment(detail: OrderDetail) -> Payment | None:
+    """The payment a refund goes back through: the order's latest confirmed one."""
+    return next((p for p in reversed(detail.payments) if p.status == Payment.Status.CONFIRMED), None)
+
+
+def refund_refusal(detail: OrderDetail) -> str | None:
+    """Why the order can't be refunded now (orders/rules.py), or its payment's provider isn't enabled here."""
+    if reason := rules.refusal_refund(detail.order, payments=detail.payments):
+        return reason
+    payment = refund_payment(detail)
+    if payment is not None:
+        try:
+            provider_for(payment)
+        except UnknownProvider:
+            return rules.refusal_unknown_provider(payment)
+    return None
 
 
 @dataclass(frozen=True)
@@ -56,7 +76,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Refund",
         Perm.REFUND,
         "order_refund",
-        lambda d: rules.refusal_refund(d.order, payments=d.payments),
+        refund_refusal,
     ),
     ActionSpec(
         "cancel",

@@ -73,6 +73,11 @@ def refusal_refund(order: Order, *, payments: Sequence[Payment] | None = None) -
     return None
 
 
+def refusal_unknown_provider(payment: Payment) -> str:
+    """Why a payment whose provider isn't enabled here (orders.payment_providers.UnknownProvider) can't refund."""
+    return f"The payment's provider ({payment.provider}) is unknown here: refund it where it was paid"
+
+
 def refusal_cancel(order: Order) -> str | None:
     if order.can_move_to(Status.CANCELLED):
         return None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import refund_views, views
 
 urlpatterns = [
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
@@ -11,9 +11,9 @@ urlpatterns = [
     path("orders/<str:code>/contact/", views.order_edit_contact, name="order_edit_contact"),
     path("orders/<str:code>/fix-and-resend/", views.order_fix_and_resend, name="order_fix_and_resend"),
     path("orders/<str:code>/send-held/", views.order_send_held, name="order_send_held"),
-    path("orders/<str:code>/refund/", views.refund_order, name="order_refund"),
-    path("orders/<str:code>/refunds/<int:refund_id>/retry/", views.retry_refund, name="order_refund_retry"),
-    path("orders/<str:code>/cancel/", views.cancel_order, name="order_cancel"),
+    path("orders/<str:code>/refund/", refund_views.refund_order, name="order_refund"),
+    path("orders/<str:code>/refunds/<int:refund_id>/retry/", refund_views.retry_refund, name="order_refund_retry"),
+    path("orders/<str:code>/cancel/", refund_views.cancel_order, name="order_cancel"),
     path("orders/<str:code>/tickets.pdf", views.order_download, name="order_download"),
     path("orders/<str:code>/tickets/<str:ticket_id>/ticket.pdf", views.ticket_pdf, name="ticket_pdf"),
 ]

@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
@@ -10,10 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
-from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
-from organiser_portal.money import money_format
 from organiser_portal.permissions import Access, Perm, access_organisation, page_access
 from tickets.pdf import order_tickets_pdf, pdf_filename
 
@@ -21,11 +20,10 @@ from . import rules
 from .advice import complained_addresses, delivery_advice
 from .email_typos import suggest_email
 from .errors import OrderActionError
-from .forms import CancelForm, ConfirmForm, ContactForm, FixAndResendForm, RefundForm, ResendForm, RetryForm
+from .forms import ConfirmForm, ContactForm, FixAndResendForm, ResendForm
 from .menu import order_actions
 from .models import Order, Payment, Refund
 from .payment_providers import UnknownProvider, provider_for
-from .refund_quote import refund_quote, refundable_amount, ticket_shares
 from .selectors import (
     OrderDetail,
     order_email_status,
@@ -37,10 +35,7 @@ from .selectors import (
 from .selectors import order_detail as order_detail_data
 from .selectors import ticket_scans as ticket_scans_data
 from .services import (
-    order_cancel,
     order_change_contact,
-    order_refund,
-    order_refund_retry,
     order_resend_tickets,
     order_send_held_tickets,
 )
@@ -87,6 +82,17 @@ def _order_page_context(access: Access, code: str) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class RefundRow:
+    """One refund as the order page shows it."""
+
+    refund: Refund
+    words: str  # its status in the support articles' words (rules.REFUND_STATE_WORDS)
+    stuck: bool  # confirming for longer than settings.REFUND_STUCK_AFTER_HOURS
+    retry: bool  # the Retry button shows: it failed and this role may refund
+    tickets: list[str]  # the ticket IDs it refunds
+
+
 def _provider_label(payment: Payment) -> str:
     try:
         return provider_for(payment).label
@@ -100,23 +106,23 @@ def _money_rows(access: Access, detail: OrderDetail) -> dict:
     stuck_before = refund_stuck_before()
     may_refund = access.can(Perm.REFUND)
     refunds = [
-        {
-            "refund": refund,
-            "words": rules.REFUND_STATE_WORDS[refund.status],
-            "stuck": refund.status == Refund.Status.CONFIRMING
+        RefundRow(
+            refund=refund,
+            words=rules.REFUND_STATE_WORDS[refund.status],
+            stuck=refund.status == Refund.Status.CONFIRMING
             and refund.status_changed_at is not None
             and refund.status_changed_at < stuck_before,
-            "retry": may_refund and rules.refusal_refund_retry(refund) is None,
-            "tickets": [t.public_id for t in refund.tickets.all()],
-        }
+            retry=may_refund and rules.refusal_refund_retry(refund) is None,
+            tickets=[t.public_id for t in refund.tickets.all()],
+        )
         for refund in detail.refunds
     ]
     in_flight = any(r.status in Refund.IN_FLIGHT for r in detail.refunds)
     return {
         "payment_rows": [{"payment": p, "provider": _provider_label(p)} for p in detail.payments],
         "refund_rows": refunds,
-        "refunds_stuck": sum(1 for r in refunds if r["stuck"]),
-        "refund_failed": next((r for r in refunds if r["refund"].status == Refund.Status.FAILED), None),
+        "refunds_stuck": sum(1 for r in refunds if r.stuck),
+        "refund_failed": next((r for r in refunds if r.refund.status == Refund.Status.FAILED), None),
         "refund_stuck_hours": f"{settings.REFUND_STUCK_AFTER_HOURS:g}",
         # While money is on its way, the section asks every 2 s whether a refund moved (order_refresh ?refunds=).
         "refund_states": ",".join(f"{r.pk}.{r.status}.{r.attempt}" for r in detail.refunds) if in_flight else None,
@@ -365,158 +371,3 @@ def ticket_pdf(request: HttpRequest, org: str, code: str, ticket_id: str) -> Htt
         context = {"access": access, "order": order, "refusal": refusal}
         return render(request, "orders/order_action_refused.html", context, status=409)
     return pdf_response(order_tickets_pdf(order, [ticket]), pdf_filename(order, ticket))
-
-
-# --- Money back: refund, retry a refund, cancel ----------------------------------------------------------
-# Each page says what will happen — how much, to which payment, which tickets become invalid — and posts to one
-# service. The figures come from orders.refund_quote, the same code the service runs.
-
-
-def _refund_payment_context(detail: OrderDetail) -> dict:
-    """The payment the money goes back to, its provider (None when its key is unknown), and what can go back."""
-    payment = next(
-        (p for p in reversed(detail.payments) if p.status == Payment.Status.CONFIRMED),
-        None,
-    )
-    provider = None
-    if payment is not None:
-        try:
-            provider = provider_for(payment)
-        except UnknownProvider:
-            provider = None
-    return {"payment": payment, "provider": provider, "refundable": refundable_amount(detail.order)}
-
-
-def _money_context(access: Access, code: str, perm: Perm) -> dict:
-    context = _delivery_context(access, code, perm)
-    context.update(_refund_payment_context(context["detail"]))
-    return context
-
-
-def _refund_refusal(context: dict) -> str | None:
-    detail = context["detail"]
-    if reason := rules.refusal_refund(detail.order, payments=detail.payments):
-        return reason
-    if context["provider"] is None:
-        return f"The payment's provider ({context['payment'].provider}) is unknown here: refund it where it was paid"
-    return None
-
-
-@login_required
-def refund_order(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
-    """⋯ Refund: choose, review the figures, confirm."""
-    access = page_access(request, org)
-    context = _money_context(access, code, Perm.REFUND)
-    order = context["order"]
-    refusal = _refund_refusal(context)
-    shares = ticket_shares(order, lines=context["detail"].lines)
-    provider = context["provider"]
-    form = RefundForm(
-        request.POST or None,
-        ticket_ids=[s.ticket.public_id for s in shares],  # the refunded too: a double submit must validate
-        currency=order.currency,
-        note_required=bool(provider and provider.records_refunds),
-    )
-    quote = None
-    if request.method == "POST" and refusal is None and form.is_valid() and not form.editing:
-        try:
-            if form.confirmed:  # the service, not the quote, first: a double submit gets the first refund back
-                refund = order_refund(
-                    actor=request.user,
-                    order=order,
-                    **form.refund_args(),
-                    reason=form.cleaned_data["reason"],
-                    note=form.cleaned_data["note"],
-                    notify_customer=form.cleaned_data["notify_customer"],
-                    idempotency_key=form.cleaned_data["idempotency_key"],
-                )
-                shown = money_format(refund.amount, order.currency, style="code")
-                return _done(request, access, code, f"Refund of {shown} requested.")
-            quote = refund_quote(order, shares=shares, **form.refund_args())
-        except OrderActionError as error:
-            form.add_error(None, str(error))
-    context = {
-        **context,
-        "form": form,
-        "refusal": refusal,
-        "quote": quote,
-        "shares": [s for s in shares if s.refundable],
-        "ticket_ids_chosen": set(form["tickets"].value() or []),
-    }
-    return _form_page(request, "orders/order_refund.html", "refund", context)
-
-
-@login_required
-def cancel_order(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
-    """⋯ Cancel: what becomes invalid, an optional refund, the email; warns about tickets used at the door."""
-    access = page_access(request, org)
-    context = _money_context(access, code, Perm.CANCEL)
-    order = context["order"]
-    refusal = rules.refusal_cancel(order)
-    can_refund = access.can(Perm.REFUND) and _refund_refusal(context) is None
-    provider = context["provider"]
-    to_cancel = [t for t in context["detail"].tickets if not t.invalid_reason]
-    used = [t.public_id for t in to_cancel if t.is_valid and t.used_at]
-    form = CancelForm(
-        request.POST or None,
-        currency=order.currency,
-        can_refund=can_refund,
-        note_required=bool(provider and provider.records_refunds),
-        used_tickets=used,
-    )
-    if request.method == "POST" and refusal is None and form.is_valid():
-        try:
-            order_cancel(
-                actor=request.user,
-                order=order,
-                idempotency_key=form.cleaned_data["idempotency_key"],
-                **form.cancel_args(),
-            )
-        except OrderActionError as error:
-            form.add_error(None, str(error))
-        else:
-            return _done(request, access, code, f"Order {order.code} cancelled.")
-    full_refund = full_refund_with_fee = None
-    if can_refund:
-        try:
-            full_refund = refund_quote(order, all_tickets=True)
-            full_refund_with_fee = refund_quote(order, all_tickets=True, include_booking_fee=True)
-        except OrderActionError:
-            full_refund = full_refund_with_fee = None
-    context = {
-        **context,
-        "form": form,
-        "refusal": refusal,
-        "can_refund": can_refund,
-        "to_cancel": to_cancel,
-        "used_tickets": used,
-        "full_refund": full_refund,
-        "full_refund_with_fee": full_refund_with_fee,
-    }
-    return _form_page(request, "orders/order_cancel.html", "cancel", context)
-
-
-@login_required
-@require_POST
-def retry_refund(request: HtmxHttpRequest, org: str, code: str, refund_id: int) -> HttpResponse:
-    """The Retry button of a refund in "Refund error"."""
-    access = page_access(request, org)
-    access.require(Perm.REFUND)
-    order = order_get(access, code)
-    refund = Refund.objects.filter(order=order, pk=refund_id).select_related("order__event").first()
-    if refund is None:
-        raise Http404("No such refund.")
-    form = RetryForm(request.POST)
-    if not form.is_valid():
-        return HttpResponse("Retry needs the key of the attempt that failed.", status=400)
-    try:
-        refund = order_refund_retry(
-            actor=request.user, refund=refund, idempotency_key=form.cleaned_data["idempotency_key"]
-        )
-    except OrderActionError as error:
-        if request.htmx:
-            return _order_refresh(request, access, code, flash=str(error))
-        messages.error(request, str(error))
-        return redirect("order_detail", org=access.organisation.slug, code=code)
-    shown = money_format(refund.amount, order.currency, style="code")
-    return _done(request, access, code, f"Refund of {shown} tried again.")

@@ -25,7 +25,7 @@ def embedded_default(demo, settings):
     celery_app.conf.task_always_eager = old
 
 
-def _paid_sandbox_order(tickets: int, *, exclude: tuple[str, ...] = ()) -> Order:
+def _paid_sandbox_order(tickets: int, *, exclude: tuple[str, ...] = ()) -> Order | None:
     """A demo order paid through the sandbox with `tickets` valid tickets, none used, never refunded."""
     return (
         Order.objects.filter(
@@ -54,6 +54,7 @@ def test_manager_refunds_one_ticket_and_watches_it_reach_item_refunded(
     order = _paid_sandbox_order(3)
     assert order is not None, "the demo has a paid three-ticket sandbox order"
     first = order.tickets.order_by("id").first()
+    assert first is not None
     log_in(page, live_server, "manager@demo.example", "demo-manager")
     page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{order.code}/")
     page.evaluate("window.stillTheSamePage = true")  # gone if anything reloads the page
@@ -137,6 +138,7 @@ def test_manager_cancels_an_order_with_its_refund(
 
 def test_support_agent_sees_refund_and_cancel_disabled(demo, live_server, page: Page, assert_accessible):
     order = _paid_sandbox_order(1)
+    assert order is not None
     log_in(page, live_server, "support@demo.example", "demo-support")
     page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{order.code}/")
     page.get_by_text("⋯ Actions").click()

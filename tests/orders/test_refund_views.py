@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.errors import OrderActionError
 from orders.menu import order_actions
 from orders.models import Order, Refund
 from orders.payment_providers import provider_for
@@ -238,3 +239,16 @@ def test_stuck_refund_flagged_on_the_order_in_the_header_and_in_the_orders_filte
     assert order.code in orders and other.code not in orders and "Refund stuck" in orders
     Refund.objects.filter(pk=refund.pk).update(status_changed_at=timezone.now() - timedelta(hours=23))
     assert "refund stuck" not in text(manager_client.get(url("order_detail", order)))
+
+
+def test_a_payment_whose_provider_is_not_enabled_says_so_in_the_menu(manager_client, member, paid_order, settings):
+    order = paid_order()
+    settings.PAYMENT_PROVIDERS = ["manual", "paypal"]  # the sandbox switched off
+    manager = member(Role.MANAGER)
+    access = access_for(manager, order.organisation)
+    items = {i.key: i for i in order_actions(access, order_detail(access, order.code))}
+    reason = "The payment's provider (sandbox) is unknown here: refund it where it was paid"
+    assert items["refund"].reason == reason and not items["refund"].enabled
+    assert reason in text(manager_client.get(url("order_refund", order)))
+    with pytest.raises(OrderActionError, match=re.escape(reason)):
+        order_refund(actor=manager, order=order, amount=D("1"), reason="x", idempotency_key="k")
