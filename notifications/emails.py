@@ -187,7 +187,7 @@ def _refund_context(message: OutgoingMessage) -> dict[str, Any]:
     order = message.order
     key = message.idempotency_key.partition(":")[2]
     refund = Refund.objects.filter(order=order, idempotency_key=key).select_related("payment").first() if key else None
-    if refund is None:
+    if refund is None or order is None:
         return {"refund": None}
     payment = refund.payment
     return {

@@ -337,7 +337,10 @@ def message_settle_unconfirmed(*, message_id: int, older_than: datetime) -> bool
                 return False  # its tries are used up: failed, with the reason
             message.unconfirmed_resends += 1
             message.save(update_fields=["unconfirmed_resends"])
-            timeline_record(order=message.order, action="email.resent_unconfirmed", data=message_timeline_data(message))
+            if message.order is not None:  # an account email has no timeline
+                timeline_record(
+                    order=message.order, action="email.resent_unconfirmed", data=message_timeline_data(message)
+                )
             return True
         return _requeue(message, cause="The email service never received it") is not None
 

@@ -45,6 +45,7 @@ def queued(make_order, django_capture_on_commit_callbacks):
 
 
 def email_actions(message: OutgoingMessage) -> list[str]:
+    assert message.order_id is not None
     entries = TimelineEntry.objects.filter(order_id=message.order_id, action__startswith="email.")
     return list(entries.order_by("created_at", "id").values_list("action", flat=True))
 
