@@ -30,14 +30,28 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 
 log = logging.getLogger(__name__)
 
+# What the services post their JSON as (Amazon SNS: text/plain).
+_JSON_TYPES = frozenset({"application/json", "text/plain", ""})
 MAX_DEPTH = 32  # the services' events nest 5 levels at most (Amazon SES inside SNS)
 
 # What a body the portal can't use raises in anymail's parsers and in the receiver. DataError: a value
 # PostgreSQL refuses (out of range). Not DatabaseError as a whole: an outage must stay a 5xx.
-INPUT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, DataError)
+# RawPostDataException: a form post to a service that reads JSON (the form was parsed, the body is gone).
+INPUT_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    DataError,
+    RawPostDataException,
+    RecursionError,  # JSON nested too deep, posted under another content type
+)
 
 
 class BadBody(ValueError):
@@ -89,6 +103,8 @@ def parsed_body(request: HttpRequest) -> Any:
     """The body's JSON when it is JSON (None for a form post, which the NUL middleware already checked).
 
     Raises BadBody for a body the portal can't use (see the module's docstring)."""
+    if request.content_type not in _JSON_TYPES:
+        return None  # a form post (Mailgun's older webhooks): its fields were checked for NUL by the middleware
     too_big = BadBody(f"The body is larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
     try:
         body = request.body
@@ -102,8 +118,6 @@ def parsed_body(request: HttpRequest) -> Any:
         raise BadBody("The body is not UTF-8.") from None
     if "\x00" in text:
         raise BadBody("The body holds a NUL character.")
-    if request.content_type not in ("application/json", "text/plain") and not text.lstrip().startswith(("{", "[")):
-        return None
     if _depth(text) > MAX_DEPTH:
         raise BadBody(f"The JSON nests deeper than {MAX_DEPTH} levels.")
     try:

@@ -83,6 +83,10 @@ def test_a_device_is_created_with_its_token_shown_once_and_works_at_the_door(cli
     assert device.token_hash == token_hash(token) and token not in device.token_hash
     assert device.event == event and device.access_point == gate_a1
     assert token not in client.get(url("event_door", event)).content.decode()  # shown this once
+    # Never carried in a cookie (the messages framework keeps its texts in one) or the session (issue 16).
+    assert all(token not in morsel.value for morsel in response.cookies.values())
+    assert all(token not in morsel.value for morsel in client.cookies.values())
+    assert all(token not in str(value) for value in client.session.values())
 
     answer = client.post(
         "/api/v1/check-ins/",

@@ -1,0 +1,291 @@
+"""Every URL of the portal, asked by everyone who might ask (issue 16, "Suites that keep it so").
+
+The URL patterns are enumerated from the resolver, their arguments filled from one organisation's objects (an
+event in the North region, one in the South, an order with tickets, a refund, a customer account, a team, a door
+setup), and each is requested with GET and POST as: nobody logged in, each role, a manager limited to the other
+region, and another organisation's owner. Expected, from the permission table (organiser_portal.permissions):
+
+- a page of the organisation: nobody → the login page; another organisation → 404; an object outside a
+  region-limited member's regions → 404; a role without the permission → 403; with it → no refusal;
+- a public page → answered (never a 5xx); a machine endpoint (webhooks, the scanner API) → 4xx without its
+  credentials;
+- a refused request changes nothing (counts and states of what the actions write).
+
+Every URL name must be in ACCESS: a new view makes this test fail until someone says who may use it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from django.db import models
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from notifications.models import OutgoingMessage
+from orders.models import Order, Refund, TimelineEntry
+from organiser_portal.models import Event, Membership, Region, TicketType
+from organiser_portal.permissions import ROLE_PERMS, Perm
+from setup.models import AuditEntry
+from tests.factories import (
+    CustomerFactory,
+    EventFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    RegionFactory,
+    TicketTypeFactory,
+)
+from tests.orders.refund_setup import paid_order
+from tickets.models import AccessArea, AccessPoint, ScannerDevice, Ticket
+from tickets.services import scanner_device_create
+
+pytestmark = pytest.mark.django_db
+
+Role = Membership.Role
+
+PUBLIC, LOGIN, MACHINE = "public", "login", "machine"
+# For each URL name: PUBLIC (anyone), LOGIN (any logged-in user), MACHINE (its own credentials), or the
+# permission a member needs, with `scoped` when the URL names an event or an order (region limits apply).
+ACCESS: dict[str, tuple[str | Perm, bool]] = {
+    "login": (PUBLIC, False),
+    "password_reset": (PUBLIC, False),
+    "password_reset_done": (PUBLIC, False),
+    "password_reset_confirm": (PUBLIC, False),
+    "password_reset_complete": (PUBLIC, False),
+    "invitation_accept": (PUBLIC, False),
+    "health": (PUBLIC, False),
+    "scanner_openapi": (PUBLIC, False),
+    "dashboard": (LOGIN, False),
+    "logout": (LOGIN, False),
+    "password_change": (LOGIN, False),
+    "password_change_done": (LOGIN, False),
+    "stripe_webhook": (MACHINE, False),
+    "checkin_api": (MACHINE, False),
+    "region_choose": (Perm.VIEW, False),
+    "my_events": (Perm.VIEW, False),
+    "search": (Perm.VIEW, False),
+    "orders": (Perm.VIEW, False),
+    "customers": (Perm.VIEW, False),
+    "customer_detail": (Perm.VIEW, True),  # an account whose orders are all in other regions is not shown
+    "orders_email_status": (Perm.VIEW, False),
+    "event_guests": (Perm.VIEW, True),
+    "event_scans": (Perm.VIEW, True),
+    "order_detail": (Perm.VIEW, True),
+    "order_refresh": (Perm.VIEW, True),
+    "ticket_scans": (Perm.VIEW, True),
+    "order_resend": (Perm.RESEND, True),
+    "order_edit_contact": (Perm.EDIT_CONTACT, True),
+    "order_fix_and_resend": (Perm.EDIT_CONTACT, True),
+    "order_send_held": (Perm.SEND_HELD, True),
+    "order_download": (Perm.DOWNLOAD_PDF, True),
+    "ticket_pdf": (Perm.DOWNLOAD_PDF, True),
+    "order_refund": (Perm.REFUND, True),
+    "order_refund_retry": (Perm.REFUND, True),
+    "order_cancel": (Perm.CANCEL, True),
+    "settings_home": (Perm.VIEW_MEMBERS, False),
+    "team": (Perm.VIEW_MEMBERS, False),  # a POST (an invitation) needs MANAGE_MEMBERS: POSTED below
+    "member_edit": (Perm.MANAGE_MEMBERS, False),
+    "member_resend": (Perm.MANAGE_MEMBERS, False),
+    "member_remove": (Perm.MANAGE_MEMBERS, False),
+    "regions": (Perm.MANAGE_REGIONS, False),
+    "region_edit": (Perm.MANAGE_REGIONS, False),
+    "region_remove": (Perm.MANAGE_REGIONS, False),
+    "settings_events": (Perm.MANAGE_EVENTS, False),
+    "event_new": (Perm.MANAGE_EVENTS, False),
+    "event_settings": (Perm.MANAGE_EVENTS, True),
+    "ticket_type_new": (Perm.MANAGE_EVENTS, True),
+    "ticket_type_edit": (Perm.MANAGE_EVENTS, True),
+    "ticket_type_remove": (Perm.MANAGE_EVENTS, True),
+    "event_door": (Perm.MANAGE_DOOR, True),
+    "door_area": (Perm.MANAGE_DOOR, True),
+    "door_point": (Perm.MANAGE_DOOR, True),
+    "door_device": (Perm.MANAGE_DOOR, True),
+    "door_device_change": (Perm.MANAGE_DOOR, True),
+}
+
+
+# URLs whose POST needs more than their GET.
+POSTED: dict[str, Perm] = {"team": Perm.MANAGE_MEMBERS}
+
+
+def _patterns(
+    patterns, namespace: str = "", params: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, URLPattern, frozenset[str]]]:
+    """(the name to reverse, with its namespace; the pattern; its arguments, the includes' too) of every named
+    URL but the admin's."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if str(pattern.pattern).startswith("admin/"):  # Django's admin: staff only, its own tests
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _patterns(pattern.url_patterns, inner, params | set(pattern.pattern.regex.groupindex))
+        elif pattern.name:
+            yield namespace + pattern.name, pattern, params | set(pattern.pattern.regex.groupindex)
+
+
+def url_names() -> list[str]:
+    return sorted({pattern.name or "" for _, pattern, _ in _patterns(get_resolver().url_patterns)})
+
+
+def access(name: str) -> tuple[str | Perm, bool]:
+    """ACCESS's rule for the URL; the email services' delivery webhooks (notifications.urls mounts those of
+    settings.EMAIL_WEBHOOKS: every service in the tests) are machine endpoints, behind their secret."""
+    if name.endswith("_webhook") and name != "stripe_webhook":
+        return (MACHINE, False)
+    return ACCESS[name]
+
+
+def test_every_url_says_who_may_use_it():
+    unknown = {name for name in url_names() if not name.endswith("_webhook")} - set(ACCESS)
+    assert not unknown, f"add these URL names to ACCESS with who may use them: {sorted(unknown)}"
+    gone = set(ACCESS) - set(url_names())
+    assert not gone, f"these URL names no longer exist: {sorted(gone)}"
+
+
+@pytest.fixture
+def world(organisation):
+    """One organisation's objects, every URL's arguments, and the people who ask."""
+    north, south = (
+        RegionFactory(organisation=organisation, name="North"),
+        RegionFactory(organisation=organisation, name="South"),
+    )
+    event = EventFactory(organisation=organisation, region=north)
+    EventFactory(organisation=organisation, region=south)
+    ticket_type = TicketTypeFactory(event=event, price=Decimal("40.00"))
+    order = paid_order(event=event, ticket_type=ticket_type, quantity=2)
+    ticket = order.tickets.order_by("id").first()
+    refund = Refund.objects.create(
+        organisation=organisation,
+        order=order,
+        payment=order.payments.first(),
+        amount=Decimal("1.00"),
+        status=Refund.Status.FAILED,
+        error="card expired",
+        idempotency_key="every-url",
+    )
+    customer = CustomerFactory(organisation=organisation)
+    area = AccessArea.objects.create(organisation=organisation, event=event, name="Main entrance")
+    point = AccessPoint.objects.create(organisation=organisation, area=area, name="Gate 1")
+    device, _token = scanner_device_create(organisation=organisation, name="Gate A", event=event, access_point=point)
+    people = {role: MembershipFactory(organisation=organisation, role=role).user for role in Role.values}
+    people["manager in the South"] = MembershipFactory(
+        organisation=organisation, role=Role.MANAGER, regions=[south]
+    ).user
+    other = OrganisationFactory(name="Other Org", slug="other-org")
+    people["another organisation's owner"] = MembershipFactory(organisation=other, role=Role.OWNER).user
+    viewer_membership = Membership.objects.get(user=people[Role.VIEWER])
+    arguments = {
+        "org": organisation.slug,
+        "event_id": event.public_id,
+        "code": order.code,
+        "ticket_id": ticket.public_id,
+        "customer_id": customer.pk,
+        "refund_id": refund.pk,
+        "membership_id": viewer_membership.pk,
+        "region_id": north.pk,
+        "ticket_type_id": ticket_type.pk,
+        "area_id": area.pk,
+        "device_id": device.pk,
+        "uidb64": "MQ",
+        "token": "not-a-token",
+    }
+    return {"people": people, "arguments": arguments}
+
+
+def _url(name: str, arguments: dict) -> str:
+    full, wanted = next((full, params) for full, p, params in _patterns(get_resolver().url_patterns) if p.name == name)
+    return reverse(full, kwargs={key: arguments[key] for key in wanted})
+
+
+# What the actions write: a refused request must leave every one of these as it was.
+_WATCHED: list[tuple[type[models.Model], tuple[str, ...]]] = [
+    (Order, ("status", "email_status", "contact_email", "contact_name", "refunded_total", "refunding_total")),
+    (Ticket, ("status", "invalid_reason", "attendee_name")),
+    (Refund, ("status", "attempt")),
+    (OutgoingMessage, ("status",)),
+    (TimelineEntry, ("action",)),
+    (Membership, ("role", "region_limited")),
+    (Region, ("name",)),
+    (Event, ("name", "send_tickets_automatically", "currency")),
+    (TicketType, ("name", "price")),
+    (AccessArea, ("name",)),
+    (AccessPoint, ("name",)),
+    (ScannerDevice, ("name", "revoked_at")),
+    (AuditEntry, ("pk",)),
+]
+
+
+def fingerprint() -> list:
+    return [sorted(model._default_manager.values_list("pk", *fields)) for model, fields in _WATCHED]
+
+
+def _login_page(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def _expected(name: str, person: str | None, method: str = "get") -> str:
+    """'login', 'refused' (403), 'missing' (404), 'allowed', or for public/machine URLs their own kinds."""
+    rule, scoped = access(name)
+    if method == "post" and name in POSTED:
+        rule = POSTED[name]
+    if rule in (PUBLIC, MACHINE):
+        return rule
+    if person is None:
+        return "login"
+    if rule == LOGIN:
+        return "allowed"
+    if person == "another organisation's owner":
+        return "missing"
+    if person == "manager in the South":
+        return "missing" if scoped else ("allowed" if rule in ROLE_PERMS[Role.MANAGER] else "refused")
+    return "allowed" if rule in ROLE_PERMS[person] else "refused"
+
+
+PEOPLE: list[str | None] = [None, *Role.values, "manager in the South", "another organisation's owner"]
+
+
+@pytest.fixture
+def every_webhook_configured(settings):
+    """The tests mount every email service's webhook; give each the secret anymail needs to start answering."""
+    settings.ANYMAIL = {
+        **settings.ANYMAIL,
+        "MAILGUN_WEBHOOK_SIGNING_KEY": "key-test",
+        "MAILERSEND_SIGNING_SECRET": "secret-test",
+        "POSTAL_WEBHOOK_KEY": "key-test",
+        "UNISENDER_GO_API_KEY": "key-test",
+        "MANDRILL_WEBHOOK_KEY": "key-test",
+    }
+
+
+@pytest.mark.parametrize("name", url_names())
+def test_each_url_answers_each_person_as_the_permissions_say(client, world, every_webhook_configured, name):
+    url = _url(name, world["arguments"])
+    for person, method in itertools.product(PEOPLE, ("get", "post")):
+        client.logout()
+        if person is not None:
+            client.force_login(world["people"][person])
+        expected = _expected(name, person, method)
+        if expected == "allowed" and method == "post":
+            continue  # an empty POST may be a valid action (remove a member): the action's own tests cover it
+        before = fingerprint()
+        response = getattr(client, method)(url)
+        status = response.status_code
+        said = f"{method.upper()} {url} as {person or 'nobody'}: {status}, expected {expected}"
+        assert status < 500 or (name == "health" and status == 503), said  # health: 503 names what is down
+        if method == "get" and status == 405 and expected in ("login", "missing", "refused"):
+            continue  # a POST-only URL: GET is refused before anything is looked up
+        if expected == "login":
+            assert _login_page(response), said
+        elif expected == "missing":
+            assert status == 404, said
+        elif expected == "refused":
+            assert status == 403, said
+        elif expected == "machine":  # a GET may be a service's handshake; a POST needs the credentials
+            assert method == "get" or 400 <= status < 500, said
+        elif expected == "allowed":
+            assert status not in (403, 404), said
+            assert name == "logout" or not _login_page(response), said  # logging out leads to the login page
+        if expected in ("login", "missing", "refused", "machine"):
+            assert fingerprint() == before, f"{said}: and it changed something"
