@@ -10,9 +10,9 @@ through `add_service_errors`.
 from __future__ import annotations
 
 import re
-from datetime import date
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

@@ -86,9 +86,9 @@ def test_errors_are_shown_by_field_and_nothing_is_saved(client, member, make_ord
     post = {**filled(first), **filled(second, name="Eva", email="eva@", shirt="")}
 
     html = client.post(url("order_personalise", order), post).content.decode()
-    assert 'id="id_ticket-{}-email_error"'.format(second.public_id) in html
+    assert f'id="id_ticket-{second.public_id}-email_error"' in html
     assert "Enter a valid email address." in html
-    assert 'id="id_ticket-{}-shirt_error"'.format(second.public_id) in html and "This field is required." in html
+    assert f'id="id_ticket-{second.public_id}-shirt_error"' in html and "This field is required." in html
     assert 'value="Jan Novák"' in html  # what was typed stays
     assert not Ticket.objects.filter(order=order).exclude(attendee_name="").exists()
     assert not TimelineEntry.objects.filter(order=order, action="ticket.personalised").exists()
