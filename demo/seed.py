@@ -50,7 +50,7 @@ from .story import OrderStory
 
 # The organiser's own attendee fields on every ticket type that names its attendees (key, label, kind, options):
 # optional, so the tickets the story fills in are complete and the others are missing their name and email.
-ATTENDEE_FIELDS = (
+ATTENDEE_FIELDS: tuple[tuple[str, str, str, list[str]], ...] = (
     ("company", "Company", PersonalDataField.Kind.TEXT, []),
     ("job_title", "Job title", PersonalDataField.Kind.TEXT, []),
     ("diet", "Dietary needs", PersonalDataField.Kind.CHOICE, ["No preference", "Vegetarian", "Vegan"]),

@@ -18,7 +18,7 @@ from organiser_portal.models import Event, Membership, Region, TicketType, avail
 from organiser_portal.money import minor_units
 from organiser_portal.permissions import Access
 from organiser_portal.phones import validate_country
-from tickets.personalisation import FIELD_LINES_HELP, FieldSpec, field_specs_parse, field_specs_text
+from tickets.personal_fields import FIELD_LINES_HELP, FieldSpec, field_specs_parse, field_specs_text
 
 from .services import EventSettings, TicketTypeSettings, minor_unit_error, password_reset_queue
 
@@ -329,7 +329,7 @@ class TicketTypeForm(IdempotentForm):
             tax_rate=data["tax_rate"],
             capacity=data["capacity"],
             requires_personal_data=data["requires_personal_data"],
-            personal_data_fields=data["personal_data_fields"],
+            attendee_fields=data["personal_data_fields"],
         )
 
 

@@ -8,15 +8,15 @@ from datetime import timedelta
 from django.utils import timezone
 
 from orders.models import Order
-from organiser_portal.models import Event
+from organiser_portal.models import Event, TicketType
 from tests.factories import EventFactory, TicketTypeFactory
 from tickets.models import PersonalDataField
 
 
 def personal_event(organisation, **kwargs) -> Event:
     kwargs.setdefault("starts_at", timezone.now() + timedelta(days=30))
-    event = EventFactory(organisation=organisation, name="Product Summit", **kwargs)
-    pass_type = TicketTypeFactory(event=event, name="Conference pass", requires_personal_data=True)
+    event: Event = EventFactory(organisation=organisation, name="Product Summit", **kwargs)  # type: ignore[assignment]
+    pass_type: TicketType = TicketTypeFactory(event=event, name="Conference pass", requires_personal_data=True)  # type: ignore[assignment]
     TicketTypeFactory(event=event, name="Party add-on", price="10.00")
     PersonalDataField.objects.create(
         organisation=organisation,

@@ -12,15 +12,8 @@ from orders.models import Order, TimelineEntry
 from organiser_portal.models import Membership
 from tests.factories import MembershipFactory, RegionFactory
 from tickets.models import Ticket
-from tickets.personalisation import (
-    AttendeeDetails,
-    FieldSpec,
-    PersonalisationError,
-    field_specs_parse,
-    field_specs_text,
-    personal_data_fields_set,
-    ticket_personalise,
-)
+from tickets.personal_fields import FieldSpec, field_specs_parse, field_specs_text, personal_data_fields_set
+from tickets.personalisation import AttendeeDetails, PersonalisationError, ticket_personalise
 
 from .personal import pass_type, personal_event, personal_order
 
