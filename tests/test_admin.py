@@ -11,7 +11,7 @@ from django.urls import reverse
 from notifications.models import DeliveryEvent, OutgoingMessage
 from orders.models import Refund, TimelineEntry
 from organiser_portal.models import Membership, Region
-from tickets.models import AccessArea, AccessPoint, Scan
+from tickets.models import AccessArea, AccessPoint, PersonalDataField, PersonalisationLink, Scan
 from tickets.services import scanner_device_create
 
 from .factories import (
@@ -25,7 +25,7 @@ from .factories import (
 
 pytestmark = pytest.mark.django_db
 
-READ_ONLY = {TimelineEntry, DeliveryEvent, Refund}
+READ_ONLY = {TimelineEntry, DeliveryEvent, Refund, PersonalisationLink}
 
 
 @pytest.fixture
@@ -52,6 +52,12 @@ def one_of_everything(organisation, make_order):
         idempotency_key="admin-test",
     )
     refund.tickets.set([ticket])
+    PersonalDataField.objects.create(
+        organisation=organisation, ticket_type=ticket.ticket_type, key="company", label="Company"
+    )
+    PersonalisationLink.objects.create(
+        organisation=organisation, order=order, recipient="jonas@example.com", expires_at=order.event.ends_at
+    )
     return order
 
 
