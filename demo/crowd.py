@@ -145,6 +145,7 @@ def _plan(ctx: StoryContext, *, expired: bool) -> _Planned:
                 person = b.people.attendee(first=i == 0 and line is p.lines[0], order=order)
                 ticket.attendee_name, ticket.attendee_email = person["name"], person["email"]
                 ticket.attendee_data = {"company": person["company"], "job_title": person["job_title"]}
+            ticket.personal_data_missing = tt.requires_personal_data and not ticket.attendee_name
             line_tickets.append(ticket)
         p.tickets.append(line_tickets)
     if not event.send_tickets_automatically:

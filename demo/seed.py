@@ -26,6 +26,7 @@ from django.utils import timezone
 from orders.models import Order, Refund
 from organiser_portal.codes import ALPHABET, EVENT_ID_LENGTH
 from organiser_portal.models import Event, Membership, Organisation, Region, TicketType
+from tickets.models import PersonalDataField
 
 from .clock import Clock, demo_clock
 from .crowd import crowd_orders
@@ -46,6 +47,14 @@ from .specs import (
     OrgSpec,
 )
 from .story import OrderStory
+
+# The organiser's own attendee fields on every ticket type that names its attendees (key, label, kind, options):
+# optional, so the tickets the story fills in are complete and the others are missing their name and email.
+ATTENDEE_FIELDS: tuple[tuple[str, str, str, list[str]], ...] = (
+    ("company", "Company", PersonalDataField.Kind.TEXT, []),
+    ("job_title", "Job title", PersonalDataField.Kind.TEXT, []),
+    ("diet", "Dietary needs", PersonalDataField.Kind.CHOICE, ["No preference", "Vegetarian", "Vegan"]),
+)
 
 
 def _spread(rng: random.Random, weights: dict[str, int], n: int) -> list[str]:
@@ -178,6 +187,8 @@ class DemoBuilder:
             venue=spec.venue,
             time_zone=spec.time_zone,
             send_tickets_automatically=spec.send_automatically,
+            # Events whose tickets name their attendees freeze the names two days before the doors open.
+            personal_data_frozen_days=2 if any(tt.personal for tt in spec.ticket_types) else None,
         )
         TicketType.objects.bulk_create(
             TicketType(
@@ -191,6 +202,13 @@ class DemoBuilder:
                 capacity=tt.capacity,
             )
             for tt in spec.ticket_types
+        )
+        PersonalDataField.objects.bulk_create(
+            PersonalDataField(
+                organisation=organisation, ticket_type=tt, key=key, label=label, kind=kind, choices=choices, position=i
+            )
+            for tt in event.ticket_types.filter(requires_personal_data=True)
+            for i, (key, label, kind, choices) in enumerate(ATTENDEE_FIELDS)
         )
         return event
 

@@ -166,6 +166,7 @@ class OrderStory:
             person = self.b.people.attendee(first=ticket is needing[0], order=order)
             ticket.attendee_name, ticket.attendee_email = person["name"], person["email"]
             ticket.attendee_data = {"company": person["company"], "job_title": person["job_title"]}
+            ticket.personal_data_missing = False
             if roll > 0.9:
                 self.clock.at = paid_at + timedelta(days=self.rng.randint(1, 3))
                 timeline_record(
@@ -175,7 +176,9 @@ class OrderStory:
                     data={"ticket": ticket.public_id, "changes": f"name — → {ticket.attendee_name}"},
                 )
         if needing:
-            Ticket.objects.bulk_update(needing, ["attendee_name", "attendee_email", "attendee_data"])
+            Ticket.objects.bulk_update(
+                needing, ["attendee_name", "attendee_email", "attendee_data", "personal_data_missing"]
+            )
         self.clock.at = paid_at
 
     def scan_strangers(self) -> None:

@@ -29,6 +29,7 @@ class GuestFilterForm(forms.Form):
     ticket_type = forms.TypedChoiceField(required=False, label="Ticket type", coerce=int, empty_value=None)
     held = forms.BooleanField(required=False, label="Held for review")
     refund_stuck = forms.BooleanField(required=False, label="Refund stuck")
+    data_missing = forms.BooleanField(required=False, label="Personal data missing")
     sort = forms.ChoiceField(required=False, label="Sort", choices=list(SORTS.items()))
 
     def __init__(self, *args, event: Event | None, **kwargs):
@@ -62,6 +63,7 @@ class GuestFilterForm(forms.Form):
                 ticket_type=data.get("ticket_type"),
                 held=bool(data.get("held")),
                 refund_stuck=bool(data.get("refund_stuck")),
+                data_missing=bool(data.get("data_missing")),
                 sort=data.get("sort") or "newest",
             )
         return self._filters
@@ -91,4 +93,6 @@ class GuestFilterForm(forms.Form):
             named.append("Held for review")
         if filters.refund_stuck:
             named.append("Refund stuck")
+        if filters.data_missing:
+            named.append("Personal data missing")
         return tuple(named)

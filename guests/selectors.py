@@ -92,11 +92,20 @@ class GuestFilters:
     ticket_type: int | None = None
     held: bool = False
     refund_stuck: bool = False
+    data_missing: bool = False  # a valid ticket still lacks attendee details its type requires
     sort: str = "newest"
 
     @property
     def active(self) -> bool:
-        return bool(self.q or self.status or self.email_status or self.ticket_type or self.held or self.refund_stuck)
+        return bool(
+            self.q
+            or self.status
+            or self.email_status
+            or self.ticket_type
+            or self.held
+            or self.refund_stuck
+            or self.data_missing
+        )
 
 
 @dataclass
@@ -167,6 +176,10 @@ def _filtered(
     if filters.refund_stuck:
         # The few stuck refunds first (their index), then their orders by key: never a walk over the orders.
         orders = orders.filter(pk__in=refunds_stuck(organisation).values("order_id"))
+    if filters.data_missing:
+        # Few tickets miss details: the partial index ticket_data_missing answers the EXISTS per order.
+        missing = Ticket.objects.filter(order=OuterRef("pk"), personal_data_missing=True, status=Ticket.Status.VALID)
+        orders = orders.filter(Exists(missing))
     if filters.ticket_type:
         orders = orders.filter(
             Exists(OrderLine.objects.filter(order=OuterRef("pk"), ticket_type_id=filters.ticket_type))

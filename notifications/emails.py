@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from urllib3.exceptions import NewConnectionError
 
 from orders.models import Refund
@@ -30,7 +31,8 @@ from organiser_portal.tokens import (
     password_reset_tokens,
     password_reset_valid_for,
 )
-from tickets.models import Ticket
+from tickets.links import link_url
+from tickets.models import PersonalisationLink, Ticket
 from tickets.pdf import order_tickets_pdf, pdf_filename, valid_tickets
 
 from .models import OutgoingMessage
@@ -174,6 +176,10 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
         context["starts"] = local_text(order.event.starts_at, order.event.tzinfo)
     elif message.kind in (OutgoingMessage.Kind.REFUND_NOTICE, OutgoingMessage.Kind.CANCELLATION_NOTICE):
         context.update(_refund_context(message))
+    elif message.kind == OutgoingMessage.Kind.PERSONALISATION_REQUEST:
+        context.update(_personalisation_context(message))
+        with translation.override(context["language"]):
+            return _email(message, message.kind, context, metadata={METADATA_KEY: str(message.pk), "order": order.code})
     template = "tickets" if message.kind in OutgoingMessage.TICKET_KINDS else message.kind
     email = _email(message, template, context, metadata={METADATA_KEY: str(message.pk), "order": order.code})
     if tickets:
@@ -196,6 +202,25 @@ def _refund_context(message: OutgoingMessage) -> dict[str, Any]:
         "booking_fee_kept": money_format(refund.booking_fee_kept, order.currency) if refund.booking_fee_kept else "",
         "paid_with": (payment.method or payment.provider) if payment else "",
         "refunded_tickets": list(refund.tickets.order_by("id")),
+    }
+
+
+def _personalisation_context(message: OutgoingMessage) -> dict[str, Any]:
+    """The link a personalisation request carries, signed now (tickets.links): its id follows the kind's prefix
+    in the message's key ("personalise:<id>", written by tickets.personalisation.personalisation_link_send)."""
+    order = message.order
+    link_id = message.idempotency_key.partition(":")[2]
+    link = PersonalisationLink.objects.filter(order=order, pk=int(link_id)).first() if link_id.isdigit() else None
+    if link is None or order is None:
+        raise PermanentSendError("The attendee details link this email was for no longer exists")
+    tickets = order.tickets.filter(status=Ticket.Status.VALID, ticket_type__requires_personal_data=True).count()
+    with translation.override(link.language):
+        until = local_text(link.expires_at, order.event.tzinfo)
+    return {
+        "link": link_url(link),
+        "language": link.language,
+        "tickets_needing": tickets,
+        "valid_until": until,
     }
 
 

@@ -59,6 +59,7 @@ class OutgoingMessage(models.Model):
         CANCELLATION_NOTICE = "cancellation_notice", "Cancellation notice"
         MEMBER_INVITATION = "member_invitation", "Member invitation"
         PASSWORD_RESET = "password_reset", "Password reset"
+        PERSONALISATION_REQUEST = "personalisation_request", "Attendee details request"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"

@@ -331,6 +331,7 @@ class TimelineEntry(models.Model):
         SYSTEM = "system", "System"
         WEBHOOK = "webhook", "Email service"
         PROVIDER = "provider", "Payment provider"
+        CUSTOMER = "customer", "Customer"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="timeline")

@@ -104,6 +104,11 @@ class OrderDetail:
         return sum(1 for t in self.tickets if t.is_valid and t.ticket_type.requires_personal_data)
 
     @property
+    def tickets_missing_data(self) -> int:
+        """Valid tickets whose attendee details still lack something their type requires."""
+        return sum(1 for t in self.tickets if t.is_valid and t.personal_data_missing)
+
+    @property
     def quantity(self) -> int:
         return sum(line.quantity for line in self.lines)
 

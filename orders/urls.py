@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import refund_views, views
+from . import personalise_views, refund_views, views
 
 urlpatterns = [
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
@@ -14,6 +14,15 @@ urlpatterns = [
     path("orders/<str:code>/refund/", refund_views.refund_order, name="order_refund"),
     path("orders/<str:code>/refunds/<int:refund_id>/retry/", refund_views.retry_refund, name="order_refund_retry"),
     path("orders/<str:code>/cancel/", refund_views.cancel_order, name="order_cancel"),
+    path("orders/<str:code>/personalise/", personalise_views.order_personalise, name="order_personalise"),
+    path(
+        "orders/<str:code>/personalise/link/", personalise_views.order_personalise_link, name="order_personalise_link"
+    ),
+    path(
+        "orders/<str:code>/personalise/links/<int:link_id>/revoke/",
+        personalise_views.order_personalise_link_revoke,
+        name="order_personalise_link_revoke",
+    ),
     path("orders/<str:code>/tickets.pdf", views.order_download, name="order_download"),
     path("orders/<str:code>/tickets/<str:ticket_id>/ticket.pdf", views.ticket_pdf, name="ticket_pdf"),
 ]

@@ -48,7 +48,7 @@ class HtmxHttpRequest(HttpRequest):
 
 
 # The ⋯ menu items whose confirmation opens in place (a <dialog> on the order page) when htmx is on.
-DIALOG_ACTIONS = frozenset({"resend", "edit_contact", "send_held", "refund", "cancel"})
+DIALOG_ACTIONS = frozenset({"resend", "edit_contact", "send_held", "refund", "cancel", "personalise"})
 _TICKET_SLOT = "TICKETIDSLOT"
 
 
@@ -76,6 +76,8 @@ def _order_page_context(access: Access, code: str) -> dict:
         "actions": actions,
         # The Contact card's own Edit button: the menu's item, when this role may edit and the order allows it now.
         "contact_edit": next((item for item in actions if item.key == "edit_contact" and item.enabled), None),
+        # The "details missing" notice's button: the menu's Open personalisation, when it may run now.
+        "personalise": next((item for item in actions if item.key == "personalise" and item.enabled), None),
         "advice": delivery_advice(access, detail),
         "dialog_actions": DIALOG_ACTIONS,
         **_money_rows(access, detail),

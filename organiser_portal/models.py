@@ -119,6 +119,12 @@ class Event(models.Model):
     guest_checkout = models.BooleanField(
         "guest checkout", default=True, help_text="On: buyers may order without a customer account."
     )
+    personal_data_frozen_days = models.PositiveSmallIntegerField(
+        "attendee details frozen (days before the start)",
+        null=True,
+        blank=True,
+        help_text="From this many days before the event only managers may change attendee details. Blank: never.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

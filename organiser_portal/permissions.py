@@ -31,6 +31,7 @@ class Perm(StrEnum):
     EDIT_CONTACT = "edit_contact"
     DOWNLOAD_PDF = "download_pdf"
     PERSONALISE = "personalise"
+    PERSONALISE_FROZEN = "personalise_frozen"
     SEND_HELD = "send_held"
     REFUND = "refund"
     CANCEL = "cancel"
@@ -45,7 +46,15 @@ class Perm(StrEnum):
 
 _VIEWER = frozenset({Perm.VIEW})
 _SUPPORT = _VIEWER | {Perm.RESEND, Perm.EDIT_CONTACT, Perm.DOWNLOAD_PDF, Perm.PERSONALISE, Perm.SEND_HELD}
-_MANAGER = _SUPPORT | {Perm.REFUND, Perm.CANCEL, Perm.IMPORT, Perm.MANAGE_EVENTS, Perm.MANAGE_DOOR, Perm.VIEW_MEMBERS}
+_MANAGER = _SUPPORT | {
+    Perm.PERSONALISE_FROZEN,
+    Perm.REFUND,
+    Perm.CANCEL,
+    Perm.IMPORT,
+    Perm.MANAGE_EVENTS,
+    Perm.MANAGE_DOOR,
+    Perm.VIEW_MEMBERS,
+}
 _OWNER = _MANAGER | {Perm.MANAGE_MEMBERS, Perm.MANAGE_REGIONS, Perm.MANAGE_ORGANISATION}
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -63,6 +72,7 @@ PERM_ACTIONS: dict[Perm, str] = {
     Perm.EDIT_CONTACT: "edit the contact",
     Perm.DOWNLOAD_PDF: "download tickets",
     Perm.PERSONALISE: "change attendee details",
+    Perm.PERSONALISE_FROZEN: "change attendee details once they are frozen",
     Perm.SEND_HELD: "send held tickets",
     Perm.REFUND: "refund orders",
     Perm.CANCEL: "cancel orders",

@@ -18,6 +18,7 @@ from organiser_portal.models import Event, Membership, Region, TicketType, avail
 from organiser_portal.money import minor_units
 from organiser_portal.permissions import Access
 from organiser_portal.phones import validate_country
+from tickets.personal_fields import FIELD_LINES_HELP, FieldSpec, field_specs_parse, field_specs_text
 
 from .services import EventSettings, TicketTypeSettings, minor_unit_error, password_reset_queue
 
@@ -187,6 +188,13 @@ class EventForm(IdempotentForm):
         initial=True,
         help_text="On: buyers may order without a customer account.",
     )
+    personal_data_frozen_days = forms.IntegerField(
+        label="Attendee details freeze (days before the start)",
+        required=False,
+        min_value=0,
+        max_value=365,
+        help_text="From then on only managers may change attendee details, and customers' links stop. Blank: never.",
+    )
 
     def __init__(self, *args, access: Access, event: Event | None = None, **kwargs):
         if event is not None:
@@ -202,6 +210,7 @@ class EventForm(IdempotentForm):
                 "region": str(event.region_id or ""),
                 "send_tickets_automatically": event.send_tickets_automatically,
                 "guest_checkout": event.guest_checkout,
+                "personal_data_frozen_days": event.personal_data_frozen_days,
                 **kwargs.get("initial", {}),
             }
         super().__init__(*args, **kwargs)
@@ -253,6 +262,7 @@ class EventForm(IdempotentForm):
             region_id=int(data["region"]) if data.get("region") else None,
             send_tickets_automatically=data["send_tickets_automatically"],
             guest_checkout=data["guest_checkout"],
+            personal_data_frozen_days=data.get("personal_data_frozen_days"),
         )
 
 
@@ -269,6 +279,12 @@ class TicketTypeForm(IdempotentForm):
     requires_personal_data = forms.BooleanField(
         label="Personal data needed", required=False, help_text="Each ticket of this type needs its attendee's details."
     )
+    personal_data_fields = forms.CharField(
+        label="Attendee fields",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=FIELD_LINES_HELP,
+    )
 
     def __init__(self, *args, event: Event, ticket_type: TicketType | None = None, **kwargs):
         self.currency = event.currency
@@ -280,6 +296,7 @@ class TicketTypeForm(IdempotentForm):
                 "tax_rate": ticket_type.tax_rate,
                 "capacity": ticket_type.capacity,
                 "requires_personal_data": ticket_type.requires_personal_data,
+                "personal_data_fields": field_specs_text(ticket_type.personal_data_fields.all()),
             }
         super().__init__(*args, **kwargs)
         decimals = minor_units(self.currency)
@@ -300,6 +317,9 @@ class TicketTypeForm(IdempotentForm):
     def clean_booking_fee(self):
         return self._amount("booking_fee")
 
+    def clean_personal_data_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(field_specs_parse(self.cleaned_data["personal_data_fields"]))
+
     def settings(self) -> TicketTypeSettings:
         data = self.cleaned_data
         return TicketTypeSettings(
@@ -309,6 +329,7 @@ class TicketTypeForm(IdempotentForm):
             tax_rate=data["tax_rate"],
             capacity=data["capacity"],
             requires_personal_data=data["requires_personal_data"],
+            attendee_fields=data["personal_data_fields"],
         )
 
 

@@ -30,6 +30,7 @@ from orders.models import Order
 from organiser_portal.models import Event, Membership, Organisation, Region, TicketType
 from organiser_portal.money import fits_minor_unit, minor_units
 from organiser_portal.permissions import Perm, require_perm
+from tickets.personal_fields import FieldSpec, personal_data_fields_set, personal_data_flags_refresh
 
 from .audit import audit_record
 from .errors import SetupError
@@ -327,6 +328,7 @@ class EventSettings:
     region_id: int | None
     send_tickets_automatically: bool
     guest_checkout: bool
+    personal_data_frozen_days: int | None = None
 
 
 _EVENT_LABELS = {
@@ -338,6 +340,7 @@ _EVENT_LABELS = {
     "currency": "the currency",
     "country": "the country",
     "region_id": "the region",
+    "personal_data_frozen_days": "when attendee details freeze",
 }
 
 
@@ -449,6 +452,8 @@ class TicketTypeSettings:
     tax_rate: Decimal
     capacity: int | None
     requires_personal_data: bool
+    # The organiser's own attendee fields (tickets.personal_fields), beside name and email; None: as they are.
+    attendee_fields: tuple[FieldSpec, ...] | None = None
 
 
 _TICKET_TYPE_LABELS = {
@@ -458,6 +463,7 @@ _TICKET_TYPE_LABELS = {
     "tax_rate": "tax rate",
     "capacity": "capacity",
     "requires_personal_data": "personal data needed",
+    "attendee_fields": "attendee fields",
 }
 
 
@@ -499,9 +505,12 @@ def ticket_type_create(
         event = _event_for_ticket_types(actor, organisation, public_id)
         if idempotency_key and (done := _done_by_key(organisation, "ticket_type.created", idempotency_key)):
             return TicketType.objects.get(pk=done.data["ticket_type"])
-        ticket_type = TicketType(organisation=organisation, event=event, **vars(settings))
+        values = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "attendee_fields"}
+        ticket_type = TicketType(organisation=organisation, event=event, **values)
         _validate_ticket_type(ticket_type, event.currency)
         ticket_type.save()
+        if settings.attendee_fields:
+            personal_data_fields_set(ticket_type=ticket_type, specs=settings.attendee_fields)
         audit_record(
             organisation=organisation,
             actor=actor,
@@ -527,7 +536,15 @@ def ticket_type_update(
     with transaction.atomic():
         event = _event_for_ticket_types(actor, organisation, public_id)
         ticket_type = _lock_ticket_type(event, ticket_type_id)
-        changed = [f.name for f in fields(settings) if getattr(ticket_type, f.name) != getattr(settings, f.name)]
+        changed = [
+            f.name
+            for f in fields(settings)
+            if f.name != "attendee_fields" and getattr(ticket_type, f.name) != getattr(settings, f.name)
+        ]
+        if settings.attendee_fields is not None and personal_data_fields_set(
+            ticket_type=ticket_type, specs=settings.attendee_fields
+        ):
+            changed.append("attendee_fields")
         if not changed:
             return ticket_type
         capacity = settings.capacity if "capacity" in changed else None
@@ -536,9 +553,12 @@ def ticket_type_update(
                 f"The capacity of {ticket_type.name} can't be {capacity}: {sold} tickets are sold or being paid for."
             )
         for name in changed:
-            setattr(ticket_type, name, getattr(settings, name))
+            if name != "attendee_fields":
+                setattr(ticket_type, name, getattr(settings, name))
         _validate_ticket_type(ticket_type, event.currency)
         ticket_type.save()
+        if "requires_personal_data" in changed:
+            personal_data_flags_refresh(ticket_type=ticket_type)
         audit_record(
             organisation=organisation,
             actor=actor,

@@ -12,7 +12,7 @@ from django.urls import reverse
 from notifications.models import DeliveryEvent, OutgoingMessage
 from orders.models import Refund, TimelineEntry
 from organiser_portal.models import Membership, Region
-from tickets.models import AccessArea, AccessPoint, Scan
+from tickets.models import AccessArea, AccessPoint, PersonalDataField, PersonalisationLink, Scan
 from tickets.services import scanner_device_create
 
 from .factories import (
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 # django-axes's login records: kept by its handler, never added by hand (its admin refuses).
 AXES_RECORDS = {AccessAttempt, AccessLog, AccessFailureLog}
-READ_ONLY = {TimelineEntry, DeliveryEvent, Refund, *AXES_RECORDS}
+READ_ONLY = {TimelineEntry, DeliveryEvent, Refund, PersonalisationLink, *AXES_RECORDS}
 
 
 @pytest.fixture
@@ -59,6 +59,12 @@ def one_of_everything(organisation, make_order):
     AccessAttempt.objects.create(**login, get_data="", post_data="", failures_since_start=3)
     AccessLog.objects.create(**login)
     AccessFailureLog.objects.create(**login, locked_out=False)
+    PersonalDataField.objects.create(
+        organisation=organisation, ticket_type=ticket.ticket_type, key="company", label="Company"
+    )
+    PersonalisationLink.objects.create(
+        organisation=organisation, order=order, recipient="jonas@example.com", expires_at=order.event.ends_at
+    )
     return order
 
 

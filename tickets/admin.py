@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 from organiser_portal.admin import LargeTableAdmin
 
-from .models import AccessArea, AccessPoint, Scan, ScannerDevice, Ticket
+from .models import AccessArea, AccessPoint, PersonalDataField, PersonalisationLink, Scan, ScannerDevice, Ticket
 from .selectors import door_plan_forget, scanner_device_forget
 from .services import scanner_device_revoke, scanner_token_generate
 
@@ -117,3 +117,23 @@ class AccessPointAdmin(admin.ModelAdmin):
     list_select_related = ("area",)
     search_fields = ("name", "area__name")
     autocomplete_fields = ("organisation", "area")
+
+
+@admin.register(PersonalDataField)
+class PersonalDataFieldAdmin(admin.ModelAdmin):
+    list_display = ("label", "ticket_type", "kind", "required", "position")
+    list_select_related = ("ticket_type",)
+    raw_id_fields = ("organisation", "ticket_type")
+
+
+@admin.register(PersonalisationLink)
+class PersonalisationLinkAdmin(admin.ModelAdmin):
+    """Links are made by ⋯ Open personalisation (which emails them); here they can be read and revoked."""
+
+    list_display = ("order", "recipient", "language", "created_at", "expires_at", "revoked_at")
+    list_select_related = ("order",)
+    raw_id_fields = ("organisation", "order")
+    readonly_fields = ("organisation", "order", "language", "recipient", "idempotency_key", "created_by", "created_at")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False

@@ -3,6 +3,7 @@
 import hashlib
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -40,6 +41,9 @@ class Ticket(models.Model):
     attendee_name = models.CharField(max_length=200, blank=True)
     attendee_email = models.EmailField(max_length=254, blank=True)
     attendee_data = models.JSONField(default=dict, blank=True)
+    # Whether the ticket's type needs personal data that is still missing (a required field blank): written by
+    # tickets.personalisation on every change of the details, so lists filter on it without reading the types.
+    personal_data_missing = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -53,6 +57,10 @@ class Ticket(models.Model):
             models.CheckConstraint(
                 condition=Q(used_at__isnull=True) | Q(used_at__gte=PLAUSIBLE_SINCE), name="ticket_used_at_plausible"
             ),
+        ]
+        indexes = [
+            # "Personal data missing" in the guest list and the Orders list: a few rows of many.
+            models.Index(fields=["order"], condition=Q(personal_data_missing=True), name="ticket_data_missing"),
         ]
 
     def __str__(self) -> str:
@@ -231,3 +239,71 @@ class Scan(models.Model):
                 name="scan_unique_client_scan_id",
             ),
         ]
+
+
+class PersonalDataField(models.Model):
+    """A detail the organiser asks of each attendee of a ticket type that requires personal data, beside the
+    attendee's name and email which every such type asks. Answers are kept in Ticket.attendee_data under the
+    field's `key`, as text (a date as YYYY-MM-DD, a choice as the option's text)."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        DATE = "date", "Date"
+        CHOICE = "choice", "Choice"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.CASCADE, related_name="personal_data_fields")
+    key = models.SlugField(max_length=40, help_text="Where the answer is kept in the ticket's attendee data.")
+    label = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.JSONField(default=list, blank=True, help_text="The options of a choice, in order.")
+    required = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["ticket_type", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket_type", "key"], name="personal_data_field_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PersonalisationLink(models.Model):
+    """A link sent to the customer to fill in the attendee details of their order's tickets themselves.
+
+    The URL carries this row's id signed with SECRET_KEY (tickets.links), so it can't be guessed or altered;
+    it works until `expires_at` unless revoked, and only ever for this order."""
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", "English"
+        GERMAN = "de", "Deutsch"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="personalisation_links")
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    recipient = models.CharField(max_length=254)
+    idempotency_key = models.CharField(max_length=80, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="personalisation_link_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Personalisation link {self.pk} of {self.order_id}"
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at

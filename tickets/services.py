@@ -40,6 +40,7 @@ def tickets_issue(*, order: Order) -> list[Ticket]:
             line=line,
             ticket_type_id=line.ticket_type_id,
             attendee_name="" if line.ticket_type.requires_personal_data else order.contact_name,
+            personal_data_missing=line.ticket_type.requires_personal_data,
         )
         for line in order.lines.select_related("ticket_type")
         for _ in range(line.quantity)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, attendee_views, views
 
 _EVENT = "o/<slug:org>/events/<str:event_id>/"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     # Door scanners report check-ins here with their device token.
     path("api/v1/check-ins/", api.check_in, name="checkin_api"),
     path("api/v1/openapi.json", api.openapi, name="scanner_openapi"),
+    # The customer's attendee details page, from the emailed link (no login; tickets.links).
+    path("attendees/<str:token>/", attendee_views.attendees_public, name="personalise_public"),
     # An event's door pages (organisation-scoped like every page under /o/<org>/).
     path(f"{_EVENT}door/", views.event_door, name="event_door"),
     path(f"{_EVENT}door/areas/", views.door_area_post, name="door_area"),

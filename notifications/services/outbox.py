@@ -48,6 +48,7 @@ KIND_WORDS: dict[str, str] = {
     Kind.CANCELLATION_NOTICE: "Cancellation notice",
     Kind.MEMBER_INVITATION: "Member invitation",
     Kind.PASSWORD_RESET: "Password reset",
+    Kind.PERSONALISATION_REQUEST: "Attendee details request",
 }
 
 # A message in "sending" without a hand-over this long had its worker die before calling the email service

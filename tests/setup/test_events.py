@@ -64,7 +64,11 @@ def type_settings(ticket_type: TicketType | None = None, **changes) -> TicketTyp
     values = {"name": "Standing", "price": Decimal("5000"), "booking_fee": Decimal("300"), "tax_rate": Decimal("10")}
     values |= {"capacity": None, "requires_personal_data": False}
     if ticket_type is not None:
-        values = {name: getattr(ticket_type, name) for name in TicketTypeSettings.__dataclass_fields__}
+        values = {
+            name: getattr(ticket_type, name)
+            for name in TicketTypeSettings.__dataclass_fields__
+            if name != "attendee_fields"
+        }
     return TicketTypeSettings(**{**values, **changes})
 
 
