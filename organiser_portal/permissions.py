@@ -31,6 +31,7 @@ class Perm(StrEnum):
     EDIT_CONTACT = "edit_contact"
     DOWNLOAD_PDF = "download_pdf"
     PERSONALISE = "personalise"
+    TRANSFER = "transfer"
     SEND_HELD = "send_held"
     REFUND = "refund"
     CANCEL = "cancel"
@@ -44,7 +45,14 @@ class Perm(StrEnum):
 
 
 _VIEWER = frozenset({Perm.VIEW})
-_SUPPORT = _VIEWER | {Perm.RESEND, Perm.EDIT_CONTACT, Perm.DOWNLOAD_PDF, Perm.PERSONALISE, Perm.SEND_HELD}
+_SUPPORT = _VIEWER | {
+    Perm.RESEND,
+    Perm.EDIT_CONTACT,
+    Perm.DOWNLOAD_PDF,
+    Perm.PERSONALISE,
+    Perm.SEND_HELD,
+    Perm.TRANSFER,
+}
 _MANAGER = _SUPPORT | {Perm.REFUND, Perm.CANCEL, Perm.IMPORT, Perm.MANAGE_EVENTS, Perm.MANAGE_DOOR, Perm.VIEW_MEMBERS}
 _OWNER = _MANAGER | {Perm.MANAGE_MEMBERS, Perm.MANAGE_REGIONS, Perm.MANAGE_ORGANISATION}
 
@@ -63,6 +71,7 @@ PERM_ACTIONS: dict[Perm, str] = {
     Perm.EDIT_CONTACT: "edit the contact",
     Perm.DOWNLOAD_PDF: "download tickets",
     Perm.PERSONALISE: "change attendee details",
+    Perm.TRANSFER: "transfer or reissue tickets",
     Perm.SEND_HELD: "send held tickets",
     Perm.REFUND: "refund orders",
     Perm.CANCEL: "cancel orders",
