@@ -30,6 +30,7 @@ from organiser_portal.models import Event, Membership, Organisation, Region, Tic
 from .clock import Clock, demo_clock
 from .crowd import crowd_orders
 from .mail import MailStory
+from .money import demo_reissue
 from .people import People
 from .scans import scans_for_order
 from .specs import (
@@ -125,6 +126,7 @@ class DemoBuilder:
                         result.orders += self._orders(event, event_spec, clock)
                 for story in self.scanning:
                     story.scan_strangers()  # after every event exists: some codes belong to another event
+                demo_reissue(self, clock)  # after every order and scan: it draws from a generator of its own
                 users = list(self.users.values())
                 for user in users:
                     user.password = hashes[user.username].result()
