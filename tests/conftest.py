@@ -59,7 +59,7 @@ def make_order(event, ticket_type):
         contact.setdefault("contact_email", "anna@example.com")
         order = order_create(event=event, lines=[LineRequest(ticket_type, quantity)], **contact)
         if paid:
-            order_start_payment(order=order, provider="sandbox")
+            order_start_payment(order=order, provider="test")
             order_mark_confirming_payment(order=order)
             order = order_mark_paid(order=order, processing_fee=Decimal("1.00"))
         return Order.objects.get(pk=order.pk)
