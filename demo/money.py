@@ -195,14 +195,15 @@ def demo_reissue(b: Builder, clock: Clock) -> TicketReplacement | None:
     ).filter(event__starts_at__gt=b.now)
     for order in orders.exclude(code=ANNA_CODE).select_related("event").order_by("code"):
         tickets = list(order.tickets.filter(status=Ticket.Status.VALID, used_at=None).order_by("id"))
-        if len(tickets) < 2 or len(tickets) != order.tickets.count():
+        if len(tickets) < 2 or len(tickets) != order.tickets.count() or order.paid_at is None:
             continue
         aside = _Aside(b, clock, f"reissue {order.code}")
-        clock.at = min(order.paid_at + timedelta(days=aside.rng.randint(1, 4)), b.now - timedelta(hours=2))
+        at = min(order.paid_at + timedelta(days=aside.rng.randint(1, 4)), b.now - timedelta(hours=2))
+        clock.at = at
         agent = aside.rng.choice([b.users["support@demo.example"], b.users["manager@demo.example"]])
         reissue = ticket_reissue(actor=agent, ticket=tickets[-1], send_email=True, idempotency_key="demo-reissue")
         _rename(reissue, "".join(aside.rng.choice(ALPHABET) for _ in range(TICKET_ID_LENGTH)), "ticket.reissued")
-        deliver(cast("StoryContext", aside), _email_of(reissue), MailStory.OPENED, clock.at)
+        deliver(cast("StoryContext", aside), _email_of(reissue), MailStory.OPENED, at)
         return reissue
     return None
 

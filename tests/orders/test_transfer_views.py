@@ -41,7 +41,7 @@ def order(make_order):
 
 
 def first_ticket(order: Order) -> Ticket:
-    return order.tickets.order_by("id").first()
+    return order.tickets.order_by("id")[0]
 
 
 def test_each_ticket_row_offers_transfer_and_reissue(agent_client, order):

@@ -39,7 +39,7 @@ def entries(order: Order) -> list[str]:
 
 
 def first_ticket(order: Order) -> Ticket:
-    return order.tickets.order_by("id").first()
+    return order.tickets.order_by("id")[0]
 
 
 def message_for_sending(message: OutgoingMessage) -> OutgoingMessage:
