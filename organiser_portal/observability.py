@@ -115,7 +115,8 @@ def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
         "formatters": {fmt: formatters[fmt]},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": fmt, "filters": ["request_id"]}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
+        # axes says at INFO that each successful login cleared no failures: noise; its failures are WARNINGs.
+        "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
     }
 
 

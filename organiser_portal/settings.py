@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from organiser_portal.deploy import DEMO_WEBHOOK_SECRET, webhook_secret_problem
@@ -45,6 +46,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+# Neither cookie is read by scripts (htmx sends the CSRF token from the page) or sent on other sites' requests.
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,6 +63,7 @@ INSTALLED_APPS = [
     "template_partials",
     "anymail",
     "axes",
+    "csp",
     "organiser_portal",
     "guests",
     "orders",
@@ -72,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "organiser_portal.observability.RequestId",
     "organiser_portal.middleware.RefuseNulBytes",
@@ -156,6 +162,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Content-Security-Policy (django-csp) on every answer: scripts only from the portal's own static files (no inline
+# script, no event handler attribute, no eval: static/js/portal.js holds what pages need), nothing framed, forms
+# post only here. Inline styles stay allowed (style attributes, htmx's indicator style); images may be data: URLs
+# (the QR codes on the order page).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 LOGIN_URL = "login"
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one email address from one
 # client, that pair is refused for LOGIN_COOLOFF_MINUTES, before any password is checked (each check costs

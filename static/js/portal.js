@@ -1,4 +1,6 @@
-/* The portal's two small behaviours; pages work without them.
+/* The portal's small behaviours; pages work without them. No page has a script or an event handler of its own:
+ * the Content-Security-Policy allows scripts from the portal's static files only (settings.CONTENT_SECURITY_POLICY),
+ * so what a page needs is written here, keyed on data- attributes.
  *
  * 1. Action buttons show they are working, so nobody clicks twice and waits in doubt.
  *
@@ -11,6 +13,11 @@
  * 2. A table wider than its box scrolls inside it (portal.css, phone-sized windows). While it does, it takes
  * keyboard focus (tabindex 0), so it can be scrolled with the arrow keys and not only by touch or mouse
  * (WCAG 2.1.1; axe's scrollable-region-focusable).
+ *
+ * 3. The order page's action dialog (<dialog data-action-dialog>): it opens when htmx puts a confirmation step
+ * in it and closes when the step leaves it empty; it is named by the heading it shows. A link with
+ * data-close-menu closes its ⋯ menu (<details>) when it sends its request; a button with data-close-dialog
+ * closes the dialog it is in.
  */
 (() => {
   "use strict";
@@ -73,6 +80,33 @@
       }
     }
   }
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const elt = event.detail.elt;
+    if (elt instanceof Element && elt.hasAttribute("data-close-menu")) {
+      const menu = elt.closest("details");
+      if (menu) menu.open = false;
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const dialog = event.target instanceof Element ? event.target.closest("dialog[data-action-dialog]") : null;
+    if (!dialog) return;
+    const body = dialog.querySelector("#action-dialog-body") || dialog;
+    if (body.childElementCount) {
+      const heading = body.querySelector("h1[id], h2[id]");
+      if (heading) dialog.setAttribute("aria-labelledby", heading.id);
+      if (!dialog.open) dialog.showModal();
+    } else if (dialog.open) {
+      dialog.close();
+    }
+  });
+
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-close-dialog]") : null;
+    const dialog = button ? button.closest("dialog") : null;
+    if (dialog) dialog.close();
+  });
+
   document.addEventListener("DOMContentLoaded", markScrollingTables);
   document.addEventListener("htmx:afterSettle", markScrollingTables);
   window.addEventListener("resize", markScrollingTables);

@@ -16,11 +16,23 @@ hover colour would otherwise be measured half-way and fail the contrast rule at 
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 from playwright.sync_api import Page
 
 AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+# Where the page loads axe from: answered by the browser test itself (page.route), never by the portal.
+AXE_URL = "/__browser-tests__/axe.min.js"
+_SERVED: weakref.WeakSet[Page] = weakref.WeakSet()
+
+
+def _serve_axe(page: Page) -> None:
+    if page not in _SERVED:
+        page.route(f"**{AXE_URL}", lambda route: route.fulfill(path=str(AXE_JS), content_type="text/javascript"))
+        _SERVED.add(page)
+
+
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
 _EXTRA_RULES = {"label-content-name-mismatch": {"enabled": True}}
 
@@ -78,11 +90,14 @@ def axe_violations(page: Page, *, impacts: frozenset[str] = BLOCKING_IMPACTS) ->
     id, impact, help, helpUrl and nodes (each a CSS target, the failure summary and the element's HTML, cut to
     200 characters).
 
-    Injects axe once per document (a navigation loads a fresh document, so it is injected again).
+    Injects axe once per document (a navigation loads a fresh document, so it is injected again), as a script
+    of the page's own origin: the portal's Content-Security-Policy refuses inline scripts, which is what
+    Playwright's add_script_tag(path=…) would add.
     """
     page.emulate_media(reduced_motion="reduce")
     if not page.evaluate("typeof window.axe === 'object'"):
-        page.add_script_tag(path=str(AXE_JS))
+        _serve_axe(page)
+        page.add_script_tag(url=AXE_URL)
     violations = page.evaluate(_RUN, [_EXTRA_RULES])
     return [v for v in violations if v["impact"] in impacts] + label_in_name_violations(page)
 

@@ -43,6 +43,19 @@ def screenshot_dir(tmp_path_factory):
 
 
 @pytest.fixture
+def page(page):
+    """Playwright's page, failing the test when the browser refused something under the portal's
+    Content-Security-Policy (an inline script or handler, eval, a resource from elsewhere): Chromium reports each
+    refusal on the console."""
+    refused: list[str] = []
+    page.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
+    yield page
+    assert not refused, "refused by the Content-Security-Policy:\n" + "\n".join(refused)
+
+
+@pytest.fixture
 def assert_accessible():
     """`assert_accessible(page, "what is on screen")`: fails on any serious or critical axe-core violation of
     the page as it is now, and on a control whose name doesn't start with its visible label (tests/e2e/a11y.py).
