@@ -95,3 +95,27 @@ def test_a_transfer_then_its_cancellation(demo, live_server, page: Page, screens
     expect(page.get_by_role("heading", name=f"Transfer ticket {ticket.public_id}")).to_be_visible()
     _fits_a_phone(page, "the transfer page")
     assert_accessible(page, "the transfer page on a phone")
+
+
+def test_a_reissue_with_the_new_ticket_emailed(demo, live_server, page: Page, assert_accessible):
+    order = _paid_order()
+    ticket = order.tickets.order_by("id").last()
+    assert ticket is not None
+    log_in(page, live_server, "support@demo.example", "demo-support")
+    page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{order.code}/")
+    row = page.locator("#tickets tr", has_text=ticket.public_id).first
+    row.get_by_text("Ticket actions").click()
+    row.get_by_role("link", name="Reissue (new QR code)…").click()
+
+    dialog = page.locator("dialog#action-dialog #ticket-reissue")
+    expect(dialog.get_by_role("heading", name=f"Reissue ticket {ticket.public_id}")).to_be_visible()
+    expect(dialog.get_by_label("Email the new ticket to its holder")).to_be_checked()
+    assert_accessible(page, "the reissue dialog")
+    dialog.get_by_role("button", name="Reissue ticket").click()
+
+    expect(row).to_contain_text("Invalid · reissued")
+    reissue = TicketReplacement.objects.select_related("new_ticket").get(order=order, kind="reissue")
+    expect(page.locator("#timeline")).to_contain_text(
+        f"Ticket {ticket.public_id} reissued as {reissue.new_ticket.public_id}"
+    )
+    expect(page.locator("#messages")).to_contain_text("Reissued ticket")
