@@ -6,9 +6,10 @@ the demo payment provider's processing fee is here too."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 
@@ -17,16 +18,21 @@ from orders.models import Order, Refund, TimelineEntry
 from orders.payment_providers import provider_for
 from orders.refund_emails import refund_email_key
 from orders.refunds import refund_move
-from orders.services import order_cancel, order_refund
+from orders.services import order_cancel, order_refund, ticket_reissue, ticket_transfer
 from orders.timeline import timeline_record
+from organiser_portal.codes import ALPHABET, TICKET_ID_LENGTH
 from organiser_portal.money import money_round
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketReplacement
 from tickets.services import tickets_invalidate
+from tickets.transfers import replacement_email_key
 
 from .mail import MailStory, deliver
+from .people import DOMAINS, email_local_part
+from .specs import ANNA_CODE, DEMO_ORG_SLUG
 
 if TYPE_CHECKING:
-    from .context import StoryContext
+    from .clock import Clock
+    from .context import Builder, StoryContext
 
 Kind = Ticket.InvalidReason
 RefundStatus = Refund.Status
@@ -166,23 +172,60 @@ def _deliver_refund_email(ctx: StoryContext, refund: Refund) -> None:
 
 
 def _transfer(ctx: StoryContext, order: Order, ticket: Ticket, at: datetime) -> None:
-    """The holder passed the ticket on: it becomes invalid and a new ticket is issued to the new holder."""
+    """The holder passed the ticket on: a support agent transferred it (tickets.transfers), and the new holder's
+    email was delivered."""
     to = ctx.b.people.name()
+    new_id = ctx.b.code(len(ticket.public_id))
+    agent = ctx.rng.choice(ctx.agents)
     ctx.clock.at = at
-    ticket.status, ticket.invalid_reason = Ticket.Status.INVALID, Kind.TRANSFERRED
-    ticket.save(update_fields=["status", "invalid_reason"])
-    Ticket.objects.create(
-        organisation_id=order.organisation_id,
-        event_id=order.event_id,
-        order=order,
-        line=ticket.line,
-        ticket_type=ticket.ticket_type,
-        public_id=ctx.b.code(len(ticket.public_id)),
-        attendee_name=to,
-    )
-    timeline_record(
-        order=order,
-        action="ticket.transfer_created",
-        actor=ctx.rng.choice(ctx.agents),
-        data={"ticket": ticket.public_id, "to": to},
-    )
+    email = f"{email_local_part(to) or 'guest'}@{DOMAINS[order.pk % len(DOMAINS)]}"
+    transfer = ticket_transfer(actor=agent, ticket=ticket, name=to, email=email, idempotency_key=f"demo-{order.pk}-t")
+    _rename(transfer, new_id, "ticket.transfer_created")
+    aside = _Aside(ctx.b, ctx.clock, f"transfer {order.code}")
+    deliver(cast("StoryContext", aside), _email_of(transfer), MailStory.DELIVERED, at + timedelta(minutes=1))
+    ctx.clock.at = at
+
+
+def demo_reissue(b: Builder, clock: Clock) -> TicketReplacement | None:
+    """The demo's reissued ticket: its QR code was posted online, so a support agent reissued it and the new one
+    was emailed to its holder (opened). Run after every order and scan exists, on the first order (by code) of
+    an event still to come with two valid tickets, with a generator of its own: the seeded data stays as it was."""
+    orders = Order.objects.filter(
+        organisation__slug=DEMO_ORG_SLUG, status=Order.Status.PAID, tickets_held=False, refunded_total=0
+    ).filter(event__starts_at__gt=b.now)
+    for order in orders.exclude(code=ANNA_CODE).select_related("event").order_by("code"):
+        tickets = list(order.tickets.filter(status=Ticket.Status.VALID, used_at=None).order_by("id"))
+        if len(tickets) < 2 or len(tickets) != order.tickets.count() or order.paid_at is None:
+            continue
+        aside = _Aside(b, clock, f"reissue {order.code}")
+        at = min(order.paid_at + timedelta(days=aside.rng.randint(1, 4)), b.now - timedelta(hours=2))
+        clock.at = at
+        agent = aside.rng.choice([b.users["support@demo.example"], b.users["manager@demo.example"]])
+        reissue = ticket_reissue(actor=agent, ticket=tickets[-1], send_email=True, idempotency_key="demo-reissue")
+        _rename(reissue, "".join(aside.rng.choice(ALPHABET) for _ in range(TICKET_ID_LENGTH)), "ticket.reissued")
+        deliver(cast("StoryContext", aside), _email_of(reissue), MailStory.OPENED, at)
+        return reissue
+    return None
+
+
+class _Aside:
+    """What `deliver` reads of a story, with a generator of its own seeded by `seed`: what the transfer's and the
+    reissue's emails draw leaves the demo's seeded sequence, and so every later order, as it was."""
+
+    def __init__(self, b: Builder, clock: Clock, seed: str) -> None:
+        self.b, self.clock = b, clock
+        self.rng = random.Random(seed)
+
+
+def _email_of(replacement: TicketReplacement) -> OutgoingMessage | None:
+    return replacement.order.messages.filter(idempotency_key=replacement_email_key(replacement)).first()
+
+
+def _rename(replacement: TicketReplacement, public_id: str, action: str) -> None:
+    """The new ticket's ID from the demo's seeded generator (a fresh seed prints the same IDs, as
+    story._name_tickets does for issued ones), in the ticket and the entry written for it a moment ago."""
+    drawn = replacement.new_ticket.public_id
+    Ticket.objects.filter(pk=replacement.new_ticket_id).update(public_id=public_id)
+    for entry in TimelineEntry.objects.filter(order=replacement.order_id, action=action, data__new_ticket=drawn):
+        TimelineEntry.objects.filter(pk=entry.pk).update(data={**entry.data, "new_ticket": public_id})
+    replacement.new_ticket.public_id = public_id

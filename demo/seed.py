@@ -31,6 +31,7 @@ from tickets.models import PersonalDataField
 from .clock import Clock, demo_clock
 from .crowd import crowd_orders
 from .mail import MailStory
+from .money import demo_reissue
 from .people import People
 from .scans import scans_for_order
 from .specs import (
@@ -134,6 +135,7 @@ class DemoBuilder:
                         result.orders += self._orders(event, event_spec, clock)
                 for story in self.scanning:
                     story.scan_strangers()  # after every event exists: some codes belong to another event
+                demo_reissue(self, clock)  # after every order and scan: it draws from a generator of its own
                 users = list(self.users.values())
                 for user in users:
                     user.password = hashes[user.username].result()

@@ -32,7 +32,7 @@ from organiser_portal.tokens import (
     password_reset_valid_for,
 )
 from tickets.links import link_url
-from tickets.models import PersonalisationLink, Ticket
+from tickets.models import PersonalisationLink, Ticket, TicketReplacement
 from tickets.pdf import order_tickets_pdf, pdf_filename, valid_tickets
 
 from .models import OutgoingMessage
@@ -174,6 +174,9 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
         context["tickets"] = tickets
         # The worker renders outside any page: the start is written on the event's clocks here, with its label.
         context["starts"] = local_text(order.event.starts_at, order.event.tzinfo)
+    elif message.kind in OutgoingMessage.ONE_TICKET_KINDS:
+        tickets = [_replacement_ticket(message)]
+        context.update(ticket=tickets[0], starts=local_text(order.event.starts_at, order.event.tzinfo))
     elif message.kind in (OutgoingMessage.Kind.REFUND_NOTICE, OutgoingMessage.Kind.CANCELLATION_NOTICE):
         context.update(_refund_context(message))
     elif message.kind == OutgoingMessage.Kind.PERSONALISATION_REQUEST:
@@ -181,10 +184,32 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
         with translation.override(context["language"]):
             return _email(message, message.kind, context, metadata={METADATA_KEY: str(message.pk), "order": order.code})
     template = "tickets" if message.kind in OutgoingMessage.TICKET_KINDS else message.kind
+    template = "one_ticket" if message.kind in OutgoingMessage.ONE_TICKET_KINDS else template
     email = _email(message, template, context, metadata={METADATA_KEY: str(message.pk), "order": order.code})
     if tickets:
-        email.attach(pdf_filename(order), order_tickets_pdf(order, tickets), "application/pdf")
+        one = tickets[0] if message.kind in OutgoingMessage.ONE_TICKET_KINDS else None
+        email.attach(pdf_filename(order, one), order_tickets_pdf(order, tickets), "application/pdf")
     return email
+
+
+def _replacement_ticket(message: OutgoingMessage) -> Ticket:
+    """The new ticket a transfer or reissue email carries: its key is "transfer:<id>" or "reissue:<id>" of the
+    TicketReplacement (tickets.transfers.replacement_email_key). Not sent once that ticket is no longer valid
+    (a transfer cancelled before the email went out)."""
+    kind, _, pk = message.idempotency_key.partition(":")
+    replacement = (
+        TicketReplacement.objects.filter(order=message.order, kind=kind, pk=int(pk))
+        .select_related("new_ticket__ticket_type")
+        .first()
+        if pk.isdigit()
+        else None
+    )
+    if replacement is None:
+        raise PermanentSendError("The ticket this email was for no longer exists")
+    ticket = replacement.new_ticket
+    if not ticket.is_valid:
+        raise PermanentSendError(f"Ticket {ticket.public_id} is {ticket.display_status.lower()}: not sent")
+    return ticket
 
 
 def _refund_context(message: OutgoingMessage) -> dict[str, Any]:

@@ -60,6 +60,9 @@ class OutgoingMessage(models.Model):
         MEMBER_INVITATION = "member_invitation", "Member invitation"
         PASSWORD_RESET = "password_reset", "Password reset"
         PERSONALISATION_REQUEST = "personalisation_request", "Attendee details request"
+        # One ticket (its PDF) to its holder: a transfer's new holder, a reissued ticket's holder.
+        TICKET_TRANSFER = "ticket_transfer", "Transferred ticket"
+        TICKET_REISSUE = "ticket_reissue", "Reissued ticket"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -68,6 +71,8 @@ class OutgoingMessage(models.Model):
     TICKET_KINDS = frozenset({Kind.TICKETS, Kind.TICKETS_RESEND})
     # Emails to a member about their login, not about an order: no order, and `user` says whose account.
     ACCOUNT_KINDS = frozenset({Kind.MEMBER_INVITATION, Kind.PASSWORD_RESET})
+    # Emails with one ticket to its holder (not the order's tickets email: "Order email status" ignores them).
+    ONE_TICKET_KINDS = frozenset({Kind.TICKET_TRANSFER, Kind.TICKET_REISSUE})
     Status = MessageStatus
 
     # None only for a password reset: a login belongs to no one organisation.

@@ -138,6 +138,17 @@ class ConfirmForm(IdempotentForm):
     """A confirmation with nothing to fill in."""
 
 
+class TransferForm(IdempotentForm):
+    """A ticket's new holder (tickets.transfers.ticket_transfer)."""
+
+    name = forms.CharField(label="New holder's name", max_length=200)
+    email = EmailAddressField(label="New holder's email", help_text="The new ticket is emailed here, as a PDF.")
+
+
+class ReissueForm(IdempotentForm):
+    send_email = forms.BooleanField(label="Email the new ticket to its holder", required=False, initial=True)
+
+
 class RefundForm(IdempotentForm):
     """⋯ Refund: what goes back (every ticket, some tickets, or an amount), the booking fee, why, and whether the
     customer is told. Two steps on one form: "review" shows the figures (orders.refund_quote), "confirm" asks."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, reverse
 
 from organiser_portal.permissions import Access, Perm
+from tickets.models import Ticket, TicketReplacement
+from tickets.transfer_rules import refusal_reissue, refusal_transfer, refusal_transfer_cancel
 
 from . import rules
 from .models import Payment
@@ -134,4 +136,32 @@ def order_actions(access: Access, detail: OrderDetail, *, actions: Sequence[Acti
         if reason is None and (url := _url(spec, access, detail)) is None:
             reason = NOT_AVAILABLE_YET
         items.append(MenuItem(spec.key, spec.label, url, reason))
+    return items
+
+
+# --- A ticket's own actions, on its row of the tickets table (tickets.transfers) -----------------------------
+
+
+def ticket_actions(
+    access: Access, detail: OrderDetail, ticket: Ticket, transfer: TicketReplacement | None
+) -> list[MenuItem]:
+    """The ticket row's menu: Transfer…, Reissue…, and Cancel transfer… on the new ticket of an active transfer
+    (`transfer`), each enabled with its URL or disabled with the reason (the role first, then tickets.transfer_rules)."""
+    order = detail.order
+    specs: list[tuple[str, str, str, str | None]] = [
+        ("transfer", "Transfer to another person…", "ticket_transfer", refusal_transfer(order, ticket)),
+        ("reissue", "Reissue (new QR code)…", "ticket_reissue", refusal_reissue(order, ticket)),
+    ]
+    if transfer is not None:
+        refusal = refusal_transfer_cancel(order, transfer, ticket)
+        specs.append(("transfer_cancel", "Cancel transfer…", "ticket_transfer_cancel", refusal))
+    role = access.refusal(Perm.TRANSFER)
+    items = []
+    for key, label, url_name, refusal in specs:
+        reason = role or refusal
+        url = None
+        if reason is None:
+            kwargs = {"org": access.organisation.slug, "code": order.code, "ticket_id": ticket.public_id}
+            url = reverse(url_name, kwargs=kwargs)
+        items.append(MenuItem(key, label, url, reason))
     return items

@@ -32,6 +32,9 @@ ZERO = Decimal("0")
 # Tickets that can no longer be refunded: their money went back already, or they were passed on (a transfer
 # issues a new ticket on the same line, which takes the old one's share).
 _NOT_REFUNDABLE = frozenset({Ticket.InvalidReason.REFUNDED, Ticket.InvalidReason.CANCELLED})
+# Tickets that hold no place in their line: replaced by a new ticket (transferred, reissued: tickets.transfers),
+# or the new ticket of a transfer that was cancelled (the original holds the place again).
+_REPLACED = (Ticket.InvalidReason.TRANSFERRED, Ticket.InvalidReason.REISSUED, Ticket.InvalidReason.TRANSFER_CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -89,13 +92,13 @@ def split_minor(total: Decimal, parts: int, currency: str) -> list[Decimal]:
 
 
 def ticket_shares(order: Order, *, lines: Iterable[OrderLine] | None = None) -> list[TicketShare]:
-    """Every ticket of the order that holds a place in its line (transferred-away tickets don't), in ticket ID
+    """Every ticket of the order that holds a place in its line (replaced tickets don't: transferred, reissued), in ticket ID
     order within each line, with its share. Two queries (lines, tickets) unless `lines` is given."""
     currency = order.currency
     lines = list(order.lines.all() if lines is None else lines)
     tickets = (
         Ticket.objects.filter(order=order)
-        .exclude(invalid_reason=Ticket.InvalidReason.TRANSFERRED)
+        .exclude(invalid_reason__in=_REPLACED)
         .select_related("ticket_type")
         .order_by("id")
     )

@@ -28,6 +28,11 @@ def _not_paid(order: Order) -> str | None:
     return None if order.status == Status.PAID else _STATE_REASON[order.status]
 
 
+def refusal_not_paid(order: Order) -> str | None:
+    """Why an action on a paid order's tickets can't run in the order's state ("Order is cancelled"), or None."""
+    return _not_paid(order)
+
+
 def refusal_resend(order: Order, *, valid_tickets: int) -> str | None:
     if reason := _not_paid(order):
         return reason

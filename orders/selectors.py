@@ -16,7 +16,7 @@ from notifications.models import DeliveryEvent, OutgoingMessage
 from organiser_portal.compiled_queries import CompiledQuery
 from organiser_portal.models import Organisation
 from organiser_portal.permissions import Access
-from tickets.models import Scan, Ticket
+from tickets.models import Scan, Ticket, TicketReplacement
 
 from .models import ZERO, Order, OrderLine, Payment, Refund, TimelineEntry
 from .timeline import ScanEntry, describe, scan_entry
@@ -222,6 +222,25 @@ def ticket_scans(access: Access, code: str, ticket_id: str) -> tuple[Order, Tick
     if ticket is None:
         raise Http404("No such ticket.")
     return order, ticket, ticket.scans.all()
+
+
+def active_transfers(tickets: Sequence[Ticket]) -> dict[int, TicketReplacement]:
+    """new ticket's id → its active transfer, for the tickets of one order (TicketReplacement). One query, and
+    none at all when no ticket is "Invalid · transferred" (an active transfer's original always is)."""
+    transferred = [t.pk for t in tickets if t.invalid_reason == Ticket.InvalidReason.TRANSFERRED]
+    if not transferred:
+        return {}
+    rows = TicketReplacement.objects.filter(
+        old_ticket_id__in=transferred, kind=TicketReplacement.Kind.TRANSFER, status=TicketReplacement.Status.ACTIVE
+    )
+    return {r.new_ticket_id: r for r in rows}
+
+
+def ticket_replacement(order: Order, ticket: Ticket) -> TicketReplacement | None:
+    """The transfer that issued `ticket` (active or cancelled), if any."""
+    return TicketReplacement.objects.filter(
+        order=order, new_ticket=ticket, kind=TicketReplacement.Kind.TRANSFER
+    ).first()
 
 
 def order_email_status(access: Access, code: str) -> str:

@@ -21,6 +21,11 @@ from organiser_portal.money import money_round
 from organiser_portal.permissions import Perm, require_perm
 from tickets.models import Ticket
 
+# Transfer and reissue replace a ticket (tickets/transfers.py): order actions of the order page, importable from here.
+from tickets.transfers import ticket_reissue as ticket_reissue
+from tickets.transfers import ticket_transfer as ticket_transfer
+from tickets.transfers import ticket_transfer_cancel as ticket_transfer_cancel
+
 from . import rules
 from .errors import OrderActionError
 from .models import Order, OrderLine

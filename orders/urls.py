@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import personalise_views, refund_views, views
+from . import personalise_views, refund_views, transfer_views, views
 
 urlpatterns = [
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
@@ -25,4 +25,11 @@ urlpatterns = [
     ),
     path("orders/<str:code>/tickets.pdf", views.order_download, name="order_download"),
     path("orders/<str:code>/tickets/<str:ticket_id>/ticket.pdf", views.ticket_pdf, name="ticket_pdf"),
+    path("orders/<str:code>/tickets/<str:ticket_id>/transfer/", transfer_views.transfer_ticket, name="ticket_transfer"),
+    path(
+        "orders/<str:code>/tickets/<str:ticket_id>/transfer/cancel/",
+        transfer_views.cancel_ticket_transfer,
+        name="ticket_transfer_cancel",
+    ),
+    path("orders/<str:code>/tickets/<str:ticket_id>/reissue/", transfer_views.reissue_ticket, name="ticket_reissue"),
 ]

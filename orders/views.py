@@ -21,11 +21,12 @@ from .advice import complained_addresses, delivery_advice
 from .email_typos import suggest_email
 from .errors import OrderActionError
 from .forms import ConfirmForm, ContactForm, FixAndResendForm, ResendForm
-from .menu import order_actions
+from .menu import order_actions, ticket_actions
 from .models import Order, Payment, Refund
 from .payment_providers import UnknownProvider, provider_for
 from .selectors import (
     OrderDetail,
+    active_transfers,
     order_email_status,
     order_get,
     order_refund_states,
@@ -67,6 +68,9 @@ def _attach_ticket_urls(access: Access, order: Order, tickets) -> None:
 def _order_page_context(access: Access, code: str) -> dict:
     detail = order_detail_data(access, code)
     _attach_ticket_urls(access, detail.order, detail.tickets)
+    transfers = active_transfers(detail.tickets)
+    for ticket in detail.tickets:  # each row's Transfer / Reissue / Cancel transfer (orders.menu.ticket_actions)
+        ticket.actions = ticket_actions(access, detail, ticket, transfers.get(ticket.pk))  # type: ignore[attr-defined]
     actions = order_actions(access, detail)
     return {
         "access": access,

@@ -32,6 +32,7 @@ class Perm(StrEnum):
     DOWNLOAD_PDF = "download_pdf"
     PERSONALISE = "personalise"
     PERSONALISE_FROZEN = "personalise_frozen"
+    TRANSFER = "transfer"
     SEND_HELD = "send_held"
     REFUND = "refund"
     CANCEL = "cancel"
@@ -45,7 +46,14 @@ class Perm(StrEnum):
 
 
 _VIEWER = frozenset({Perm.VIEW})
-_SUPPORT = _VIEWER | {Perm.RESEND, Perm.EDIT_CONTACT, Perm.DOWNLOAD_PDF, Perm.PERSONALISE, Perm.SEND_HELD}
+_SUPPORT = _VIEWER | {
+    Perm.RESEND,
+    Perm.EDIT_CONTACT,
+    Perm.DOWNLOAD_PDF,
+    Perm.PERSONALISE,
+    Perm.SEND_HELD,
+    Perm.TRANSFER,
+}
 _MANAGER = _SUPPORT | {
     Perm.PERSONALISE_FROZEN,
     Perm.REFUND,
@@ -73,6 +81,7 @@ PERM_ACTIONS: dict[Perm, str] = {
     Perm.DOWNLOAD_PDF: "download tickets",
     Perm.PERSONALISE: "change attendee details",
     Perm.PERSONALISE_FROZEN: "change attendee details once they are frozen",
+    Perm.TRANSFER: "transfer or reissue tickets",
     Perm.SEND_HELD: "send held tickets",
     Perm.REFUND: "refund orders",
     Perm.CANCEL: "cancel orders",

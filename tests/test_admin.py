@@ -12,8 +12,9 @@ from django.urls import reverse
 from notifications.models import DeliveryEvent, OutgoingMessage
 from orders.models import Refund, TimelineEntry
 from organiser_portal.models import Membership, Region
-from tickets.models import AccessArea, AccessPoint, PersonalDataField, PersonalisationLink, Scan
+from tickets.models import AccessArea, AccessPoint, PersonalDataField, PersonalisationLink, Scan, TicketReplacement
 from tickets.services import scanner_device_create
+from tickets.transfers import ticket_transfer
 
 from .factories import (
     CustomerFactory,
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 # django-axes's login records: kept by its handler, never added by hand (its admin refuses).
 AXES_RECORDS = {AccessAttempt, AccessLog, AccessFailureLog}
-READ_ONLY = {TimelineEntry, DeliveryEvent, Refund, PersonalisationLink, *AXES_RECORDS}
+READ_ONLY = {TimelineEntry, DeliveryEvent, Refund, PersonalisationLink, TicketReplacement, *AXES_RECORDS}
 
 
 @pytest.fixture
@@ -55,6 +56,8 @@ def one_of_everything(organisation, make_order):
         idempotency_key="admin-test",
     )
     refund.tickets.set([ticket])
+    agent = MembershipFactory(organisation=organisation, role=Membership.Role.SUPPORT).user
+    ticket_transfer(actor=agent, ticket=order.tickets.order_by("id").last(), name="Ben", email="ben@example.com")
     login = {"user_agent": "test", "ip_address": "192.0.2.1", "username": "agent@example.com", "path_info": "/"}
     AccessAttempt.objects.create(**login, get_data="", post_data="", failures_since_start=3)
     AccessLog.objects.create(**login)

@@ -88,6 +88,7 @@ def test_every_status_appears(seeded):
         "Invalid · transferred",
         "Invalid · cancelled",
         "Invalid · refunded",
+        "Invalid · reissued",
     }
     assert {"opened", "clicked", "deferred", "bounced", "complained"} <= set(
         DeliveryEvent.objects.values_list("event_type", flat=True)

@@ -4,7 +4,16 @@ from django.http import HttpRequest
 
 from organiser_portal.admin import LargeTableAdmin
 
-from .models import AccessArea, AccessPoint, PersonalDataField, PersonalisationLink, Scan, ScannerDevice, Ticket
+from .models import (
+    AccessArea,
+    AccessPoint,
+    PersonalDataField,
+    PersonalisationLink,
+    Scan,
+    ScannerDevice,
+    Ticket,
+    TicketReplacement,
+)
 from .selectors import door_plan_forget, scanner_device_forget
 from .services import scanner_device_revoke, scanner_token_generate
 
@@ -136,4 +145,24 @@ class PersonalisationLinkAdmin(admin.ModelAdmin):
     readonly_fields = ("organisation", "order", "language", "recipient", "idempotency_key", "created_by", "created_at")
 
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(TicketReplacement)
+class TicketReplacementAdmin(admin.ModelAdmin):
+    """Transfers and reissues, read only: they are made on the order page (tickets.transfers), which also
+    changes the tickets, writes the timeline and emails the holder."""
+
+    list_display = ("kind", "status", "order", "old_ticket", "new_ticket", "holder_name", "created_by", "created_at")
+    list_filter = ("kind", "status")
+    list_select_related = ("order", "old_ticket", "new_ticket", "created_by")
+    search_fields = ("=order__code", "old_ticket__public_id__exact", "new_ticket__public_id__exact")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TicketReplacement | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TicketReplacement | None = None) -> bool:
         return False

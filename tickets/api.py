@@ -39,6 +39,7 @@ _TEXT_LIMITS = {"event": 12, "access_area": 120, "access_point": 120, "client_sc
 _REASON_TEXT: dict[str, str] = {
     Scan.Reason.UNKNOWN: "Unknown code: no ticket of this organiser has it.",
     Scan.Reason.WRONG_EVENT: "This ticket is for another event.",
+    Scan.Reason.REISSUED: "Reissued: this code was replaced by a new ticket. Only the new ticket is admitted.",
 }
 
 

@@ -27,6 +27,10 @@ class Ticket(models.Model):
         TRANSFERRED = "transferred", "transferred"
         CANCELLED = "cancelled", "cancelled"
         REFUNDED = "refunded", "refunded"
+        # Replaced by a ticket with a new ID and code (tickets.transfers): the old code is answered "reissued".
+        REISSUED = "reissued", "reissued"
+        # The new ticket of a transfer that was cancelled: the original is valid again.
+        TRANSFER_CANCELLED = "transfer_cancelled", "transfer cancelled"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="tickets")
@@ -36,7 +40,7 @@ class Ticket(models.Model):
     public_id = models.CharField("ticket ID", max_length=16, unique=True, default=new_ticket_id)
     secret = models.CharField(max_length=64, unique=True, default=new_secret, editable=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.VALID)
-    invalid_reason = models.CharField(max_length=16, choices=InvalidReason.choices, blank=True, default="")
+    invalid_reason = models.CharField(max_length=24, choices=InvalidReason.choices, blank=True, default="")
     used_at = models.DateTimeField(null=True, blank=True, help_text="First admitted scan.")
     attendee_name = models.CharField(max_length=200, blank=True)
     attendee_email = models.EmailField(max_length=254, blank=True)
@@ -72,7 +76,7 @@ class Ticket(models.Model):
 
     @property
     def display_status(self) -> str:
-        """Valid · unused, Valid · used, Invalid, Invalid · transferred / cancelled / refunded."""
+        """Valid · unused, Valid · used, Invalid, Invalid · transferred / cancelled / refunded / reissued / …"""
         if self.is_valid:
             return "Valid · used" if self.used_at else "Valid · unused"
         if self.invalid_reason:
@@ -188,6 +192,7 @@ class Scan(models.Model):
         WRONG_EVENT = "wrong_event", "Wrong event"
         UNKNOWN = "unknown", "Unknown code"
         AREA_NOT_ALLOWED = "area_not_allowed", "Area not allowed"
+        REISSUED = "reissued", "Reissued"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="scans")
@@ -307,3 +312,58 @@ class PersonalisationLink(models.Model):
 
     def usable(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+
+class TicketReplacement(models.Model):
+    """A ticket replaced by a new one (tickets.transfers): transferred to another person, or reissued with a new
+    ticket ID and QR code. The old ticket stays, invalid ("transferred", "reissued"), so its code is still known
+    at the door; the new one is issued on the same order line. A transfer can be cancelled while its new ticket
+    is unused: the new ticket becomes invalid ("transfer cancelled"), the old one valid again."""
+
+    class Kind(models.TextChoices):
+        TRANSFER = "transfer", "Transfer"
+        REISSUE = "reissue", "Reissue"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="ticket_replacements")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    old_ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replacements")
+    new_ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="replaces")
+    holder_name = models.CharField(max_length=200, blank=True, help_text="A transfer's new holder.")
+    holder_email = models.EmailField(max_length=254, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(
+        max_length=80, blank=True, help_text="From the form that asked for it: a double submit replaces once."
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # A ticket is replaced by at most one ticket at a time (also when two requests race past the lock).
+            models.UniqueConstraint(
+                fields=["old_ticket"], condition=Q(status="active"), name="ticket_replacement_one_active"
+            ),
+            models.UniqueConstraint(
+                fields=["order", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="ticket_replacement_unique_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="transfer") | Q(status="active"), name="ticket_replacement_only_transfers_cancel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.old_ticket_id} → {self.new_ticket_id}"

@@ -148,7 +148,9 @@ def _verdict(ticket: Ticket | None, event: Event, area: DoorArea | None) -> tupl
     if ticket.event_id != event.pk:
         return Scan.Result.DENIED, Scan.Reason.WRONG_EVENT
     if not ticket.is_valid:
-        return Scan.Result.DENIED, Scan.Reason.INVALID
+        # A reissued ticket's old code is still its row (tickets.transfers): known without another query.
+        reissued = ticket.invalid_reason == Ticket.InvalidReason.REISSUED
+        return Scan.Result.DENIED, Scan.Reason.REISSUED if reissued else Scan.Reason.INVALID
     if area is not None and not area.admits(ticket.ticket_type_id):
         return Scan.Result.DENIED, Scan.Reason.AREA_NOT_ALLOWED
     if ticket.used_at is not None:
@@ -170,7 +172,7 @@ def ticket_check_in(
 
     Admitted: a valid ticket of this event, never used before; its `used_at` becomes the scan's time. Denied
     otherwise, with the reason: unknown (no ticket of the device's organisation has that code; the raw code is
-    kept), wrong_event, invalid, area_not_allowed (the scan's access area doesn't admit the ticket's type),
+    kept), wrong_event, invalid, reissued (the code of a ticket replaced by a new one), area_not_allowed (the scan's access area doesn't admit the ticket's type),
     already_used. The ticket row is locked, so of two scans at once exactly one admits.
     A scan the device sent before (same `client_scan_id`) returns that scan, `repeated`, and changes nothing.
     `scanned_at` is when the scanner read the code (offline scanners upload later): within the event's door

@@ -49,6 +49,8 @@ KIND_WORDS: dict[str, str] = {
     Kind.MEMBER_INVITATION: "Member invitation",
     Kind.PASSWORD_RESET: "Password reset",
     Kind.PERSONALISATION_REQUEST: "Attendee details request",
+    Kind.TICKET_TRANSFER: "Transferred ticket",
+    Kind.TICKET_REISSUE: "Reissued ticket",
 }
 
 # A message in "sending" without a hand-over this long had its worker die before calling the email service
