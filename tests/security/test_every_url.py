@@ -38,8 +38,9 @@ from tests.factories import (
     TicketTypeFactory,
 )
 from tests.orders.refund_setup import paid_order
-from tickets.models import AccessArea, AccessPoint, ScannerDevice, Ticket
+from tickets.models import AccessArea, AccessPoint, PersonalisationLink, ScannerDevice, Ticket, TicketReplacement
 from tickets.services import scanner_device_create
+from tickets.transfers import ticket_transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,7 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "invitation_accept": (PUBLIC, False),
     "health": (PUBLIC, False),
     "scanner_openapi": (PUBLIC, False),
+    "personalise_public": (PUBLIC, False),  # the customer's signed link: a wrong token is a clear page
     "dashboard": (LOGIN, False),
     "logout": (LOGIN, False),
     "password_change": (LOGIN, False),
@@ -84,6 +86,12 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "order_refund": (Perm.REFUND, True),
     "order_refund_retry": (Perm.REFUND, True),
     "order_cancel": (Perm.CANCEL, True),
+    "order_personalise": (Perm.PERSONALISE, True),
+    "order_personalise_link": (Perm.PERSONALISE, True),
+    "order_personalise_link_revoke": (Perm.PERSONALISE, True),
+    "ticket_transfer": (Perm.TRANSFER, True),
+    "ticket_transfer_cancel": (Perm.TRANSFER, True),
+    "ticket_reissue": (Perm.TRANSFER, True),
     "settings_home": (Perm.VIEW_MEMBERS, False),
     "team": (Perm.VIEW_MEMBERS, False),  # a POST (an invitation) needs MANAGE_MEMBERS: POSTED below
     "member_edit": (Perm.MANAGE_MEMBERS, False),
@@ -169,7 +177,12 @@ def world(organisation):
     area = AccessArea.objects.create(organisation=organisation, event=event, name="Main entrance")
     point = AccessPoint.objects.create(organisation=organisation, area=area, name="Gate 1")
     device, _token = scanner_device_create(organisation=organisation, name="Gate A", event=event, access_point=point)
+    link = PersonalisationLink.objects.create(
+        organisation=organisation, order=order, recipient="anna@example.com", expires_at=event.ends_at
+    )
     people = {role: MembershipFactory(organisation=organisation, role=role).user for role in Role.values}
+    second = order.tickets.order_by("id").last()
+    transfer = ticket_transfer(actor=people[Role.OWNER], ticket=second, name="Ben Roth", email="ben@example.com")
     people["manager in the South"] = MembershipFactory(
         organisation=organisation, role=Role.MANAGER, regions=[south]
     ).user
@@ -188,6 +201,8 @@ def world(organisation):
         "ticket_type_id": ticket_type.pk,
         "area_id": area.pk,
         "device_id": device.pk,
+        "link_id": link.pk,
+        "transferred_ticket_id": transfer.new_ticket.public_id,  # what ticket_transfer_cancel names
         "uidb64": "MQ",
         "token": "not-a-token",
     }
@@ -196,6 +211,8 @@ def world(organisation):
 
 def _url(name: str, arguments: dict) -> str:
     full, wanted = next((full, params) for full, p, params in _patterns(get_resolver().url_patterns) if p.name == name)
+    if name == "ticket_transfer_cancel":  # names the ticket a transfer issued
+        arguments = {**arguments, "ticket_id": arguments["transferred_ticket_id"]}
     return reverse(full, kwargs={key: arguments[key] for key in wanted})
 
 
@@ -213,6 +230,8 @@ _WATCHED: list[tuple[type[models.Model], tuple[str, ...]]] = [
     (AccessArea, ("name",)),
     (AccessPoint, ("name",)),
     (ScannerDevice, ("name", "revoked_at")),
+    (PersonalisationLink, ("revoked_at",)),
+    (TicketReplacement, ("status",)),
     (AuditEntry, ("pk",)),
 ]
 
