@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
 from notifications.services import IncomingEvent, message_timeline_data
 from orders.models import Order, OrderEmailStatus, OrderLine, Payment, TimelineEntry
+from orders.pricing import line_amounts
 from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
-from organiser_portal.money import money_round
 from tickets.models import Ticket
 
 from .mail import PROVIDER
@@ -94,15 +94,20 @@ def _plan(ctx: StoryContext, *, expired: bool) -> _Planned:
     total = Decimal("0")
     for request in ctx.lines("crowd"):
         tt = request.ticket_type
-        booking_fee = tt.booking_fee * request.quantity
-        tax = money_round(tt.price * request.quantity * tt.tax_rate / (100 + tt.tax_rate), order.currency)
+        amounts = line_amounts(
+            price=tt.price,
+            booking_fee=tt.booking_fee,
+            tax_rate=tt.tax_rate,
+            quantity=request.quantity,
+            currency=order.currency,
+        )
         line = OrderLine(
             organisation_id=order.organisation_id,
             ticket_type=tt,
             quantity=request.quantity,
-            unit_price=tt.price,
-            booking_fee=booking_fee,
-            tax=tax,
+            unit_price=amounts.unit_price,
+            booking_fee=amounts.booking_fee,
+            tax=amounts.tax,
         )
         p.lines.append(line)
         total += line.gross

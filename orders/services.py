@@ -17,7 +17,6 @@ from notifications.services import message_queue
 from organiser_portal.addresses import AddressError, address_normalise
 from organiser_portal.codes import new_order_code, with_fresh_codes
 from organiser_portal.models import Event, TicketType
-from organiser_portal.money import money_round
 from organiser_portal.permissions import Perm, require_perm
 from tickets.models import Ticket
 
@@ -27,6 +26,7 @@ from tickets.transfers import ticket_transfer as ticket_transfer
 from tickets.transfers import ticket_transfer_cancel as ticket_transfer_cancel
 
 from . import rules
+from .capacity import capacity_reserve
 from .errors import OrderActionError
 from .models import Order, OrderLine
 
@@ -35,6 +35,7 @@ from .payments import order_expire as order_expire
 from .payments import order_mark_confirming_payment as order_mark_confirming_payment
 from .payments import order_mark_paid as order_mark_paid
 from .payments import order_start_payment as order_start_payment
+from .pricing import line_amounts
 
 # Refund, retry and cancel live in orders/refund_actions.py (the money going back), importable from here too.
 from .refund_actions import order_cancel as order_cancel
@@ -72,7 +73,11 @@ def order_create(
     discount_percent: Decimal = Decimal("0"),
     created_at: datetime | None = None,
 ) -> Order:
-    """A reserved order with its lines and totals (prices include tax; fees are per ticket)."""
+    """A reserved order with its lines and totals (prices include tax; fees are per ticket; orders.pricing).
+
+    Raises OrderActionError for no tickets, a ticket type of another event, or more admissions than a ticket
+    type's capacity has left (orders.capacity; the limited types stay locked until the transaction ends).
+    """
     if not lines or any(r.quantity < 1 for r in lines):
         raise OrderActionError("An order needs at least one ticket.")
     if any(r.ticket_type.event_id != event.pk for r in lines):
@@ -99,26 +104,31 @@ def order_create(
         return Order.objects.filter(organisation_id=event.organisation_id, code=drawn[-1]).exists()
 
     with transaction.atomic():
+        capacity_reserve((r.ticket_type, r.quantity) for r in lines)
         order = with_fresh_codes(create, collided=collided)
         discount_total = total = Decimal("0")
         for request in lines:
             tt = request.ticket_type
-            discount = money_round(tt.price * request.quantity * discount_percent / 100, event.currency)
-            booking_fee = tt.booking_fee * request.quantity
-            taxable = tt.price * request.quantity - discount
-            tax = money_round(taxable * tt.tax_rate / (100 + tt.tax_rate), event.currency)
-            line = OrderLine.objects.create(
+            amounts = line_amounts(
+                price=tt.price,
+                booking_fee=tt.booking_fee,
+                tax_rate=tt.tax_rate,
+                quantity=request.quantity,
+                currency=event.currency,
+                discount_percent=discount_percent,
+            )
+            OrderLine.objects.create(
                 organisation_id=order.organisation_id,
                 order=order,
                 ticket_type=tt,
                 quantity=request.quantity,
-                unit_price=tt.price,
-                discount=discount,
-                booking_fee=booking_fee,
-                tax=tax,
+                unit_price=amounts.unit_price,
+                discount=amounts.discount,
+                booking_fee=amounts.booking_fee,
+                tax=amounts.tax,
             )
-            discount_total += discount
-            total += line.gross
+            discount_total += amounts.discount
+            total += amounts.gross
         order.discount_total, order.total = discount_total, total
         order.save(update_fields=["discount_total", "total"])
         timeline_record(order=order, action="order.reserved", data={"total": str(total)})
