@@ -111,16 +111,20 @@ def current_orders(organisation_id: int, email: str, *, now: datetime | None = N
     )
 
 
-def tickets_page_new_link(*, actor: User, order: Order) -> Order:
+def tickets_page_new_link(*, actor: User, order: Order, replacing: int | None = None) -> Order:
     """Void every tickets page link sent for the order and make a new one (`tickets_page_url` of the returned
-    order); writes one "tickets_page.new_link" timeline entry naming the actor.
+    order); writes one "tickets_page.new_link" timeline entry naming the actor. Nothing is sent: the agent
+    passes the new link on (resend, SMS) as they choose.
 
-    Perm.RESEND on the order's organisation and region (else PermissionDenied, or Http404 for another's).
-    Each call makes a new link: nothing is sent, the agent passes the link on (resend, SMS) as they choose.
+    `replacing` is the version the agent saw (the form's): once it was replaced, a repeat (a double submit)
+    returns the order unchanged. Perm.RESEND on the order's organisation and region (else PermissionDenied, or
+    Http404 for another's).
     """
     require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
     with transaction.atomic():
         locked = Order.objects.select_for_update(of=("self",)).select_related("event", "organisation").get(pk=order.pk)
+        if replacing is not None and locked.tickets_page_version != replacing:
+            return locked
         locked.tickets_page_version += 1
         locked.save(update_fields=["tickets_page_version"])
         timeline_record(order=locked, action="tickets_page.new_link", actor=actor)
