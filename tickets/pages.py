@@ -12,7 +12,7 @@ the tickets email without PDF and "Find my tickets" each sign a link when they a
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
@@ -25,6 +25,7 @@ from orders.models import Order
 from orders.timeline import timeline_record
 from organiser_portal.models import Event
 from organiser_portal.permissions import Perm, require_perm
+from organiser_portal.times import local_text
 
 from .links import LinkRefused
 from .models import Ticket
@@ -109,6 +110,20 @@ def current_orders(organisation_id: int, email: str, *, now: datetime | None = N
         .select_related("event", "organisation")
         .order_by("event__starts_at", "-created_at")
     )
+
+
+def current_order_links(organisation_id: int, email: str) -> list[dict[str, Any]]:
+    """Each of `current_orders` with its event's start (labelled, on the event's clocks) and its tickets page
+    link: {"order", "event", "starts", "url"}, for the "Find my tickets" email."""
+    return [
+        {
+            "order": order,
+            "event": order.event,
+            "starts": local_text(order.event.starts_at, order.event.tzinfo),
+            "url": tickets_page_url(order),
+        }
+        for order in current_orders(organisation_id, email)
+    ]
 
 
 def tickets_page_new_link(*, actor: User, order: Order, replacing: int | None = None) -> Order:
