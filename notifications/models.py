@@ -63,6 +63,8 @@ class OutgoingMessage(models.Model):
         # One ticket (its PDF) to its holder: a transfer's new holder, a reissued ticket's holder.
         TICKET_TRANSFER = "ticket_transfer", "Transferred ticket"
         TICKET_REISSUE = "ticket_reissue", "Reissued ticket"
+        # "Find my tickets": links to the tickets pages of the recipient's current orders (tickets.find_tickets).
+        TICKETS_LINKS = "tickets_links", "Links to the tickets"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -102,6 +104,11 @@ class OutgoingMessage(models.Model):
         blank=True,
         help_text="When the current try was handed to the email service. Sending with this set: the outcome is "
         "unconfirmed, and the message is never sent again blindly.",
+    )
+    pdf_attached = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="A tickets email: the PDF attached, or (False) the link to the customer's tickets page instead.",
     )
     unconfirmed_resends = models.PositiveSmallIntegerField(
         default=0, help_text="Sent again because the email service never confirmed a hand-over (at most once)."

@@ -51,6 +51,7 @@ KIND_WORDS: dict[str, str] = {
     Kind.PERSONALISATION_REQUEST: "Attendee details request",
     Kind.TICKET_TRANSFER: "Transferred ticket",
     Kind.TICKET_REISSUE: "Reissued ticket",
+    Kind.TICKETS_LINKS: "Links to the tickets",
 }
 
 # A message in "sending" without a hand-over this long had its worker die before calling the email service
@@ -100,13 +101,18 @@ def message_queue(
     actor: User | None = None,
     idempotency_key: str = "",
     record_timeline: bool = True,
+    pdf_attached: bool | None = None,
 ) -> OutgoingMessage:
     """Write the message to the outbox and hand it to a worker after commit.
 
     Call inside the transaction of the action that wants the message (holding the order's
     lock); if that transaction rolls back, nothing is sent. Callers whose own timeline entry
-    already says an email goes out pass record_timeline=False.
+    already says an email goes out pass record_timeline=False. A tickets email carries the PDF, or with
+    `pdf_attached=False` the link to the customer's tickets page instead; None: as the event says
+    (Event.attach_pdf_tickets).
     """
+    if pdf_attached is None:
+        pdf_attached = kind not in OutgoingMessage.TICKET_KINDS or order.event.attach_pdf_tickets
     message = OutgoingMessage.objects.create(
         organisation_id=order.organisation_id,
         order=order,
@@ -114,6 +120,7 @@ def message_queue(
         recipient=recipient,
         created_by=actor,
         idempotency_key=idempotency_key,
+        pdf_attached=pdf_attached,
     )
     sql.order_email_status_sync(message)
     if record_timeline:

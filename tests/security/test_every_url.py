@@ -59,6 +59,9 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "health": (PUBLIC, False),
     "scanner_openapi": (PUBLIC, False),
     "personalise_public": (PUBLIC, False),  # the customer's signed link: a wrong token is a clear page
+    "tickets_page": (PUBLIC, False),  # the customer's signed link: a wrong token is a clear page
+    "tickets_page_pdf": (PUBLIC, False),
+    "find_my_tickets": (PUBLIC, False),  # the organisation's public form: the same answer for every address
     "dashboard": (LOGIN, False),
     "logout": (LOGIN, False),
     "password_change": (LOGIN, False),
@@ -82,6 +85,7 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "order_fix_and_resend": (Perm.EDIT_CONTACT, True),
     "order_send_held": (Perm.SEND_HELD, True),
     "order_download": (Perm.DOWNLOAD_PDF, True),
+    "order_tickets_page": (Perm.RESEND, True),
     "ticket_pdf": (Perm.DOWNLOAD_PDF, True),
     "order_refund": (Perm.REFUND, True),
     "order_refund_retry": (Perm.REFUND, True),
@@ -218,7 +222,18 @@ def _url(name: str, arguments: dict) -> str:
 
 # What the actions write: a refused request must leave every one of these as it was.
 _WATCHED: list[tuple[type[models.Model], tuple[str, ...]]] = [
-    (Order, ("status", "email_status", "contact_email", "contact_name", "refunded_total", "refunding_total")),
+    (
+        Order,
+        (
+            "status",
+            "email_status",
+            "contact_email",
+            "contact_name",
+            "refunded_total",
+            "refunding_total",
+            "tickets_page_version",
+        ),
+    ),
     (Ticket, ("status", "invalid_reason", "attendee_name")),
     (Refund, ("status", "attempt")),
     (OutgoingMessage, ("status",)),
