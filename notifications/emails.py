@@ -33,6 +33,7 @@ from organiser_portal.tokens import (
 )
 from tickets.links import link_url
 from tickets.models import PersonalisationLink, Ticket, TicketReplacement
+from tickets.pages import current_orders, tickets_page_url
 from tickets.pdf import order_tickets_pdf, pdf_filename, valid_tickets
 
 from .models import OutgoingMessage
@@ -154,8 +155,9 @@ def _email(
 
 
 def build_email(message: OutgoingMessage) -> AnymailMessage:
-    """The email for `message`; ticket emails carry every valid ticket of the order as one PDF; member
-    invitations and password resets carry their link."""
+    """The email for `message`; ticket emails carry every valid ticket of the order as one PDF, or with
+    `pdf_attached` off the link to the customer's tickets page (tickets.pages) instead; member invitations and
+    password resets carry their link; "Find my tickets" the links to the recipient's current orders."""
     if message.kind in OutgoingMessage.ACCOUNT_KINDS:
         return _build_account_email(message)
     order = message.order  # message_claim loads it with its event and organisation: no queries here
@@ -174,11 +176,15 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
         context["tickets"] = tickets
         # The worker renders outside any page: the start is written on the event's clocks here, with its label.
         context["starts"] = local_text(order.event.starts_at, order.event.tzinfo)
+        if not message.pdf_attached:
+            context["tickets_page_url"] = tickets_page_url(order)
     elif message.kind in OutgoingMessage.ONE_TICKET_KINDS:
         tickets = [_replacement_ticket(message)]
         context.update(ticket=tickets[0], starts=local_text(order.event.starts_at, order.event.tzinfo))
     elif message.kind in (OutgoingMessage.Kind.REFUND_NOTICE, OutgoingMessage.Kind.CANCELLATION_NOTICE):
         context.update(_refund_context(message))
+    elif message.kind == OutgoingMessage.Kind.TICKETS_LINKS:
+        context.update(_tickets_links_context(message))
     elif message.kind == OutgoingMessage.Kind.PERSONALISATION_REQUEST:
         context.update(_personalisation_context(message))
         with translation.override(context["language"]):
@@ -186,7 +192,7 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
     template = "tickets" if message.kind in OutgoingMessage.TICKET_KINDS else message.kind
     template = "one_ticket" if message.kind in OutgoingMessage.ONE_TICKET_KINDS else template
     email = _email(message, template, context, metadata={METADATA_KEY: str(message.pk), "order": order.code})
-    if tickets:
+    if tickets and message.pdf_attached:
         one = tickets[0] if message.kind in OutgoingMessage.ONE_TICKET_KINDS else None
         email.attach(pdf_filename(order, one), order_tickets_pdf(order, tickets), "application/pdf")
     return email
@@ -210,6 +216,25 @@ def _replacement_ticket(message: OutgoingMessage) -> Ticket:
     if not ticket.is_valid:
         raise PermanentSendError(f"Ticket {ticket.public_id} is {ticket.display_status.lower()}: not sent")
     return ticket
+
+
+def _tickets_links_context(message: OutgoingMessage) -> dict[str, Any]:
+    """ "Find my tickets": each current order of the recipient in the organisation (tickets.pages.current_orders,
+    as of sending) with its tickets page link. Not sent when none is left (all refunded since the request)."""
+    assert message.organisation_id is not None
+    orders = current_orders(message.organisation_id, message.recipient)
+    if not orders:
+        raise PermanentSendError("The address has no current order any more")
+    links = [
+        {
+            "order": order,
+            "event": order.event,
+            "starts": local_text(order.event.starts_at, order.event.tzinfo),
+            "url": tickets_page_url(order),
+        }
+        for order in orders
+    ]
+    return {"links": links}
 
 
 def _refund_context(message: OutgoingMessage) -> dict[str, Any]:

@@ -66,6 +66,8 @@ class OutgoingMessage(models.Model):
         TICKET_REISSUE = "ticket_reissue", "Reissued ticket"
         # An SMS with the link to the order's tickets page (notifications/sms.py).
         TICKETS_SMS = "tickets_sms", "Tickets link"
+        # "Find my tickets": links to the tickets pages of the recipient's current orders (tickets.find_tickets).
+        TICKETS_LINKS = "tickets_links", "Links to the tickets"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -105,6 +107,11 @@ class OutgoingMessage(models.Model):
         blank=True,
         help_text="When the current try was handed to the email service. Sending with this set: the outcome is "
         "unconfirmed, and the message is never sent again blindly.",
+    )
+    pdf_attached = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="A tickets email: the PDF attached, or (False) the link to the customer's tickets page instead.",
     )
     unconfirmed_resends = models.PositiveSmallIntegerField(
         default=0, help_text="Sent again because the email service never confirmed a hand-over (at most once)."

@@ -19,6 +19,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from organiser_portal.times import local_text
+from tickets.pages import tickets_page_url
 
 from .emails import (
     HandOverRefused,
@@ -72,18 +73,9 @@ def sms_body(message: OutgoingMessage) -> str:
     event = order.event
     starts = local_text(event.starts_at, event.tzinfo)
     return (
-        f"Your tickets for {event.name[:60]} ({starts}), order {order.code}: {tickets_link(order)}"
+        f"Your tickets for {event.name[:60]} ({starts}), order {order.code}: {tickets_page_url(order)}"
         f" — {order.organisation.name[:40]}"
     )
-
-
-def tickets_link(order) -> str:
-    """The absolute URL of the order's tickets page.
-
-    Stand-in until tickets.pages.tickets_page_url (the customer's tickets page, branch `reach`) is merged: the
-    integrator replaces this function's body with that call.
-    """
-    return f"{settings.PORTAL_URL}/t/{order.code}/"
 
 
 def status_callback_url(message: OutgoingMessage) -> str:

@@ -82,6 +82,9 @@ class Order(SearchKeysModel):
     # The status of the latest ticket email, kept here so lists can filter and sort on it;
     # written only by the notification services, in the same transaction as the message.
     email_status = models.CharField(max_length=16, choices=OrderEmailStatus.choices, default=OrderEmailStatus.NOT_SENT)
+    # The customer's tickets page link carries this number (tickets.pages): "New link" raises it, voiding every
+    # link sent before.
+    tickets_page_version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

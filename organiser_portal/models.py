@@ -116,6 +116,12 @@ class Event(models.Model):
     send_tickets_automatically = models.BooleanField(
         default=True, help_text="Off: paid orders are held for review until someone sends their tickets."
     )
+    attach_pdf_tickets = models.BooleanField(
+        "attach PDF tickets to the email",
+        default=True,
+        db_default=True,
+        help_text="Off: tickets emails carry a link to the customer's tickets page instead of the PDF.",
+    )
     guest_checkout = models.BooleanField(
         "guest checkout", default=True, help_text="On: buyers may order without a customer account."
     )

@@ -272,6 +272,17 @@ PORTAL_URL = PORTAL_URL.rstrip("/")
 # link works PASSWORD_RESET_TIMEOUT seconds (default 1 hour).
 INVITATION_TIMEOUT = env.int("INVITATION_TIMEOUT", default=7 * 24 * 3600)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# The customer's tickets page (tickets/pages.py): its link works until this many days after the event ends.
+TICKETS_PAGE_DAYS_AFTER_EVENT = env.int("TICKETS_PAGE_DAYS_AFTER_EVENT", default=7)
+# The public pages' rate limits (organiser_portal/rate_limit.py), "<count>/<seconds>" per key, counted in the
+# cache: the tickets page per client; "Find my tickets" per client and per email address.
+RATE_LIMITS = {
+    "tickets_page": env.str("RATE_LIMIT_TICKETS_PAGE", default="60/300"),
+    "find_tickets_client": env.str("RATE_LIMIT_FIND_TICKETS_CLIENT", default="10/3600"),
+    "find_tickets_address": env.str("RATE_LIMIT_FIND_TICKETS_ADDRESS", default="3/3600"),
+}
+# Part of every rate-limit key: tests give each test its own counters.
+RATE_LIMIT_NAMESPACE = ""
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL["WEBHOOK_SECRET"] = webhook_secret
 # The largest delivery webhook body read (notifications/webhook_guard.py); a SendGrid batch of 1,000 events is ~1 MB.

@@ -182,6 +182,13 @@ class EventForm(IdempotentForm):
         initial=True,
         help_text="Off: paid orders are held for review until someone sends their tickets.",
     )
+    attach_pdf_tickets = forms.BooleanField(
+        label="Attach PDF tickets to the email",
+        required=False,
+        initial=True,
+        help_text="Off: the tickets email carries a link to the customer's tickets page instead (some mailbox "
+        "providers block PDF attachments from unknown senders).",
+    )
     guest_checkout = forms.BooleanField(
         label="Guest checkout",
         required=False,
@@ -209,6 +216,7 @@ class EventForm(IdempotentForm):
                 "country": event.country,
                 "region": str(event.region_id or ""),
                 "send_tickets_automatically": event.send_tickets_automatically,
+                "attach_pdf_tickets": event.attach_pdf_tickets,
                 "guest_checkout": event.guest_checkout,
                 "personal_data_frozen_days": event.personal_data_frozen_days,
                 **kwargs.get("initial", {}),
@@ -262,6 +270,7 @@ class EventForm(IdempotentForm):
             region_id=int(data["region"]) if data.get("region") else None,
             send_tickets_automatically=data["send_tickets_automatically"],
             guest_checkout=data["guest_checkout"],
+            attach_pdf_tickets=data["attach_pdf_tickets"],
             personal_data_frozen_days=data.get("personal_data_frozen_days"),
         )
 

@@ -329,6 +329,7 @@ class EventSettings:
     send_tickets_automatically: bool
     guest_checkout: bool
     personal_data_frozen_days: int | None = None
+    attach_pdf_tickets: bool = True
 
 
 _EVENT_LABELS = {
@@ -341,6 +342,7 @@ _EVENT_LABELS = {
     "country": "the country",
     "region_id": "the region",
     "personal_data_frozen_days": "when attendee details freeze",
+    "attach_pdf_tickets": "whether the tickets email attaches the PDF",
 }
 
 

@@ -141,3 +141,14 @@ class ScanLogForm(forms.Form):
         self.is_valid()
         data = {name: value for name, value in getattr(self, "cleaned_data", {}).items() if name not in self.errors}
         return ScanFilters(**{k: v for k, v in data.items() if v not in (None, "")})
+
+
+class FindTicketsForm(forms.Form):
+    """ "Find my tickets": the address the customer bought with."""
+
+    email = forms.EmailField(
+        label="Your email address",
+        max_length=254,
+        error_messages={"required": "Enter your email address.", "invalid": "Enter a valid email address."},
+        widget=forms.EmailInput(attrs={"class": "form-control form-control-lg", "autocomplete": "email"}),
+    )

@@ -141,6 +141,11 @@ def _printed(page: TicketPage) -> dict[str, Any]:
     return context
 
 
+def printed_pages(order: Order, tickets: Iterable[Ticket]) -> list[dict[str, Any]]:
+    """Each ticket as its PDF page prints it (texts, `qr` as a data: URI): also the customer's tickets page."""
+    return [_printed(page) for page in ticket_pages(order, tickets)]
+
+
 def render_pages(pages: Sequence[TicketPage]) -> bytes:
     """Render the pages into one PDF (no cache)."""
     html_class, fetcher, font_config, stylesheet = _weasy()

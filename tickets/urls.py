@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, attendee_views, views
+from . import api, attendee_views, page_views, views
 
 _EVENT = "o/<slug:org>/events/<str:event_id>/"
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("api/v1/openapi.json", api.openapi, name="scanner_openapi"),
     # The customer's attendee details page, from the emailed link (no login; tickets.links).
     path("attendees/<str:token>/", attendee_views.attendees_public, name="personalise_public"),
+    # The customer's tickets page and its PDF, from a signed link (no login; tickets.pages), and the
+    # organisation's "Find my tickets" form that emails those links (tickets.find_tickets).
+    path("my-tickets/<str:token>/", page_views.tickets_page, name="tickets_page"),
+    path("my-tickets/<str:token>/tickets.pdf", page_views.tickets_page_pdf, name="tickets_page_pdf"),
+    path("o/<slug:org>/find-my-tickets/", page_views.find_my_tickets, name="find_my_tickets"),
     # An event's door pages (organisation-scoped like every page under /o/<org>/).
     path(f"{_EVENT}door/", views.event_door, name="event_door"),
     path(f"{_EVENT}door/areas/", views.door_area_post, name="door_area"),

@@ -53,6 +53,7 @@ KIND_WORDS: dict[str, str] = {
     Kind.TICKET_TRANSFER: "Transferred ticket",
     Kind.TICKET_REISSUE: "Reissued ticket",
     Kind.TICKETS_SMS: "Tickets link",
+    Kind.TICKETS_LINKS: "Links to the tickets",
 }
 
 
@@ -109,14 +110,19 @@ def message_queue(
     idempotency_key: str = "",
     record_timeline: bool = True,
     channel: str = OutgoingMessage.Channel.EMAIL,
+    pdf_attached: bool | None = None,
 ) -> OutgoingMessage:
     """Write the message to the outbox and hand it to a worker after commit.
 
     Call inside the transaction of the action that wants the message (holding the order's
     lock); if that transaction rolls back, nothing is sent. Callers whose own timeline entry
     already says a message goes out pass record_timeline=False. An SMS (`channel` "sms") goes
-    to `recipient` in E.164 ("+4915123456789") and takes the same path as an email.
+    to `recipient` in E.164 ("+4915123456789") and takes the same path as an email. A tickets email carries
+    the PDF, or with `pdf_attached=False` the link to the customer's tickets page instead; None: as the event
+    says (Event.attach_pdf_tickets).
     """
+    if pdf_attached is None:
+        pdf_attached = kind not in OutgoingMessage.TICKET_KINDS or order.event.attach_pdf_tickets
     message = OutgoingMessage.objects.create(
         organisation_id=order.organisation_id,
         order=order,
@@ -125,6 +131,7 @@ def message_queue(
         recipient=recipient,
         created_by=actor,
         idempotency_key=idempotency_key,
+        pdf_attached=pdf_attached,
     )
     sql.order_email_status_sync(message)
     if record_timeline:

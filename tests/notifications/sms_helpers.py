@@ -27,13 +27,17 @@ def new_sid() -> str:
 def created(sid: str = "", to: str = "+4915123456789") -> responses.Response:
     """Twilio's 201 for a new message."""
     body = {"sid": sid or new_sid(), "status": "queued", "to": to, "from": FROM, "account_sid": ACCOUNT_SID}
-    return responses.Response(responses.POST, API_URL, body=json.dumps(body), status=201, content_type="application/json")
+    return responses.Response(
+        responses.POST, API_URL, body=json.dumps(body), status=201, content_type="application/json"
+    )
 
 
 def refused(status: int, code: int, text: str) -> responses.Response:
     """Twilio's error answer."""
     body = {"code": code, "message": text, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
-    return responses.Response(responses.POST, API_URL, body=json.dumps(body), status=status, content_type="application/json")
+    return responses.Response(
+        responses.POST, API_URL, body=json.dumps(body), status=status, content_type="application/json"
+    )
 
 
 def callback_url(message: OutgoingMessage) -> str:

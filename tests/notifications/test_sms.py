@@ -60,7 +60,7 @@ def queued_sms(make_order, member, django_capture_on_commit_callbacks):
 
 
 def sms_actions(message: OutgoingMessage) -> list[str]:
-    entries = TimelineEntry.objects.filter(order_id=message.order_id, action__startswith="sms.")
+    entries = TimelineEntry.objects.filter(order=message.order, action__startswith="sms.")
     return list(entries.order_by("created_at", "id").values_list("action", flat=True))
 
 
@@ -212,7 +212,12 @@ def test_a_signed_delivered_callback_moves_the_sms_to_delivered_once(sent_sms, c
             Status.BOUNCED,
             "Undelivered · Twilio 30005: the number is unknown to its carrier: it may not exist",
         ),
-        ("undelivered", "30003", Status.FAILED, "Undelivered · Twilio 30003: the phone is switched off or out of coverage"),
+        (
+            "undelivered",
+            "30003",
+            Status.FAILED,
+            "Undelivered · Twilio 30003: the phone is switched off or out of coverage",
+        ),
         ("failed", "30007", Status.FAILED, "Not sent · Twilio 30007: the carrier filtered the SMS as spam"),
         ("undelivered", "", Status.FAILED, "Undelivered"),
     ],

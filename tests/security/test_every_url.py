@@ -59,6 +59,9 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "health": (PUBLIC, False),
     "scanner_openapi": (PUBLIC, False),
     "personalise_public": (PUBLIC, False),  # the customer's signed link: a wrong token is a clear page
+    "tickets_page": (PUBLIC, False),  # the customer's signed link: a wrong token is a clear page
+    "tickets_page_pdf": (PUBLIC, False),
+    "find_my_tickets": (PUBLIC, False),  # the organisation's public form: the same answer for every address
     "dashboard": (LOGIN, False),
     "logout": (LOGIN, False),
     "password_change": (LOGIN, False),
