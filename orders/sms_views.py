@@ -50,6 +50,7 @@ def order_resend_sms(request: HtmxHttpRequest, org: str, code: str) -> HttpRespo
         "form": form,
         "refusal": refusal,
         "confirming": confirming,
+        "by_sms": True,
         "order_phone_shown": phone_international(order_number) if order_number else order.contact_phone,
     }
     return _form_page(request, "orders/order_resend_sms.html", "resend-sms", context)

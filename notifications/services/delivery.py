@@ -157,7 +157,7 @@ def _note_on_timeline(target: _Target, what: str, reason: str) -> None:
     timeline_record(
         order=Order(pk=target.order_id, organisation_id=target.organisation_id),
         action=f"{timeline_prefix(target.channel)}.{what}",
-        actor_kind=TimelineEntry.ActorKind.WEBHOOK,
+        actor_kind=TimelineEntry.ActorKind.SMS_PROVIDER if sms else TimelineEntry.ActorKind.WEBHOOK,
         data={
             "kind": KIND_WORDS.get(target.kind, target.kind),
             "recipient": phone_international(target.recipient) if sms else target.recipient,

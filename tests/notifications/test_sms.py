@@ -200,7 +200,7 @@ def test_a_signed_delivered_callback_moves_the_sms_to_delivered_once(sent_sms, c
     assert [(e.event_type, e.provider) for e in events] == [("sent", "Twilio"), ("delivered", "Twilio")]
     entry = TimelineEntry.objects.get(order=sent_sms.order, action="sms.delivered")
     assert describe(entry.action, entry.data) == "Tickets link SMS delivered to +49 1512 3456789"
-    assert entry.actor_kind == TimelineEntry.ActorKind.WEBHOOK
+    assert entry.get_actor_kind_display() == "SMS provider"
 
 
 @pytest.mark.parametrize(
