@@ -268,7 +268,7 @@ def _is_permanent(error: AnymailAPIError) -> bool:
     return status is not None and 400 <= status < 500 and status not in (408, 429)
 
 
-def _never_sent(error: Exception) -> bool:
+def never_sent(error: Exception) -> bool:
     """Whether a failed HTTP request surely never reached the email service: the connection was not made."""
     for failure in (error, error.__cause__):  # anymail raises its own error from requests' one
         if isinstance(failure, requests.ConnectTimeout):
@@ -294,7 +294,7 @@ def _api_error(error: AnymailAPIError, service: str) -> Exception:
         return UnconfirmedSendError(f"The email service's answer ({status}) could not be read")
     if status is not None:
         return TemporarySendError(f"The email service had an error of its own ({status})")
-    if _never_sent(error):
+    if never_sent(error):
         return TemporarySendError("The email service could not be reached")
     if isinstance(error, requests.Timeout):
         return UnconfirmedSendError("The email service did not answer in time")

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from orders.models import Order
 from organiser_portal.models import Organisation
+from organiser_portal.phones import phone_international
 
 
 class MessageStatus(models.TextChoices):
@@ -63,6 +64,8 @@ class OutgoingMessage(models.Model):
         # One ticket (its PDF) to its holder: a transfer's new holder, a reissued ticket's holder.
         TICKET_TRANSFER = "ticket_transfer", "Transferred ticket"
         TICKET_REISSUE = "ticket_reissue", "Reissued ticket"
+        # An SMS with the link to the order's tickets page (notifications/sms.py).
+        TICKETS_SMS = "tickets_sms", "Tickets link"
         # "Find my tickets": links to the tickets pages of the recipient's current orders (tickets.find_tickets).
         TICKETS_LINKS = "tickets_links", "Links to the tickets"
 
@@ -90,7 +93,7 @@ class OutgoingMessage(models.Model):
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
-    recipient = models.CharField(max_length=254)
+    recipient = models.CharField(max_length=254, help_text="An email address, or an SMS's number in E.164 (+49…).")
     status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     status_reason = models.CharField(max_length=300, blank=True, help_text="Why, in the email service's words.")
     provider = models.CharField(max_length=40, blank=True)
@@ -147,7 +150,12 @@ class OutgoingMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient}"
+        return f"{self.get_kind_display()} to {self.recipient_shown}"
+
+    @property
+    def recipient_shown(self) -> str:
+        """The recipient as a person reads it: an SMS's number in international form ("+49 151 23456789")."""
+        return phone_international(self.recipient) if self.channel == self.Channel.SMS else self.recipient
 
 
 class DeliveryEvent(models.Model):

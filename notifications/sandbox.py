@@ -24,7 +24,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,24 +147,33 @@ def sandbox_report(*, message_id: int) -> list[int]:
     return statuses
 
 
-def _report_in_thread(message_id: int) -> None:
+def _report_in_thread(report: Callable[..., object], message_id: int) -> None:
     try:
-        sandbox_report(message_id=message_id)
+        report(message_id=message_id)
     except Exception:
         log.exception("The sandbox could not report on message %s", message_id)
     finally:
         connections.close_all()  # this thread's connections only
 
 
-def sandbox_report_later(*, message_id: int) -> None:
-    """In a moment, report on the message: from a timer thread when tasks run in process, else a worker."""
-    delay = settings.EMAIL_SANDBOX_DELAY
+def sandbox_report_later(
+    *,
+    message_id: int,
+    report: Callable[..., object] | None = None,
+    task: str = SANDBOX_REPORT_TASK,
+    delay: float | None = None,
+) -> None:
+    """In a moment, report on the message: from a timer thread when tasks run in process, else a worker.
+
+    `report` (a function of message_id, the email sandbox's by default) is what the timer runs; `task` names the
+    Celery task that runs it on a worker; `delay` in seconds (EMAIL_SANDBOX_DELAY by default)."""
+    delay = settings.EMAIL_SANDBOX_DELAY if delay is None else delay
     if current_app.conf.task_always_eager:
         # An eager task would run now, inside the send, before the message is even marked sent.
         # Not a daemon: a short command (a shell, a script) still gets its report before the process ends.
-        threading.Timer(delay, _report_in_thread, args=(message_id,)).start()
+        threading.Timer(delay, _report_in_thread, args=(report or sandbox_report, message_id)).start()
     else:
-        current_app.signature(SANDBOX_REPORT_TASK, args=(message_id,)).apply_async(countdown=delay, retry=False)
+        current_app.signature(task, args=(message_id,)).apply_async(countdown=delay, retry=False)
 
 
 def _accepted_path(message_id: int) -> Path:

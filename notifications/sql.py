@@ -65,7 +65,8 @@ _CLAIM_SQL = f"""
 # actions and message_mark_sent (order first), so a webhook and an action never deadlock, and two events
 # for one order queue up instead of racing.
 _FIND_SQL = f"""
-    SELECT m.{MESSAGE.id}, m.{MESSAGE.order}, m.{MESSAGE.organisation}, m.{MESSAGE.kind}, m.{MESSAGE.recipient}
+    SELECT m.{MESSAGE.id}, m.{MESSAGE.order}, m.{MESSAGE.organisation}, m.{MESSAGE.kind}, m.{MESSAGE.recipient},
+           m.{MESSAGE.channel}
     FROM {MESSAGE} m JOIN {ORDER} o ON o.{ORDER.id} = m.{MESSAGE.order}
     WHERE m.{{column}} = %s ORDER BY m.{MESSAGE.id} LIMIT 1{{lock}}"""
 _FIND_BY = {
@@ -75,7 +76,8 @@ _FIND_BY = {
 }
 # An account email (a member invitation, a password reset) has no order: its own row is locked.
 _FIND_ACCOUNT_SQL = f"""
-    SELECT m.{MESSAGE.id}, m.{MESSAGE.order}, m.{MESSAGE.organisation}, m.{MESSAGE.kind}, m.{MESSAGE.recipient}
+    SELECT m.{MESSAGE.id}, m.{MESSAGE.order}, m.{MESSAGE.organisation}, m.{MESSAGE.kind}, m.{MESSAGE.recipient},
+           m.{MESSAGE.channel}
     FROM {MESSAGE} m
     WHERE m.{{column}} = %s AND m.{MESSAGE.order} IS NULL ORDER BY m.{MESSAGE.id} LIMIT 1{{lock}}"""
 _FIND_ACCOUNT_BY = {
@@ -176,7 +178,7 @@ def order_email_status_sync(message: OutgoingMessage) -> None:
 
 
 def message_for_event(cursor: Any, *, field: str, value: int | str) -> tuple | None:
-    """(id, order_id, organisation_id, kind, recipient) of the message whose `field` ("id" or
+    """(id, order_id, organisation_id, kind, recipient, channel) of the message whose `field` ("id" or
     "provider_message_id") is `value`, its order row locked on PostgreSQL (an account email's own row, and
     order_id None); None when there is none."""
     cursor.execute(_FIND_BY[field, is_postgres()], [value])

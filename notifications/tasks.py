@@ -11,7 +11,7 @@ import time
 from celery import shared_task
 from django.db import DatabaseError, connection
 
-from . import sandbox, services
+from . import sandbox, services, sms_sandbox
 from .emails import (
     HandOverRefused,
     OurSideConfigurationError,
@@ -21,6 +21,8 @@ from .emails import (
     UnconfirmedSendError,
     send_email,
 )
+from .models import OutgoingMessage
+from .sms import send_sms
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,8 @@ def _database_reset() -> None:
 
 @shared_task(name=services.SEND_MESSAGE_TASK, bind=True, max_retries=None, acks_late=True)
 def send_message(self, message_id: int, claim_failures: int = 0) -> str:
-    """Claim the message, hand it to the email service, record the outcome. The message counts its tries."""
+    """Claim the message, hand it to the email service (an SMS: the SMS provider), record the outcome. The message
+    counts its tries."""
     try:
         message = services.message_claim(message_id=message_id)
     except DatabaseError as error:
@@ -58,15 +61,14 @@ def send_message(self, message_id: int, claim_failures: int = 0) -> str:
     if message is None:
         return "skipped: not queued, or not due"
     attempt = message.attempts
+    send = send_sms if message.channel == OutgoingMessage.Channel.SMS else send_email
     try:
-        result = send_email(
-            message, hand_over=lambda: services.message_hand_over(message_id=message_id, attempt=attempt)
-        )
+        result = send(message, hand_over=lambda: services.message_hand_over(message_id=message_id, attempt=attempt))
     except HandOverRefused:
         return "skipped: claimed again meanwhile"
     except OurSideConfigurationError as error:
         # Retrying can't fix settings: fail now and tell the operator, instead of retrying for 90 minutes.
-        log.error("Sending message %s failed, fix the email settings: %s", message_id, error.reason)
+        log.error("Sending message %s failed, fix the %s settings: %s", message_id, message.channel, error.reason)
         services.message_mark_failed(message_id=message_id, status="failed", reason=error.reason)
         return f"failed: {error.reason}"
     except PermanentSendError as error:
@@ -137,3 +139,9 @@ def sweep_outbox() -> int:
 def sandbox_report(message_id: int) -> list[int]:
     """The sandbox email service reports what happened to a message it "sent" (EMAIL_SERVICE=sandbox)."""
     return sandbox.sandbox_report(message_id=message_id)
+
+
+@shared_task(name=sms_sandbox.SMS_SANDBOX_REPORT_TASK)
+def sms_sandbox_report(message_id: int) -> list[int]:
+    """The sandbox SMS provider reports what happened to an SMS it "sent" (SMS_PROVIDER=sandbox)."""
+    return sms_sandbox.sms_sandbox_report(message_id=message_id)

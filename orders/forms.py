@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from organiser_portal.addresses import AddressError, address_normalise, invisible_message
+from organiser_portal.phones import phone_international, sms_number
 
 from .errors import OrderActionError
 from .refund_quote import parse_amount
@@ -131,6 +132,46 @@ class ResendForm(IdempotentForm):
         """The choice made, or None (the event's setting) where the dialog doesn't offer one."""
         chosen = self.cleaned_data.get("attachment") if self.offers_without_pdf else ""
         return None if not chosen else chosen == self.WITH_PDF
+
+
+class SmsForm(IdempotentForm):
+    """Resend by SMS: the order's phone or a number typed in once, read in the event's country (`region`) unless
+    written with +…. Posted first to show the number in international form, then again with `confirm` to send."""
+
+    TO_ORDER, TO_OTHER = "order", "other"
+
+    send_to = forms.ChoiceField(
+        choices=[(TO_ORDER, "The order's phone"), (TO_OTHER, "Another number, once")],
+        widget=forms.RadioSelect,
+        initial=TO_ORDER,
+    )
+    other_phone = forms.CharField(required=False, max_length=40, label="Other number")
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, order_phone: str = "", region: str = "", **kwargs):
+        if not order_phone:
+            kwargs.setdefault("initial", {}).setdefault("send_to", self.TO_OTHER)
+        super().__init__(*args, **kwargs)
+        self.order_phone, self.region = order_phone, region
+
+    def clean(self):
+        data = super().clean()
+        other = data.get("send_to") == self.TO_OTHER
+        field = "other_phone" if other else "send_to"
+        raw = data.get("other_phone", "") if other else self.order_phone
+        if not other and not raw:
+            self.add_error(field, "The order has no phone number: choose another number and type it in.")
+            return data
+        try:
+            data["number"] = sms_number(raw, self.region)
+        except ValidationError as error:
+            self.add_error(field, error)
+        return data
+
+    @property
+    def number_shown(self) -> str:
+        """The cleaned number in international form ("+49 151 23456789")."""
+        return phone_international(self.cleaned_data["number"])
 
 
 class ContactForm(IdempotentForm):

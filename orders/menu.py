@@ -60,6 +60,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         lambda d: rules.refusal_resend(d.order, valid_tickets=d.valid_ticket_count),
     ),
     ActionSpec(
+        "resend_sms",
+        "Resend tickets by SMS",
+        Perm.RESEND,
+        "order_resend_sms",
+        lambda d: rules.refusal_resend(d.order, valid_tickets=d.valid_ticket_count),
+    ),
+    ActionSpec(
         "edit_contact",
         "Edit contact",
         Perm.EDIT_CONTACT,

@@ -334,6 +334,7 @@ class TimelineEntry(models.Model):
         SYSTEM = "system", "System"
         WEBHOOK = "webhook", "Email service"
         PROVIDER = "provider", "Payment provider"
+        SMS_PROVIDER = "sms", "SMS provider"
         CUSTOMER = "customer", "Customer"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")

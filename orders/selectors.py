@@ -18,7 +18,7 @@ from organiser_portal.models import Organisation
 from organiser_portal.permissions import Access
 from tickets.models import Scan, Ticket, TicketReplacement
 
-from .models import ZERO, Order, OrderLine, Payment, Refund, TimelineEntry
+from .models import EMAIL_IN_FLIGHT, ZERO, Order, OrderLine, Payment, Refund, TimelineEntry
 from .timeline import ScanEntry, describe, scan_entry
 
 
@@ -94,6 +94,12 @@ class OrderDetail:
     def latest_ticket_message(self) -> OutgoingMessage | None:
         """The message behind "Order email status": the newest tickets / tickets_resend email."""
         return next((m for m in self.messages if m.kind in OutgoingMessage.TICKET_KINDS), None)
+
+    @property
+    def sms_in_flight(self) -> str:
+        """ "<id>.<status>" of the latest SMS while it is in flight (queued … sent), else '': the page polls on it."""
+        sms = next((m for m in self.messages if m.channel == OutgoingMessage.Channel.SMS), None)
+        return f"{sms.pk}.{sms.status}" if sms is not None and sms.status in EMAIL_IN_FLIGHT else ""
 
     @property
     def valid_ticket_count(self) -> int:
@@ -251,6 +257,19 @@ def order_email_status(access: Access, code: str) -> str:
     if status is None:
         raise Http404("No such order.")
     return status
+
+
+def order_latest_sms_state(access: Access, code: str) -> str:
+    """ "<id>.<status>" of a visible order's latest SMS, '' when it has none (one query): what the order page polls
+    while an SMS is in flight."""
+    orders = orders_visible(access.without_region_choice()).filter(code=code).values("pk")
+    latest = (
+        OutgoingMessage.objects.filter(order__in=orders, channel=OutgoingMessage.Channel.SMS)
+        .order_by("-created_at", "-id")
+        .values_list("pk", "status")
+        .first()
+    )
+    return f"{latest[0]}.{latest[1]}" if latest else ""
 
 
 def orders_email_statuses(access: Access, codes: Sequence[str]) -> dict[str, str]:

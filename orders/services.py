@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from organiser_portal.addresses import AddressError, address_normalise
 from organiser_portal.codes import new_order_code, with_fresh_codes
 from organiser_portal.models import Event, TicketType
 from organiser_portal.permissions import Perm, require_perm
+from organiser_portal.phones import sms_number
 from tickets.models import Ticket
 
 # Transfer and reissue replace a ticket (tickets/transfers.py): order actions of the order page, importable from here.
@@ -208,6 +210,49 @@ def order_resend_tickets(
         return _queue_resend(
             order=order, actor=actor, recipient=address, idempotency_key=idempotency_key, pdf_attached=pdf_attached
         )
+
+
+def order_send_tickets_sms(*, actor: User, order: Order, phone: str, idempotency_key: str = "") -> OutgoingMessage:
+    """Send the link to the order's tickets page by SMS to `phone`: the order's phone or a number typed in once.
+
+    `phone` as written (read in the event's country unless it starts with +…; organiser_portal.phones.sms_number);
+    OrderActionError when it is not a mobile number, or when the order can't be resent now (rules.refusal_resend).
+    The SMS goes through the outbox like an email; the timeline names who sent it and to which number. Changes no
+    status, issues no tickets, leaves the contact as it is. The same idempotency key queues one SMS.
+    """
+    require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
+    try:
+        number = sms_number(phone, order.event.phone_region)
+    except ValidationError as error:
+        raise OrderActionError(error.messages[0]) from None
+    with transaction.atomic():
+        order = _lock(order)
+        if idempotency_key:
+            done = OutgoingMessage.objects.filter(idempotency_key=idempotency_key, order=order).first()
+            if done is not None:
+                return done
+        if reason := rules.refusal_resend(order, valid_tickets=_valid_ticket_count(order)):
+            raise OrderActionError(reason)
+        message = message_queue(
+            order=order,
+            kind=OutgoingMessage.Kind.TICKETS_SMS,
+            channel=OutgoingMessage.Channel.SMS,
+            recipient=number,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            record_timeline=False,
+        )
+        timeline_record(
+            order=order,
+            action="tickets.sms_sent",
+            actor=actor,
+            data={
+                "recipient": message.recipient_shown,
+                "message": message.pk,
+                "other_number": number != order.contact_phone_e164,
+            },
+        )
+    return message
 
 
 def order_change_contact(

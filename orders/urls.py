@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import personalise_views, refund_views, tickets_page_views, transfer_views, views
+from . import personalise_views, refund_views, sms_views, tickets_page_views, transfer_views, views
 
 urlpatterns = [
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("orders/<str:code>/refresh/", views.order_refresh, name="order_refresh"),
     path("orders/<str:code>/tickets/<str:ticket_id>/scans/", views.ticket_scans, name="ticket_scans"),
     path("orders/<str:code>/resend/", views.order_resend, name="order_resend"),
+    path("orders/<str:code>/resend-sms/", sms_views.order_resend_sms, name="order_resend_sms"),
     path("orders/<str:code>/contact/", views.order_edit_contact, name="order_edit_contact"),
     path("orders/<str:code>/fix-and-resend/", views.order_fix_and_resend, name="order_fix_and_resend"),
     path("orders/<str:code>/send-held/", views.order_send_held, name="order_send_held"),

@@ -29,6 +29,7 @@ from .selectors import (
     active_transfers,
     order_email_status,
     order_get,
+    order_latest_sms_state,
     order_refund_states,
     orders_email_statuses,
     refund_stuck_before,
@@ -49,7 +50,7 @@ class HtmxHttpRequest(HttpRequest):
 
 
 # The ⋯ menu items whose confirmation opens in place (a <dialog> on the order page) when htmx is on.
-DIALOG_ACTIONS = frozenset({"resend", "edit_contact", "send_held", "refund", "cancel", "personalise"})
+DIALOG_ACTIONS = frozenset({"resend", "resend_sms", "edit_contact", "send_held", "refund", "cancel", "personalise"})
 _TICKET_SLOT = "TICKETIDSLOT"
 
 
@@ -150,12 +151,16 @@ def order_detail(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
 
 @login_required
 def order_refresh(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
-    """Polled while the ticket email (`?shown=` its status) or a refund (`?refunds=` their states) is in flight:
+    """Polled while the ticket email (`?shown=` its status), a refund (`?refunds=` their states) or an SMS (`?sms=`
+    its id and status) is in flight:
     204 (one query) while what the page shows still holds, else the changed sections (status, banner, tickets,
     payments and refunds, messages, timeline …)."""
     access = access_organisation(request.user, org)  # a poll: no header, no session write
     if "refunds" in request.GET:
         if order_refund_states(access, code) == request.GET["refunds"]:
+            return HttpResponse(status=204)
+    elif "sms" in request.GET:
+        if order_latest_sms_state(access, code) == request.GET["sms"]:
             return HttpResponse(status=204)
     elif order_email_status(access, code) == request.GET.get("shown"):
         return HttpResponse(status=204)

@@ -11,6 +11,7 @@ class OrganiserPortalConfig(AppConfig):
 
     def ready(self) -> None:
         register(checks.check_webhook_secret, Tags.security, deploy=True)
+        register(checks.check_sms_settings, Tags.security, deploy=True)
         register(checks.check_secure_cookies, Tags.security, deploy=True)
         register(checks.check_static_manifest, Tags.staticfiles, deploy=True)
         request_started.connect(observability.request_started, dispatch_uid="request_id_started")

@@ -6,12 +6,22 @@ from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.checks import CheckMessage, Error, Warning
 from django.core.files.storage import storages
 
-from .deploy import webhook_secret_problem
+from .deploy import sms_settings_problem, webhook_secret_problem
 
 
 def check_webhook_secret(app_configs, **kwargs) -> list[CheckMessage]:
     problem = webhook_secret_problem(settings.ANYMAIL.get("WEBHOOK_SECRET", ""))
     return [Error(problem, id="organiser_portal.E001")] if problem else []
+
+
+def check_sms_settings(app_configs, **kwargs) -> list[CheckMessage]:
+    problem = sms_settings_problem(
+        provider=settings.SMS_PROVIDER,
+        account_sid=settings.TWILIO_ACCOUNT_SID,
+        auth_token=settings.TWILIO_AUTH_TOKEN,
+        sender=settings.TWILIO_FROM or settings.TWILIO_MESSAGING_SERVICE_SID,
+    )
+    return [Error(problem, id="organiser_portal.E004")] if problem else []
 
 
 def check_secure_cookies(app_configs, **kwargs) -> list[CheckMessage]:

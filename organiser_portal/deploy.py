@@ -39,3 +39,34 @@ def webhook_secret_problem(secret: str | list[str] | tuple[str, ...]) -> str | N
                 f"{WEBHOOK_PASSWORD_MIN_LENGTH}. {MAKE_WEBHOOK_SECRET}"
             )
     return None
+
+
+# The SMS sandbox signs its delivery reports like Twilio, with this secret when DEBUG is on (public, like the
+# demo webhook secret); outside DEBUG with its own, or one derived from SECRET_KEY.
+DEMO_SMS_SANDBOX_SECRET = "demo-sms-sandbox-secret"
+SMS_PROVIDERS = ("sandbox", "twilio")
+
+
+def sms_settings_problem(*, provider: str, account_sid: str, auth_token: str, sender: str) -> str | None:
+    """Why the SMS settings can't send, or None when they can. Twilio needs its account SID, its auth token (it
+    signs the status callbacks with it: without it every delivery report would be refused) and a sender
+    (TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID)."""
+    if provider not in SMS_PROVIDERS:
+        return f"SMS_PROVIDER is {provider!r}; it must be one of {', '.join(SMS_PROVIDERS)}."
+    if provider != "twilio":
+        return None
+    missing = [
+        name
+        for name, value in (
+            ("TWILIO_ACCOUNT_SID", account_sid),
+            ("TWILIO_AUTH_TOKEN", auth_token),
+            ("TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID", sender),
+        )
+        if not value
+    ]
+    if missing:
+        return (
+            f"SMS_PROVIDER is twilio but {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: "
+            "take them from the Twilio console (Account Info, and a phone number or Messaging Service)."
+        )
+    return None

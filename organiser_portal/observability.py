@@ -116,7 +116,13 @@ def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": fmt, "filters": ["request_id"]}},
         "root": {"handlers": ["console"], "level": level},
         # axes says at INFO that each successful login cleared no failures: noise; its failures are WARNINGs.
-        "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
+        # twilio's HTTP client logs every request's headers at INFO: noise; the outbox logs what matters.
+        "loggers": {
+            "weasyprint": {"level": "ERROR"},
+            "fontTools": {"level": "ERROR"},
+            "axes": {"level": "WARNING"},
+            "twilio.http_client": {"level": "WARNING"},
+        },
     }
 
 

@@ -99,3 +99,42 @@ def validate_country(code: str) -> None:
     """A country (ISO 3166-1 alpha-2, upper case) that phone numbers can be read as written in."""
     if code and (code != code.upper() or code not in phonenumbers.SUPPORTED_REGIONS):
         raise ValidationError(f"{code} is not a country code such as DE, AT or FR.", code="unknown_country")
+
+
+def phone_international(e164: str) -> str:
+    """An E.164 number ("+4915123456789") as people read it internationally ("+49 151 23456789"); `e164` as it
+    is when it doesn't parse."""
+    number = _parse(e164, None)
+    if number is None:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+SMS_NUMBER_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        phonenumbers.PhoneNumberType.PAGER,  # libphonenumber's type for some countries' mobile ranges
+    }
+)
+
+
+def sms_number(raw: str, region: str) -> str:
+    """`raw` as the E.164 number an SMS can go to, read as written in `region` unless it is international.
+
+    Raises ValidationError (its message says why, for the form) when it is empty, not a valid number by the
+    country's number plan, or a number that can't take an SMS (a landline, a toll-free or premium number)."""
+    raw = raw.strip()
+    if not raw:
+        raise ValidationError("Enter the mobile number to send the SMS to.", code="required")
+    number = _parse(raw, (region or DEFAULT_COUNTRY).upper())
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            f"{raw} is not a valid phone number (for {(region or DEFAULT_COUNTRY).upper()} without a country code; "
+            "write +… for another country).",
+            code="invalid",
+        )
+    if phonenumbers.number_type(number) not in SMS_NUMBER_TYPES:
+        shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        raise ValidationError(f"{shown} is not a mobile number: it can't receive an SMS.", code="not_mobile")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -5,6 +5,7 @@ var/, Celery tasks run in process after commit, and email goes to the sandbox em
 service: files a person can read, and delivery reports a moment later.
 """
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,13 @@ import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from organiser_portal.deploy import DEMO_WEBHOOK_SECRET, webhook_secret_problem
+from organiser_portal.deploy import (
+    DEMO_SMS_SANDBOX_SECRET,
+    DEMO_WEBHOOK_SECRET,
+    SMS_PROVIDERS,
+    sms_settings_problem,
+    webhook_secret_problem,
+)
 
 from .db_timeouts import db_timeout_options
 from .email_config import email_config
@@ -281,6 +288,34 @@ ANYMAIL["WEBHOOK_SECRET"] = webhook_secret
 # The largest delivery webhook body read (notifications/webhook_guard.py); a SendGrid batch of 1,000 events is ~1 MB.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2_621_440)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
+
+# --- SMS (notifications/sms.py, .env.example) --------------------------------
+# SMS_PROVIDER chooses who sends SMS: `sandbox` (the embedded default and the tests: each SMS is written to
+# SMS_FILE_PATH and its delivery report played back through the status webhook, signed like Twilio's) or
+# `twilio`. SMS go through the email outbox: its tries, backoff and unconfirmed wait (EMAIL_*) apply to them.
+SMS_PROVIDER = env.str("SMS_PROVIDER", default="sandbox").strip().lower()
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Seconds Twilio's API may take to answer; an answer lost to it leaves the SMS unconfirmed, never resent blindly.
+SMS_SERVICE_TIMEOUT = env.float("SMS_SERVICE_TIMEOUT", default=10.0)
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
+SMS_SANDBOX_DELAY = env.float("SMS_SANDBOX_DELAY", default=2.0)
+# What the sandbox signs its reports with: public with DEBUG on; outside DEBUG its own, or derived from SECRET_KEY
+# (the web and the worker share it), so nobody can forge a report the sandbox did not make.
+SMS_SANDBOX_SECRET = env.str("SMS_SANDBOX_SECRET", default="") or (
+    DEMO_SMS_SANDBOX_SECRET if DEBUG else hashlib.sha256(f"sms-sandbox:{SECRET_KEY}".encode()).hexdigest()
+)
+sms_problem = sms_settings_problem(
+    provider=SMS_PROVIDER,
+    account_sid=TWILIO_ACCOUNT_SID,
+    auth_token=TWILIO_AUTH_TOKEN,
+    sender=TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID,
+)
+# With DEBUG a Twilio without its settings only fails its sends (and `check --deploy`); outside DEBUG it can't start.
+if sms_problem and (not DEBUG or SMS_PROVIDER not in SMS_PROVIDERS):
+    raise ImproperlyConfigured(sms_problem)
 
 # --- Payment providers (orders/payment_providers.py, .env.example) ---------
 # Stripe is enabled when its secret key is set; the others by PAYMENT_PROVIDERS. The sandbox moves no money:

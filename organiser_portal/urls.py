@@ -20,6 +20,8 @@ urlpatterns = [
     path("o/<slug:org>/", include(org_patterns)),
     # The chosen email service's delivery webhook, /anymail/<service>/tracking/ (notifications.urls, .webhooks).
     path("anymail/", include("notifications.urls")),
+    # The SMS provider's status callbacks, /webhooks/sms/status/ (notifications.webhook_urls, .sms_webhooks).
+    path("webhooks/sms/", include("notifications.webhook_urls")),
     # Stripe's refund webhook, /webhooks/stripe/ (orders.webhook_urls, orders.webhooks).
     path("webhooks/", include("orders.webhook_urls")),
     # Door scanners report check-ins at /api/v1/check-ins/ with their device token (tickets.api).

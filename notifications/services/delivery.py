@@ -18,10 +18,11 @@ from django.utils import timezone
 
 from orders.models import Order, TimelineEntry
 from orders.timeline import timeline_record
+from organiser_portal.phones import phone_international
 
 from .. import sql
 from ..models import DeliveryEvent, MessageStatus, OutgoingMessage
-from .outbox import KIND_WORDS
+from .outbox import KIND_WORDS, timeline_prefix
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class _Target:
     organisation_id: int | None
     kind: str
     recipient: str
+    channel: str
 
 
 def _find_and_lock_target(cursor: Any, event: IncomingEvent) -> _Target | None:
@@ -135,7 +137,7 @@ def delivery_event_record(*, event: IncomingEvent) -> int | None:
         if event_type == EventType.CLICKED:
             OutgoingMessage.objects.filter(pk=target.message_id, clicked_at=None).update(clicked_at=occurred_at)
         if event_type == EventType.AUTORESPONDED:
-            _note_on_timeline(target, "email.autoreplied", event.reason[:300])
+            _note_on_timeline(target, "autoreplied", event.reason[:300])
             return stored
         status = EVENT_STATUS.get(event_type)
         if status is None:
@@ -143,20 +145,22 @@ def delivery_event_record(*, event: IncomingEvent) -> int | None:
         reason = ("" if status == Status.DELIVERED else event.reason)[:300]
         moved = sql.message_advance(message_id=target.message_id, status=status, reason=reason, at=occurred_at)
         if moved:
-            _note_on_timeline(target, f"email.{status}", reason)
+            _note_on_timeline(target, status, reason)
     return stored
 
 
-def _note_on_timeline(target: _Target, action: str, reason: str) -> None:
+def _note_on_timeline(target: _Target, what: str, reason: str) -> None:
+    """The timeline entry "<email|sms>.<what>" about the event's message."""
     if target.order_id is None or target.organisation_id is None:  # an account email: no order, no timeline
         return
+    sms = target.channel == OutgoingMessage.Channel.SMS
     timeline_record(
         order=Order(pk=target.order_id, organisation_id=target.organisation_id),
-        action=action,
-        actor_kind=TimelineEntry.ActorKind.WEBHOOK,
+        action=f"{timeline_prefix(target.channel)}.{what}",
+        actor_kind=TimelineEntry.ActorKind.SMS_PROVIDER if sms else TimelineEntry.ActorKind.WEBHOOK,
         data={
             "kind": KIND_WORDS.get(target.kind, target.kind),
-            "recipient": target.recipient,
+            "recipient": phone_international(target.recipient) if sms else target.recipient,
             "message": target.message_id,
             "reason": reason,
         },

@@ -29,6 +29,7 @@ from orders.timeline import timeline_record
 from .. import sql
 from ..emails import SendResult, service_lookup
 from ..models import MessageStatus, OutgoingMessage
+from ..sms import sms_lookup
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -51,8 +52,15 @@ KIND_WORDS: dict[str, str] = {
     Kind.PERSONALISATION_REQUEST: "Attendee details request",
     Kind.TICKET_TRANSFER: "Transferred ticket",
     Kind.TICKET_REISSUE: "Reissued ticket",
+    Kind.TICKETS_SMS: "Tickets link",
     Kind.TICKETS_LINKS: "Links to the tickets",
 }
+
+
+def timeline_prefix(channel: str) -> str:
+    """The namespace of a message's timeline entries: "email.sent", "sms.delivered" …"""
+    return "sms" if channel == OutgoingMessage.Channel.SMS else "email"
+
 
 # A message in "sending" without a hand-over this long had its worker die before calling the email service
 # (building the PDF): the hard task time limit (CELERY_TASK_TIME_LIMIT) has killed any worker still at it.
@@ -87,7 +95,7 @@ def message_timeline_data(message: OutgoingMessage, **extra: Any) -> dict[str, A
     """What a timeline entry about the message keeps: its kind in words, the recipient, its id, and `extra`."""
     return {
         "kind": KIND_WORDS.get(message.kind, message.kind),
-        "recipient": message.recipient,
+        "recipient": message.recipient_shown,
         "message": message.pk,
         **extra,
     }
@@ -101,15 +109,17 @@ def message_queue(
     actor: User | None = None,
     idempotency_key: str = "",
     record_timeline: bool = True,
+    channel: str = OutgoingMessage.Channel.EMAIL,
     pdf_attached: bool | None = None,
 ) -> OutgoingMessage:
     """Write the message to the outbox and hand it to a worker after commit.
 
     Call inside the transaction of the action that wants the message (holding the order's
     lock); if that transaction rolls back, nothing is sent. Callers whose own timeline entry
-    already says an email goes out pass record_timeline=False. A tickets email carries the PDF, or with
-    `pdf_attached=False` the link to the customer's tickets page instead; None: as the event says
-    (Event.attach_pdf_tickets).
+    already says a message goes out pass record_timeline=False. An SMS (`channel` "sms") goes
+    to `recipient` in E.164 ("+4915123456789") and takes the same path as an email. A tickets email carries
+    the PDF, or with `pdf_attached=False` the link to the customer's tickets page instead; None: as the event
+    says (Event.attach_pdf_tickets).
     """
     if pdf_attached is None:
         pdf_attached = kind not in OutgoingMessage.TICKET_KINDS or order.event.attach_pdf_tickets
@@ -117,6 +127,7 @@ def message_queue(
         organisation_id=order.organisation_id,
         order=order,
         kind=kind,
+        channel=channel,
         recipient=recipient,
         created_by=actor,
         idempotency_key=idempotency_key,
@@ -124,7 +135,8 @@ def message_queue(
     )
     sql.order_email_status_sync(message)
     if record_timeline:
-        timeline_record(order=order, action="email.queued", actor=actor, data=message_timeline_data(message))
+        action = f"{timeline_prefix(channel)}.queued"
+        timeline_record(order=order, action=action, actor=actor, data=message_timeline_data(message))
     transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
     return message
 
@@ -249,7 +261,7 @@ def _advance(
         return True
     timeline_record(
         order=message.order,
-        action=f"email.{status}",
+        action=f"{timeline_prefix(message.channel)}.{status}",
         actor_kind=actor_kind,
         data=message_timeline_data(message, reason=reason[:300]),
     )
@@ -327,7 +339,8 @@ def message_settle_unconfirmed(*, message_id: int, older_than: datetime) -> bool
     message is queued again (to be dispatched).
     """
     message = OutgoingMessage.objects.select_related("order").get(pk=message_id)
-    found = service_lookup(message)  # outside the transaction: it may ask the email service
+    # Outside the transaction: it may ask the email service or the SMS provider.
+    found = sms_lookup(message) if message.channel == OutgoingMessage.Channel.SMS else service_lookup(message)
     with transaction.atomic():
         message = _lock_message(message_id)
         handed_over = message.handed_over_at
@@ -349,7 +362,9 @@ def message_settle_unconfirmed(*, message_id: int, older_than: datetime) -> bool
             message.save(update_fields=["unconfirmed_resends"])
             if message.order is not None:  # an account email has no timeline
                 timeline_record(
-                    order=message.order, action="email.resent_unconfirmed", data=message_timeline_data(message)
+                    order=message.order,
+                    action=f"{timeline_prefix(message.channel)}.resent_unconfirmed",
+                    data=message_timeline_data(message),
                 )
             return True
         return _requeue(message, cause="The email service never received it") is not None

@@ -115,3 +115,36 @@ def test_check_deploy_fails_when_the_static_files_were_not_collected(tmp_path):
     checked = check_deploy(app, image_env())
     assert checked.returncode != 0
     assert "organiser_portal.E003" in checked.stderr and "staticfiles.json is missing" in checked.stderr
+
+
+TWILIO = {"SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_FROM": "+15005550006"}
+PRODUCTION = {"DEBUG": "0", "SECRET_KEY": STRONG_KEY, "ANYMAIL_WEBHOOK_SECRET": "anymail:0123456789abcdefXYZ"}
+
+
+def test_twilio_without_its_auth_token_refuses_to_start_outside_debug():
+    started = start(**PRODUCTION, **TWILIO)
+    assert started.returncode != 0
+    assert "ImproperlyConfigured: SMS_PROVIDER is twilio but TWILIO_AUTH_TOKEN is not set" in started.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({**TWILIO, "TWILIO_AUTH_TOKEN": "t" * 32, "TWILIO_FROM": ""}, "TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID"),
+        ({"SMS_PROVIDER": "nexmo"}, "SMS_PROVIDER is 'nexmo'; it must be one of sandbox, twilio"),
+    ],
+)
+def test_incomplete_sms_settings_refuse_to_start_outside_debug(env, said):
+    started = start(**PRODUCTION, **env)
+    assert started.returncode != 0 and said in started.stderr
+
+
+def test_twilio_with_its_settings_starts():
+    assert start(**PRODUCTION, **TWILIO, TWILIO_AUTH_TOKEN="t" * 32).returncode == 0
+
+
+def test_with_debug_on_twilio_without_its_token_starts_but_check_deploy_says_so(production_image):
+    assert start(DEBUG="1", **TWILIO).returncode == 0
+    checked = check_deploy(production_image, image_env(DEBUG="1", SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID="AC1"))
+    assert checked.returncode != 0
+    assert "organiser_portal.E004" in checked.stderr and "TWILIO_AUTH_TOKEN" in checked.stderr

@@ -67,6 +67,7 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "password_change": (LOGIN, False),
     "password_change_done": (LOGIN, False),
     "stripe_webhook": (MACHINE, False),
+    "sms_status_webhook": (MACHINE, False),  # signed with X-Twilio-Signature
     "checkin_api": (MACHINE, False),
     "region_choose": (Perm.VIEW, False),
     "my_events": (Perm.VIEW, False),
@@ -81,6 +82,7 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "order_refresh": (Perm.VIEW, True),
     "ticket_scans": (Perm.VIEW, True),
     "order_resend": (Perm.RESEND, True),
+    "order_resend_sms": (Perm.RESEND, True),
     "order_edit_contact": (Perm.EDIT_CONTACT, True),
     "order_fix_and_resend": (Perm.EDIT_CONTACT, True),
     "order_send_held": (Perm.SEND_HELD, True),
