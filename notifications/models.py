@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from guests.models import Customer
 from orders.models import Order
 from organiser_portal.models import Organisation
 
@@ -63,6 +64,8 @@ class OutgoingMessage(models.Model):
         # One ticket (its PDF) to its holder: a transfer's new holder, a reissued ticket's holder.
         TICKET_TRANSFER = "ticket_transfer", "Transferred ticket"
         TICKET_REISSUE = "ticket_reissue", "Reissued ticket"
+        # A customer account's "confirm your email address" link (guests.verification).
+        CUSTOMER_VERIFICATION = "customer_verification", "Email verification"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -85,6 +88,14 @@ class OutgoingMessage(models.Model):
         blank=True,
         related_name="account_messages",
         help_text="The member an invitation or password reset is for.",
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+        help_text="The customer account a verification email is for.",
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
@@ -128,7 +139,8 @@ class OutgoingMessage(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(order__isnull=False, organisation__isnull=False)
-                | Q(kind__in=["member_invitation", "password_reset"], user__isnull=False),
+                | Q(kind__in=["member_invitation", "password_reset"], user__isnull=False)
+                | Q(kind="customer_verification", customer__isnull=False, organisation__isnull=False),
                 name="message_about_an_order_or_an_account",
             ),
             # Per order: a form's key names one action on one order; the same key on another order is another action.

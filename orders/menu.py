@@ -95,6 +95,27 @@ ACTIONS: tuple[ActionSpec, ...] = (
         lambda d: rules.refusal_personalise(d.order, tickets_needing_data=d.tickets_needing_data),
     ),
     ActionSpec(
+        "customer_create",
+        "Create customer account…",
+        Perm.LINK_CUSTOMERS,
+        "order_customer_create",
+        lambda d: rules.refusal_link_customer(d.order),
+    ),
+    ActionSpec(
+        "customer_link",
+        "Link to customer account…",
+        Perm.LINK_CUSTOMERS,
+        "order_customer_link",
+        lambda d: rules.refusal_link_customer(d.order),
+    ),
+    ActionSpec(
+        "customer_unlink",
+        "Unlink from customer account…",
+        Perm.LINK_CUSTOMERS,
+        "order_customer_unlink",
+        lambda d: rules.refusal_unlink_customer(d.order),
+    ),
+    ActionSpec(
         "send_held",
         "Send held tickets",
         Perm.SEND_HELD,

@@ -23,6 +23,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
+from guests.models import Customer
 from orders.models import Order, TimelineEntry
 from orders.timeline import timeline_record
 
@@ -51,6 +52,7 @@ KIND_WORDS: dict[str, str] = {
     Kind.PERSONALISATION_REQUEST: "Attendee details request",
     Kind.TICKET_TRANSFER: "Transferred ticket",
     Kind.TICKET_REISSUE: "Reissued ticket",
+    Kind.CUSTOMER_VERIFICATION: "Email verification",
 }
 
 # A message in "sending" without a hand-over this long had its worker die before calling the email service
@@ -146,6 +148,24 @@ def account_message_queue(
     return message
 
 
+def customer_message_queue(
+    *, customer: Customer, actor: User | None = None, idempotency_key: str = ""
+) -> OutgoingMessage:
+    """Write a customer account's verification email to the outbox and hand it to a worker after commit, like
+    `account_message_queue`: about no order, and its link is signed when the worker renders it
+    (guests.verification), so no usable token is ever stored. Call inside the action's transaction."""
+    message = OutgoingMessage.objects.create(
+        organisation_id=customer.organisation_id,
+        customer=customer,
+        kind=Kind.CUSTOMER_VERIFICATION,
+        recipient=customer.email,
+        created_by=actor,
+        idempotency_key=idempotency_key[:80],
+    )
+    transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
+    return message
+
+
 def message_dispatch(*, message_id: int) -> bool:
     """Hand the message to the broker. A refusal (Redis down, or full) is logged and written on the message as
     "waiting for the queue", not raised: the action's page answers, and the sweeper tries again every minute.
@@ -179,7 +199,7 @@ def message_claim(*, message_id: int) -> OutgoingMessage | None:
         return None
     # With the order, event and organisation the email is built from: no second read in build_email.
     return OutgoingMessage.objects.select_related(
-        "order__event", "order__organisation", "organisation", "user", "created_by"
+        "order__event", "order__organisation", "organisation", "user", "customer", "created_by"
     ).get(pk=message_id)
 
 
@@ -217,7 +237,8 @@ def _lock_message(message_id: int) -> OutgoingMessage:
     """
     of_message = OutgoingMessage.objects.filter(pk=message_id).values("order_id")
     if not list(Order.objects.select_for_update().filter(pk=Subquery(of_message)).values_list("pk", flat=True)):
-        # An account email (a member invitation, a password reset) has no order: its own row is the lock.
+        # An account email (a member invitation, a password reset, a customer's verification) has no order: its
+        # own row is the lock.
         # A message that doesn't exist raises DoesNotExist here.
         return OutgoingMessage.objects.select_for_update().get(pk=message_id)
     # Read after the lock is held, in a statement of its own: a join locking the order would return the

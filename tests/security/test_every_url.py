@@ -24,6 +24,7 @@ import pytest
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from guests.models import Customer
 from notifications.models import OutgoingMessage
 from orders.models import Order, Refund, TimelineEntry
 from organiser_portal.models import Event, Membership, Region, TicketType
@@ -59,6 +60,7 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "health": (PUBLIC, False),
     "scanner_openapi": (PUBLIC, False),
     "personalise_public": (PUBLIC, False),  # the customer's signed link: a wrong token is a clear page
+    "customer_verify": (PUBLIC, False),  # the verification email's signed link: a wrong token is a clear page
     "dashboard": (LOGIN, False),
     "logout": (LOGIN, False),
     "password_change": (LOGIN, False),
@@ -71,6 +73,12 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "orders": (Perm.VIEW, False),
     "customers": (Perm.VIEW, False),
     "customer_detail": (Perm.VIEW, True),  # an account whose orders are all in other regions is not shown
+    "customer_new": (Perm.LINK_CUSTOMERS, False),  # a region-limited member is told to create it from an order
+    "customer_merge": (Perm.MANAGE_CUSTOMERS, True),
+    "customer_send_verification": (Perm.LINK_CUSTOMERS, True),
+    "order_customer_create": (Perm.LINK_CUSTOMERS, True),
+    "order_customer_link": (Perm.LINK_CUSTOMERS, True),
+    "order_customer_unlink": (Perm.LINK_CUSTOMERS, True),
     "orders_email_status": (Perm.VIEW, False),
     "event_guests": (Perm.VIEW, True),
     "event_scans": (Perm.VIEW, True),
@@ -218,7 +226,11 @@ def _url(name: str, arguments: dict) -> str:
 
 # What the actions write: a refused request must leave every one of these as it was.
 _WATCHED: list[tuple[type[models.Model], tuple[str, ...]]] = [
-    (Order, ("status", "email_status", "contact_email", "contact_name", "refunded_total", "refunding_total")),
+    (
+        Order,
+        ("status", "email_status", "contact_email", "contact_name", "refunded_total", "refunding_total", "customer"),
+    ),
+    (Customer, ("email", "verified", "created_at")),
     (Ticket, ("status", "invalid_reason", "attendee_name")),
     (Refund, ("status", "attempt")),
     (OutgoingMessage, ("status",)),
