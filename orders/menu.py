@@ -95,6 +95,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         lambda d: rules.refusal_personalise(d.order, tickets_needing_data=d.tickets_needing_data),
     ),
     ActionSpec(
+        "send_held",
+        "Send held tickets",
+        Perm.SEND_HELD,
+        "order_send_held",
+        lambda d: rules.refusal_send_held(d.order),
+    ),
+    ActionSpec(
         "customer_create",
         "Create customer account…",
         Perm.LINK_CUSTOMERS,
@@ -114,13 +121,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Perm.LINK_CUSTOMERS,
         "order_customer_unlink",
         lambda d: rules.refusal_unlink_customer(d.order),
-    ),
-    ActionSpec(
-        "send_held",
-        "Send held tickets",
-        Perm.SEND_HELD,
-        "order_send_held",
-        lambda d: rules.refusal_send_held(d.order),
     ),
 )
 
