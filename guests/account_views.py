@@ -69,7 +69,9 @@ def customer_merge(request: AuthenticatedRequest, org: str, customer_id: int) ->
         except CustomerAccountError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"{merged.name} <{merged.email}> merged into this account: its orders moved here.")
+            messages.success(
+                request, f"{merged.name} <{merged.email}> merged into this account: its orders moved here."
+            )
             return redirect("customer_detail", org=org, customer_id=keep.pk)
     chosen_id = request.POST.get("customer") or request.GET.get("customer") or ""
     merge = customer_get(access, int(chosen_id)) if chosen_id.isdigit() and 0 < int(chosen_id) < 2**63 else None

@@ -34,7 +34,7 @@ def test_link_a_guest_checkout_order_to_an_account(demo, live_server, page: Page
     page.evaluate("window.stillTheSamePage = true")  # gone if anything reloads the page
     expect(page.locator("#contact")).to_contain_text("Guest checkout: no customer account")
 
-    page.get_by_text("Actions").click()
+    page.get_by_text("⋯ Actions").click()
     page.get_by_role("link", name="Link to customer account…").click()
     dialog = page.locator("dialog#action-dialog #customer-link")
     expect(dialog.get_by_role("heading", name="Link to customer account")).to_be_visible()

@@ -98,7 +98,9 @@ def test_create_from_the_order_refuses_an_email_that_has_an_account_and_offers_t
 
 
 def test_create_from_the_order_links_the_new_account(agent, order):
-    response = agent.post(order_url("order_customer_create", order), {"name": "Anna Müller", "email": "anna@example.com"})
+    response = agent.post(
+        order_url("order_customer_create", order), {"name": "Anna Müller", "email": "anna@example.com"}
+    )
     assert response.status_code == 302
     customer = Customer.objects.get()
     assert Order.objects.get(pk=order.pk).customer_id == customer.pk
@@ -178,7 +180,7 @@ def test_the_customer_page_says_since_when_the_account_and_its_first_order_exist
     Order.objects.filter(pk=order.pk).update(customer=customer)
     page = agent.get(customer_url("customer_detail", customer)).content.decode()
     assert "Account since</dt><dd><time" in page and "5 Mar 2023" in page
-    assert f"First order</dt><dd><time datetime=\"{order.created_at.isoformat()[:10]}" in page
+    assert f'First order</dt><dd><time datetime="{order.created_at.isoformat()[:10]}' in page
     assert "Never sent" in page and "Send verification email to" in page
 
 
@@ -228,3 +230,9 @@ def test_support_sees_no_merge_button_and_may_not_merge(agent, organisation):
     assert "Merge another account" not in agent.get(customer_url("customer_detail", keep)).content.decode()
     assert agent.post(customer_url("customer_merge", keep), {"customer": merge.pk}).status_code == 403
     assert Customer.objects.count() == 2
+
+
+def test_the_customer_page_offers_to_link_guest_checkouts_with_its_email(agent, organisation, order):
+    customer = CustomerFactory(organisation=organisation, email="ANNA@example.com")
+    page = agent.get(customer_url("customer_detail", customer)).content.decode()
+    assert f'href="{order_url("order_customer_link", order)}?customer={customer.pk}">Link {order.code}…' in page
