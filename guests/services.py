@@ -163,6 +163,10 @@ def order_customer_link(*, actor: User, order: Order, customer_id: int) -> Order
             return order
         if reason := rules.refusal_link_customer(order):
             raise CustomerAccountError(reason)
+        # The order first, then the account: a merge of this account (which locks it) finishes first, and then
+        # the account is gone rather than left with an order that its deletion would silently unlink.
+        if not Customer.objects.select_for_update().filter(pk=customer.pk).exists():
+            raise CustomerAccountError("The customer account was merged or deleted meanwhile: look again.")
         order.customer = customer
         order.save(update_fields=["customer"])
         timeline_record(

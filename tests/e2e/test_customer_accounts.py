@@ -60,3 +60,11 @@ def test_link_a_guest_checkout_order_to_an_account(demo, live_server, page: Page
     assert page.evaluate("window.stillTheSamePage === true"), "the page was reloaded"
     assert Order.objects.get(pk=order.pk).customer_id == customer.pk
     assert TimelineEntry.objects.filter(order=order, action="order.customer_linked").count() == 1
+
+    page.locator("#contact").get_by_role("link", name="Customer account").click()
+    expect(page.get_by_role("heading", name=customer.name)).to_be_visible()
+    expect(page.locator("#orders-h")).to_contain_text("(1)")
+    expect(page.get_by_text(order.code)).to_be_visible()
+    expect(page.get_by_role("button", name=f"Send verification email to {customer.email}")).to_be_visible()
+    assert_accessible(page, "the customer page")
+    page.screenshot(path=str(screenshot_dir / "customer-page.png"), full_page=True)

@@ -3,6 +3,7 @@ Each order action writes one timeline entry naming who did it, a repeat does not
 refused with a clear message; a viewer is refused, another organisation's or region's order or account is a 404,
 and a refused action changes nothing."""
 
+import re
 import time
 from datetime import timedelta
 from unittest import mock
@@ -26,10 +27,19 @@ from guests.services import (
 from guests.verification import SALT, VALID_FOR, VerificationRefused, verification_token
 from notifications.emails import build_email
 from notifications.models import OutgoingMessage
+from notifications.sandbox import sandbox_report
+from notifications.tasks import send_message
 from orders.models import Order, TimelineEntry
 from orders.timeline import describe
 from organiser_portal.models import Membership
-from tests.factories import CustomerFactory, EventFactory, MembershipFactory, RegionFactory, TicketTypeFactory
+from tests.factories import (
+    CustomerFactory,
+    EventFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    RegionFactory,
+    TicketTypeFactory,
+)
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -366,3 +376,28 @@ def test_a_link_for_an_address_the_account_no_longer_has_is_refused(organisation
         customer_verify(token=token)
     assert refused.value.reason == "changed"
     assert not Customer.objects.get(pk=customer.pk).verified
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_embedded_default_the_verification_email_is_written_delivered_and_its_link_works(
+    settings, tmp_path, client
+):
+    """The sandbox email service writes the email and reports it delivered through the webhook, without an order;
+    the link in it confirms the address."""
+    settings.EMAIL_BACKEND = "notifications.sandbox.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "demo-webhook:demo-secret"}
+    organisation = OrganisationFactory()
+    support = MembershipFactory(organisation=organisation, role=Role.SUPPORT).user
+    customer = CustomerFactory(organisation=organisation, email="ines@example.com")
+    message = customer_verification_send(actor=support, organisation=organisation, customer_id=customer.pk)
+    assert send_message.apply(args=(message.pk,)).get() == "sent"
+    written = "".join(path.read_text() for path in tmp_path.iterdir())
+    assert "ines@example.com" in written
+    assert sandbox_report(message_id=message.pk) == [200]
+    message.refresh_from_db()
+    assert message.status == "delivered" and message.order is None
+    path = re.search(r"https?://[^/\s]+(/verify-email/[^/\s]+/)", written)
+    assert path is not None
+    client.post(path.group(1))
+    assert Customer.objects.get(pk=customer.pk).verified
