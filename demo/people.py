@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from datetime import datetime, timedelta
 
+from django.db.models import Min
 from faker import Faker
 
 from guests.models import Customer
@@ -90,6 +92,23 @@ class People:
         customers = Customer.objects.bulk_create(rows)
         self.customers[organisation.pk] = customers
         return customers
+
+    def date_accounts(self, organisation: Organisation, *, now: datetime) -> None:
+        """Give each account the day it was opened: some days to a year and a half before its first order (an
+        account is never younger than its orders), or within the last year for one without orders. Drawn from a
+        generator of its own, so the rest of the demo stays as it was."""
+        rng = random.Random(f"accounts-{organisation.slug}")
+        first = dict(
+            Order.objects.filter(organisation=organisation, customer__isnull=False)
+            .values("customer")
+            .annotate(first=Min("created_at"))
+            .values_list("customer", "first")
+        )
+        customers = list(Customer.objects.filter(organisation=organisation).order_by("pk"))
+        for customer in customers:
+            start = first.get(customer.pk, now)
+            customer.created_at = start - timedelta(days=rng.randint(1, 540), minutes=rng.randint(0, 1439))
+        Customer.objects.bulk_update(customers, ["created_at"])
 
     def contact(self, organisation: Organisation, *, typo: bool = False) -> dict:
         """The buyer of one order: about half are customer accounts, the rest guest checkout.

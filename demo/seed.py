@@ -133,6 +133,7 @@ class DemoBuilder:
                     for event_spec in spec.events:
                         event = self._event(organisation, event_spec)
                         result.orders += self._orders(event, event_spec, clock)
+                    self.people.date_accounts(organisation, now=self.now)
                 for story in self.scanning:
                     story.scan_strangers()  # after every event exists: some codes belong to another event
                 demo_reissue(self, clock)  # after every order and scan: it draws from a generator of its own

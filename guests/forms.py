@@ -1,4 +1,4 @@
-"""Forms for the guest pages: the guest-list filters."""
+"""Forms for the guest pages: the guest-list filters, and the customer account forms."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import cast
 from django import forms
 from django.utils.text import Truncator
 
+from orders.forms import EmailAddressField
 from orders.models import Order, OrderEmailStatus
 from organiser_portal.matching import clipped_notice, clipped_query
 from organiser_portal.models import Event
@@ -96,3 +97,24 @@ class GuestFilterForm(forms.Form):
         if filters.data_missing:
             named.append("Personal data missing")
         return tuple(named)
+
+
+class CustomerAccountForm(forms.Form):
+    """A new customer account: from an order (its contact, prefilled) or from the Customers list (with an
+    address). The address rule is the contact form's (organiser_portal.addresses)."""
+
+    name = forms.CharField(label="Name", max_length=200)
+    email = EmailAddressField(label="Email", max_length=254)
+    phone = forms.CharField(label="Phone", max_length=40, required=False)
+    address = forms.CharField(label="Address", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, with_address: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_address:  # from an order: the account takes the order's address
+            del self.fields["address"]
+
+
+class ChooseCustomerForm(forms.Form):
+    """The account a link or merge confirmation names (its id, from the page that showed it)."""
+
+    customer = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)

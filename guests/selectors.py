@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 
+from notifications.models import OutgoingMessage
 from orders.models import Order, OrderEmailStatus, OrderLine
 from orders.selectors import orders_visible, refunds_stuck
 from organiser_portal.codes import ALPHABET, ORDER_CODE_LENGTH, TICKET_ID_LENGTH
@@ -233,14 +235,33 @@ class CustomerDetail:
     customer: Customer
     orders: Sequence[Order]  # linked to the account
     unlinked_orders: Sequence[Order]  # guest checkouts with the same email
+    first_order_at: datetime | None = None  # the earliest linked order's time (an account may be older)
+    verification: OutgoingMessage | None = None  # the latest verification email
+
+
+def customer_get(access: Access, customer_id: int) -> Customer:
+    """An account the access sees, whatever region is chosen (the membership's view), else 404: the lookup of
+    every page and action about one account, so another organisation's account or one whose orders are all
+    outside the member's regions is never shown or touched."""
+    customer = customers_visible(access.without_region_choice()).filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404("No such customer.")
+    return customer
+
+
+def customer_with_email(organisation: Organisation, email: str) -> Customer | None:
+    """The organisation's account with this address, in any case (the constraint customer_unique_email_per_org)."""
+    return (
+        Customer.objects.alias(email_lower=Lower("email"))
+        .filter(organisation=organisation, email_lower=email.strip().lower())
+        .first()
+    )
 
 
 def customer_detail(access: Access, customer_id: int) -> CustomerDetail:
     """One customer account and its orders, whatever region is chosen: the membership's view of them."""
     access = access.without_region_choice()
-    customer = customers_visible(access).filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("No such customer.")
+    customer = customer_get(access, customer_id)
     visible = orders_visible(access).select_related("event").order_by("-created_at", "-id")
     linked = list(visible.filter(customer=customer))
     # LOWER(contact_email) = lower(%s) is the order_email_lower index.
@@ -250,7 +271,9 @@ def customer_detail(access: Access, customer_id: int) -> CustomerDetail:
         )
     )
     _attach_ticket_counts([*linked, *unlinked])
-    return CustomerDetail(customer, linked, unlinked)
+    first = min((order.created_at for order in linked), default=None)
+    verification = customer.messages.filter(kind=OutgoingMessage.Kind.CUSTOMER_VERIFICATION).order_by("-pk").first()
+    return CustomerDetail(customer, linked, unlinked, first, verification)
 
 
 def events_visible(access: Access) -> QuerySet[Event]:

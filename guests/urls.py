@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import account_views, views
 
 urlpatterns = [
     path("", views.my_events, name="my_events"),
@@ -8,5 +8,12 @@ urlpatterns = [
     path("orders/", views.orders_page, name="orders"),
     path("customers/", views.customers_page, name="customers"),
     path("events/<str:event_id>/guests/", views.event_guests, name="event_guests"),
+    path("customers/new/", account_views.customer_new, name="customer_new"),
     path("customers/<int:customer_id>/", views.customer_page, name="customer_detail"),
+    path("customers/<int:customer_id>/merge/", account_views.customer_merge, name="customer_merge"),
+    path(
+        "customers/<int:customer_id>/verification/",
+        account_views.customer_send_verification,
+        name="customer_send_verification",
+    ),
 ]

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
-from organiser_portal.permissions import page_access
+from organiser_portal.permissions import Perm, page_access
 from organiser_portal.selectors import event_get
 
 from .empty_results import empty_result
@@ -20,6 +20,7 @@ from .selectors import (
     events_visible,
     orders_list,
 )
+from .verification import valid_for_words
 
 _SLOT = "ORDERCODESLOT"
 
@@ -110,6 +111,7 @@ def customers_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
     else:
         page = customers_list(access, after=request.GET.get("after"), before=request.GET.get("before"))
         context = {"access": access, "query": "", "page": page, "customers": page.customers}
+    context["can_link"] = access.can(Perm.LINK_CUSTOMERS)
     _attach_row_urls(org, (), context["customers"])
     if request.htmx and request.htmx.target == "customer-table":
         return render(request, "guests/customers.html#customer-table", context)
@@ -120,7 +122,14 @@ def customers_page(request: HtmxHttpRequest, org: str) -> HttpResponse:
 def customer_page(request: HtmxHttpRequest, org: str, customer_id: int) -> HttpResponse:
     access = page_access(request, org)
     detail = customer_detail(access, customer_id)
-    return render(request, "guests/customer_detail.html", {"access": access, "detail": detail})
+    context = {
+        "access": access,
+        "detail": detail,
+        "can_link": access.can(Perm.LINK_CUSTOMERS),
+        "can_merge": access.can(Perm.MANAGE_CUSTOMERS),
+        "verification_valid_for": valid_for_words(),
+    }
+    return render(request, "guests/customer_detail.html", context)
 
 
 @login_required

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from urllib3.exceptions import NewConnectionError
 
+from guests.verification import valid_for_words, verification_url
 from orders.models import Refund
 from organiser_portal.addresses import address_for_sending
 from organiser_portal.money import money_format
@@ -154,12 +155,30 @@ def _email(
     return email
 
 
+def _build_verification_email(message: OutgoingMessage) -> AnymailMessage:
+    """A customer account's "confirm your address" email; its link is signed now (guests.verification)."""
+    customer = message.customer
+    if customer is None:
+        raise PermanentSendError("The customer account this email was for no longer exists")
+    context = {
+        "message": message,
+        "customer": customer,
+        "organisation": message.organisation,
+        "link": verification_url(customer),
+        "valid_for": valid_for_words(),
+    }
+    return _email(message, message.kind, context, metadata={METADATA_KEY: str(message.pk)})
+
+
 def build_email(message: OutgoingMessage) -> AnymailMessage:
     """The email for `message`; ticket emails carry every valid ticket of the order as one PDF, or with
-    `pdf_attached` off the link to the customer's tickets page (tickets.pages) instead; member invitations and
-    password resets carry their link; "Find my tickets" the links to the recipient's current orders."""
+    `pdf_attached` off the link to the customer's tickets page (tickets.pages) instead; member invitations,
+    password resets and customer verifications carry their link; "Find my tickets" the links to the recipient's
+    current orders."""
     if message.kind in OutgoingMessage.ACCOUNT_KINDS:
         return _build_account_email(message)
+    if message.kind == OutgoingMessage.Kind.CUSTOMER_VERIFICATION:
+        return _build_verification_email(message)
     order = message.order  # message_claim loads it with its event and organisation: no queries here
     assert order is not None  # the table's check: only account emails are about no order
     context: dict[str, Any] = {

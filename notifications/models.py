@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from guests.models import Customer
 from orders.models import Order
 from organiser_portal.models import Organisation
 from organiser_portal.phones import phone_international
@@ -68,6 +69,8 @@ class OutgoingMessage(models.Model):
         TICKETS_SMS = "tickets_sms", "Tickets link"
         # "Find my tickets": links to the tickets pages of the recipient's current orders (tickets.find_tickets).
         TICKETS_LINKS = "tickets_links", "Links to the tickets"
+        # A customer account's "confirm your email address" link (guests.verification).
+        CUSTOMER_VERIFICATION = "customer_verification", "Email verification"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -90,6 +93,14 @@ class OutgoingMessage(models.Model):
         blank=True,
         related_name="account_messages",
         help_text="The member an invitation or password reset is for.",
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+        help_text="The customer account a verification email is for.",
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
@@ -138,7 +149,8 @@ class OutgoingMessage(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(order__isnull=False, organisation__isnull=False)
-                | Q(kind__in=["member_invitation", "password_reset"], user__isnull=False),
+                | Q(kind__in=["member_invitation", "password_reset"], user__isnull=False)
+                | Q(kind="customer_verification", customer__isnull=False, organisation__isnull=False),
                 name="message_about_an_order_or_an_account",
             ),
             # Per order: a form's key names one action on one order; the same key on another order is another action.

@@ -115,6 +115,27 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "order_send_held",
         lambda d: rules.refusal_send_held(d.order),
     ),
+    ActionSpec(
+        "customer_create",
+        "Create customer account…",
+        Perm.LINK_CUSTOMERS,
+        "order_customer_create",
+        lambda d: rules.refusal_link_customer(d.order),
+    ),
+    ActionSpec(
+        "customer_link",
+        "Link to customer account…",
+        Perm.LINK_CUSTOMERS,
+        "order_customer_link",
+        lambda d: rules.refusal_link_customer(d.order),
+    ),
+    ActionSpec(
+        "customer_unlink",
+        "Unlink from customer account…",
+        Perm.LINK_CUSTOMERS,
+        "order_customer_unlink",
+        lambda d: rules.refusal_unlink_customer(d.order),
+    ),
 )
 
 

@@ -141,3 +141,19 @@ def refusal_send_held(order: Order) -> str | None:
     if not order.tickets_held:
         return "No tickets are held for this order"
     return None
+
+
+# --- Customer accounts (guests.services): create, link, unlink ---------------------------------------------
+
+
+def refusal_link_customer(order: Order) -> str | None:
+    """Whether the order can get a customer account (created or linked): only a guest checkout can."""
+    if order.customer_id is not None:
+        return "Order is linked to a customer account already: unlink it first"
+    return None
+
+
+def refusal_unlink_customer(order: Order) -> str | None:
+    if order.customer_id is None:
+        return "Guest checkout: no customer account to unlink"
+    return None

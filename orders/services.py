@@ -13,6 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from guests.models import Customer
+
+# Creating, linking and unlinking a customer account are order actions of the order page; they live with the
+# accounts (guests.services) and are importable from here.
+from guests.services import order_customer_create as order_customer_create
+from guests.services import order_customer_link as order_customer_link
+from guests.services import order_customer_unlink as order_customer_unlink
 from notifications.models import OutgoingMessage
 from notifications.services import message_queue
 from organiser_portal.addresses import AddressError, address_normalise

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import personalise_views, refund_views, sms_views, tickets_page_views, transfer_views, views
+from . import account_views, personalise_views, refund_views, sms_views, tickets_page_views, transfer_views, views
 
 urlpatterns = [
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
@@ -24,6 +24,9 @@ urlpatterns = [
         personalise_views.order_personalise_link_revoke,
         name="order_personalise_link_revoke",
     ),
+    path("orders/<str:code>/account/new/", account_views.create_customer, name="order_customer_create"),
+    path("orders/<str:code>/account/link/", account_views.link_customer, name="order_customer_link"),
+    path("orders/<str:code>/account/unlink/", account_views.unlink_customer, name="order_customer_unlink"),
     path("orders/<str:code>/tickets.pdf", views.order_download, name="order_download"),
     path("orders/<str:code>/tickets-page/", tickets_page_views.order_tickets_page, name="order_tickets_page"),
     path("orders/<str:code>/tickets/<str:ticket_id>/ticket.pdf", views.ticket_pdf, name="ticket_pdf"),

@@ -50,7 +50,20 @@ class HtmxHttpRequest(HttpRequest):
 
 
 # The ⋯ menu items whose confirmation opens in place (a <dialog> on the order page) when htmx is on.
-DIALOG_ACTIONS = frozenset({"resend", "resend_sms", "edit_contact", "send_held", "refund", "cancel", "personalise"})
+DIALOG_ACTIONS = frozenset(
+    {
+        "resend",
+        "resend_sms",
+        "edit_contact",
+        "send_held",
+        "refund",
+        "cancel",
+        "personalise",
+        "customer_create",
+        "customer_link",
+        "customer_unlink",
+    }
+)
 _TICKET_SLOT = "TICKETIDSLOT"
 
 

@@ -33,6 +33,8 @@ class Perm(StrEnum):
     PERSONALISE = "personalise"
     PERSONALISE_FROZEN = "personalise_frozen"
     TRANSFER = "transfer"
+    LINK_CUSTOMERS = "link_customers"
+    MANAGE_CUSTOMERS = "manage_customers"
     SEND_HELD = "send_held"
     REFUND = "refund"
     CANCEL = "cancel"
@@ -53,6 +55,8 @@ _SUPPORT = _VIEWER | {
     Perm.PERSONALISE,
     Perm.SEND_HELD,
     Perm.TRANSFER,
+    # Create a customer account, link or unlink an order, send the verification email: support articles' tasks.
+    Perm.LINK_CUSTOMERS,
 }
 _MANAGER = _SUPPORT | {
     Perm.PERSONALISE_FROZEN,
@@ -62,6 +66,8 @@ _MANAGER = _SUPPORT | {
     Perm.MANAGE_EVENTS,
     Perm.MANAGE_DOOR,
     Perm.VIEW_MEMBERS,
+    # Merging deletes an account and moves its orders: a manager's decision, not a support agent's.
+    Perm.MANAGE_CUSTOMERS,
 }
 _OWNER = _MANAGER | {Perm.MANAGE_MEMBERS, Perm.MANAGE_REGIONS, Perm.MANAGE_ORGANISATION}
 
@@ -82,6 +88,8 @@ PERM_ACTIONS: dict[Perm, str] = {
     Perm.PERSONALISE: "change attendee details",
     Perm.PERSONALISE_FROZEN: "change attendee details once they are frozen",
     Perm.TRANSFER: "transfer or reissue tickets",
+    Perm.LINK_CUSTOMERS: "create customer accounts or link orders to them",
+    Perm.MANAGE_CUSTOMERS: "merge customer accounts",
     Perm.SEND_HELD: "send held tickets",
     Perm.REFUND: "refund orders",
     Perm.CANCEL: "cancel orders",

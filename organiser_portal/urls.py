@@ -26,6 +26,8 @@ urlpatterns = [
     path("webhooks/", include("orders.webhook_urls")),
     # Door scanners report check-ins at /api/v1/check-ins/ with their device token (tickets.api).
     path("", include("tickets.urls")),
+    # A customer confirms their email address at /verify-email/<token>/ (guests.public_urls).
+    path("", include("guests.public_urls")),
     path("admin/", admin.site.urls),
     # For monitoring: JSON, 200 when the database, Redis and the worker are well, else 503 (organiser_portal.health).
     path("health/", views.health, name="health"),

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.http import HttpRequest
 
 from demo.seed import demo_reset
@@ -201,3 +201,14 @@ def test_the_running_festival_has_its_door(seeded):
     assert lounge is not None and not lounge.all_ticket_types
     assert list(lounge.ticket_types.values_list("name", flat=True)) == ["VIP pass"]
     assert list(lounge.points.values_list("name", flat=True)) == ["Lounge door"]
+
+
+def test_every_account_is_older_than_its_first_order(seeded):
+    """The customer page's "Account since" is the account's own day: never the seeding day for an account whose
+    orders are older, never after its first order."""
+    accounts = Customer.objects.annotate(first=Min("orders__created_at"))
+    assert accounts.exists()
+    assert not accounts.filter(created_at__gt=F("first")).exists()
+    with_orders = accounts.filter(first__isnull=False)
+    assert with_orders.exists() and with_orders.filter(created_at__lt=F("first")).count() == with_orders.count()
+    assert len({c.created_at.date() for c in accounts}) > 20  # spread over many days, not the seeding day

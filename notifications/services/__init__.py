@@ -1,11 +1,12 @@
-"""Every write to messages: the outbox (`outbox.py`: queue, claim, sent or failed, the sweeper) and the
-delivery events the email service's webhooks report (`delivery.py`). Callers import from here."""
+"""Every write to messages: the outbox (`outbox.py`: queue, claim, sent or failed, the sweeper; `accounts.py`: the
+emails about no order) and the delivery events the email service's webhooks report (`delivery.py`). Callers import
+from here."""
 
+from .accounts import account_message_queue, customer_message_queue
 from .delivery import IncomingEvent, delivery_event_record
 from .outbox import (
     SEND_MESSAGE_TASK,
     UNCONFIRMED,
-    account_message_queue,
     message_claim,
     message_dispatch,
     message_hand_over,
@@ -24,6 +25,7 @@ __all__ = [
     "UNCONFIRMED",
     "IncomingEvent",
     "account_message_queue",
+    "customer_message_queue",
     "delivery_event_record",
     "message_claim",
     "message_dispatch",

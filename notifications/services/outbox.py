@@ -54,6 +54,7 @@ KIND_WORDS: dict[str, str] = {
     Kind.TICKET_REISSUE: "Reissued ticket",
     Kind.TICKETS_SMS: "Tickets link",
     Kind.TICKETS_LINKS: "Links to the tickets",
+    Kind.CUSTOMER_VERIFICATION: "Email verification",
 }
 
 
@@ -141,30 +142,6 @@ def message_queue(
     return message
 
 
-def account_message_queue(
-    *, kind: str, user: User, organisation_id: int | None = None, actor: User | None = None, idempotency_key: str = ""
-) -> OutgoingMessage:
-    """Write an email about a member's login (a member invitation, a password reset) to the outbox and hand it
-    to a worker after commit, like `message_queue`, but about no order (no timeline, no email status).
-
-    The worker renders the link (organiser_portal.tokens) when it sends, so no usable token is ever stored.
-    Call inside the transaction of the action that wants it; if that rolls back, nothing is sent.
-    Raises ValueError for a kind that isn't in OutgoingMessage.ACCOUNT_KINDS.
-    """
-    if kind not in OutgoingMessage.ACCOUNT_KINDS:
-        raise ValueError(f"{kind} is not an account email")
-    message = OutgoingMessage.objects.create(
-        organisation_id=organisation_id,
-        user=user,
-        kind=kind,
-        recipient=user.email,
-        created_by=actor,
-        idempotency_key=idempotency_key[:80],
-    )
-    transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
-    return message
-
-
 def message_dispatch(*, message_id: int) -> bool:
     """Hand the message to the broker. A refusal (Redis down, or full) is logged and written on the message as
     "waiting for the queue", not raised: the action's page answers, and the sweeper tries again every minute.
@@ -198,7 +175,7 @@ def message_claim(*, message_id: int) -> OutgoingMessage | None:
         return None
     # With the order, event and organisation the email is built from: no second read in build_email.
     return OutgoingMessage.objects.select_related(
-        "order__event", "order__organisation", "organisation", "user", "created_by"
+        "order__event", "order__organisation", "organisation", "user", "customer", "created_by"
     ).get(pk=message_id)
 
 
@@ -236,7 +213,8 @@ def _lock_message(message_id: int) -> OutgoingMessage:
     """
     of_message = OutgoingMessage.objects.filter(pk=message_id).values("order_id")
     if not list(Order.objects.select_for_update().filter(pk=Subquery(of_message)).values_list("pk", flat=True)):
-        # An account email (a member invitation, a password reset) has no order: its own row is the lock.
+        # An account email (a member invitation, a password reset, a customer's verification) has no order: its
+        # own row is the lock.
         # A message that doesn't exist raises DoesNotExist here.
         return OutgoingMessage.objects.select_for_update().get(pk=message_id)
     # Read after the lock is held, in a statement of its own: a join locking the order would return the

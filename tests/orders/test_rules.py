@@ -30,6 +30,9 @@ def test_menu_lists_every_action_in_order(member, make_order):
         "Cancel",
         "Open personalisation",
         "Send held tickets",
+        "Create customer account…",
+        "Link to customer account…",
+        "Unlink from customer account…",
     ]
 
 

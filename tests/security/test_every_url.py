@@ -24,6 +24,7 @@ import pytest
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from guests.models import Customer
 from notifications.models import OutgoingMessage
 from orders.models import Order, Refund, TimelineEntry
 from organiser_portal.models import Event, Membership, Region, TicketType
@@ -62,6 +63,7 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "tickets_page": (PUBLIC, False),  # the customer's signed link: a wrong token is a clear page
     "tickets_page_pdf": (PUBLIC, False),
     "find_my_tickets": (PUBLIC, False),  # the organisation's public form: the same answer for every address
+    "customer_verify": (PUBLIC, False),  # the verification email's signed link: a wrong token is a clear page
     "dashboard": (LOGIN, False),
     "logout": (LOGIN, False),
     "password_change": (LOGIN, False),
@@ -75,6 +77,12 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "orders": (Perm.VIEW, False),
     "customers": (Perm.VIEW, False),
     "customer_detail": (Perm.VIEW, True),  # an account whose orders are all in other regions is not shown
+    "customer_new": (Perm.LINK_CUSTOMERS, False),  # a region-limited member is told to create it from an order
+    "customer_merge": (Perm.MANAGE_CUSTOMERS, True),
+    "customer_send_verification": (Perm.LINK_CUSTOMERS, True),
+    "order_customer_create": (Perm.LINK_CUSTOMERS, True),
+    "order_customer_link": (Perm.LINK_CUSTOMERS, True),
+    "order_customer_unlink": (Perm.LINK_CUSTOMERS, True),
     "orders_email_status": (Perm.VIEW, False),
     "event_guests": (Perm.VIEW, True),
     "event_scans": (Perm.VIEW, True),
@@ -234,8 +242,10 @@ _WATCHED: list[tuple[type[models.Model], tuple[str, ...]]] = [
             "refunded_total",
             "refunding_total",
             "tickets_page_version",
+            "customer",
         ),
     ),
+    (Customer, ("email", "verified", "created_at")),
     (Ticket, ("status", "invalid_reason", "attendee_name")),
     (Refund, ("status", "attempt")),
     (OutgoingMessage, ("status",)),
