@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from notifications.models import OutgoingMessage
 from orders.models import Order, TimelineEntry
-from organiser_portal.celery import app as celery_app
 from tests.factories import EventFactory, OrganisationFactory, TicketTypeFactory
 from tickets.models import Ticket
 
@@ -23,18 +22,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def own_rate_limits(settings):
     settings.RATE_LIMIT_NAMESPACE = uuid.uuid4().hex
-
-
-@pytest.fixture
-def sent_emails(settings):
-    """Queued messages are sent in process after commit, through the locmem backend (mail.outbox)."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PORTAL_URL = "https://portal.test"
-    old = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
-    mail.outbox = []
-    yield mail.outbox
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = old
 
 
 @pytest.fixture
