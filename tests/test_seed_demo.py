@@ -107,6 +107,7 @@ def test_the_stories_around_the_statuses(seeded):
     assert {("admitted", ""), ("denied", "already_used"), ("denied", "invalid")} <= scans
     assert Scan.objects.exclude(access_area="").exclude(access_point="").exclude(device="").exists()
     assert OutgoingMessage.objects.filter(kind="tickets_resend").exists()
+    assert OutgoingMessage.objects.filter(channel="sms", status="delivered", provider="SMS sandbox").exists()
     assert TimelineEntry.objects.filter(action="order.contact_changed").exists()
     bounce = OutgoingMessage.objects.filter(status="bounced", recipient__contains="@gmial.com")
     assert bounce.filter(status_reason__contains="mailbox does not exist").exists()

@@ -23,6 +23,7 @@ def test_menu_lists_every_action_in_order(member, make_order):
     items = menu(member(Role.OWNER), make_order())
     assert [i.label for i in items.values()] == [
         "Resend tickets",
+        "Resend tickets by SMS",
         "Edit contact",
         "Download tickets (PDF)",
         "Customer's tickets page",
