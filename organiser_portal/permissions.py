@@ -34,6 +34,8 @@ class Perm(StrEnum):
     PERSONALISE_FROZEN = "personalise_frozen"
     TRANSFER = "transfer"
     SEND_HELD = "send_held"
+    CREATE_ORDERS = "create_orders"
+    COMPLIMENTARY = "complimentary"
     REFUND = "refund"
     CANCEL = "cancel"
     IMPORT = "import"
@@ -53,9 +55,11 @@ _SUPPORT = _VIEWER | {
     Perm.PERSONALISE,
     Perm.SEND_HELD,
     Perm.TRANSFER,
+    Perm.CREATE_ORDERS,  # the box office sells at the door: paid orders only
 }
 _MANAGER = _SUPPORT | {
     Perm.PERSONALISE_FROZEN,
+    Perm.COMPLIMENTARY,  # tickets given away are a manager's decision
     Perm.REFUND,
     Perm.CANCEL,
     Perm.IMPORT,
@@ -83,6 +87,8 @@ PERM_ACTIONS: dict[Perm, str] = {
     Perm.PERSONALISE_FROZEN: "change attendee details once they are frozen",
     Perm.TRANSFER: "transfer or reissue tickets",
     Perm.SEND_HELD: "send held tickets",
+    Perm.CREATE_ORDERS: "create box-office orders",
+    Perm.COMPLIMENTARY: "give complimentary tickets",
     Perm.REFUND: "refund orders",
     Perm.CANCEL: "cancel orders",
     Perm.IMPORT: "import orders",

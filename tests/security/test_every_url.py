@@ -77,6 +77,7 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "order_detail": (Perm.VIEW, True),
     "order_refresh": (Perm.VIEW, True),
     "ticket_scans": (Perm.VIEW, True),
+    "order_new": (Perm.CREATE_ORDERS, True),
     "order_resend": (Perm.RESEND, True),
     "order_edit_contact": (Perm.EDIT_CONTACT, True),
     "order_fix_and_resend": (Perm.EDIT_CONTACT, True),
