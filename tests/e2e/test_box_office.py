@@ -74,3 +74,11 @@ def test_a_box_office_order_is_held_when_the_event_holds_tickets(
     order.refresh_from_db()
     assert not order.tickets_held
     assert OutgoingMessage.objects.filter(order=order, kind="tickets").count() == 1
+
+    # The demo's press passes: a complimentary order says so in its status, its total and on each ticket.
+    press = Order.objects.get(contact_email="j.petersen@abendblatt.example")
+    page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{press.code}/")
+    expect(page.locator("#order-status")).to_have_text("Paid · complimentary")
+    expect(page.locator("#tickets").get_by_text("Complimentary")).to_have_count(2)
+    expect(page.locator("#timeline")).to_contain_text("Complimentary order created (no charge): Press")
+    page.screenshot(path=str(screenshot_dir / "complimentary-order.png"), full_page=True)
