@@ -28,6 +28,7 @@ from organiser_portal.codes import ALPHABET, EVENT_ID_LENGTH
 from organiser_portal.models import Event, Membership, Organisation, Region, TicketType
 from tickets.models import PersonalDataField
 
+from .box_office import demo_box_office
 from .clock import Clock, demo_clock
 from .crowd import crowd_orders
 from .mail import MailStory
@@ -137,6 +138,7 @@ class DemoBuilder:
                 for story in self.scanning:
                     story.scan_strangers()  # after every event exists: some codes belong to another event
                 demo_reissue(self, clock)  # after every order and scan: it draws from a generator of its own
+                demo_box_office(self, clock)  # the same: a generator of its own
                 users = list(self.users.values())
                 for user in users:
                     user.password = hashes[user.username].result()

@@ -40,6 +40,32 @@ def capacity_taken(ticket_type_ids: Iterable[int]) -> dict[int, int]:
     return taken
 
 
+def _totals(wanted: Iterable[tuple[TicketType, int]]) -> tuple[Counter[int], dict[int, TicketType]]:
+    totals: Counter[int] = Counter()
+    by_id: dict[int, TicketType] = {}
+    for ticket_type, quantity in wanted:
+        totals[ticket_type.pk] += quantity
+        by_id[ticket_type.pk] = ticket_type
+    return totals, by_id
+
+
+def _shortfall(totals: Counter[int], by_id: dict[int, TicketType], limits: list[tuple[int, int | None]]) -> str | None:
+    """Why the admissions don't fit (the first type that is short), or None."""
+    limited = [(pk, capacity) for pk, capacity in limits if capacity is not None]
+    if not limited:
+        return None
+    taken = capacity_taken(pk for pk, _ in limited)
+    for pk, capacity in limited:
+        left = max(capacity - taken[pk], 0)
+        if totals[pk] > left:
+            name = by_id[pk].name
+            if left == 0:
+                return f"'{name}' is sold out (capacity {capacity})."
+            tickets = "1 ticket is" if left == 1 else f"{left} tickets are"
+            return f"Only {tickets} left of '{name}' (capacity {capacity})."
+    return None
+
+
 def capacity_reserve(wanted: Iterable[tuple[TicketType, int]]) -> None:
     """Checks that `wanted` ((ticket type, admissions) pairs; a type may come twice) fits every limited type's capacity, locking those types'
     rows until the surrounding transaction ends, so two orders can't both take the last seats.
@@ -47,26 +73,26 @@ def capacity_reserve(wanted: Iterable[tuple[TicketType, int]]) -> None:
     Call inside the transaction that creates the order. Raises OrderActionError naming the first type that is
     short ("Only 3 tickets of 'Standing' are left.").
     """
-    totals: Counter[int] = Counter()
-    by_id: dict[int, TicketType] = {}
-    for ticket_type, quantity in wanted:
-        totals[ticket_type.pk] += quantity
-        by_id[ticket_type.pk] = ticket_type
-    limited = list(
+    totals, by_id = _totals(wanted)
+    limits = list(
         TicketType.objects.select_for_update()
         .filter(pk__in=totals, capacity__isnull=False)
         .order_by("pk")
         .values_list("pk", "capacity")
     )
-    limits: list[tuple[int, int]] = [(pk, capacity) for pk, capacity in limited if capacity is not None]
-    if not limits:
-        return
-    taken = capacity_taken(pk for pk, _ in limits)
-    for pk, capacity in limits:
-        left = max(capacity - taken[pk], 0)
-        if totals[pk] > left:
-            name = by_id[pk].name
-            if left == 0:
-                raise OrderActionError(f"'{name}' is sold out (capacity {capacity}).")
-            tickets = "1 ticket is" if left == 1 else f"{left} tickets are"
-            raise OrderActionError(f"Only {tickets} left of '{name}' (capacity {capacity}).")
+    if reason := _shortfall(totals, by_id, limits):
+        raise OrderActionError(reason)
+
+
+def capacity_shortfall(wanted: Iterable[tuple[TicketType, int]]) -> str | None:
+    """`capacity_reserve`'s refusal, or None, without taking locks: for a summary shown before an order is
+    confirmed (the order itself checks again under the lock)."""
+    totals, by_id = _totals(wanted)
+    return _shortfall(totals, by_id, sorted((pk, tt.capacity) for pk, tt in by_id.items()))
+
+
+def capacity_left(ticket_types: Iterable[TicketType]) -> dict[int, int | None]:
+    """{ticket type id: admissions still free (never below 0), None when the type has no limit}."""
+    types = list(ticket_types)
+    taken = capacity_taken(tt.pk for tt in types if tt.capacity is not None)
+    return {tt.pk: None if tt.capacity is None else max(tt.capacity - taken[tt.pk], 0) for tt in types}

@@ -79,6 +79,13 @@ class Order(SearchKeysModel):
         default=False,
         help_text="Paid, but the event holds tickets for review: nothing is sent until someone sends them.",
     )
+    complimentary = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Given away (box office): every ticket at no charge, no booking fee; nothing to refund.",
+    )
+    # The key of the portal form that created the order (orders.box_office): a double submit makes one order.
+    idempotency_key = models.CharField(max_length=80, blank=True, default="", db_default="", editable=False)
     # The status of the latest ticket email, kept here so lists can filter and sort on it;
     # written only by the notification services, in the same transaction as the message.
     email_status = models.CharField(max_length=16, choices=OrderEmailStatus.choices, default=OrderEmailStatus.NOT_SENT)
@@ -110,6 +117,12 @@ class Order(SearchKeysModel):
             models.UniqueConstraint(fields=["organisation", "code"], name="order_unique_code_per_org"),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
             models.CheckConstraint(condition=Q(discount_total__gte=0), name="order_discount_non_negative"),
+            models.CheckConstraint(condition=Q(complimentary=False) | Q(total=0), name="order_complimentary_free"),
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="order_unique_idempotency_key",
+            ),
             models.CheckConstraint(
                 condition=Q(refunded_total__gte=0) & Q(refunded_total__lte=F("total")),
                 name="order_refund_within_total",
@@ -166,6 +179,8 @@ class Order(SearchKeysModel):
     def status_label(self) -> str:
         if self.is_partially_refunded:
             return "Paid · partially refunded"
+        if self.complimentary and self.status == self.Status.PAID:
+            return "Paid · complimentary"
         return self.Status(self.status).label  # get_status_display() flattens the choices on every call
 
     @property

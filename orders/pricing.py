@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from organiser_portal.models import TicketType
 from organiser_portal.money import money_round
+
+ZERO = Decimal("0")
+EVERYTHING = Decimal("100")
 
 
 @dataclass(frozen=True)
@@ -40,3 +44,23 @@ def line_amounts(
     taxable = price * quantity - discount
     tax = money_round(taxable * tax_rate / (100 + tax_rate), currency)
     return LineAmounts(unit_price=price, discount=discount, booking_fee=fee, tax=tax, gross=taxable + fee)
+
+
+def ticket_type_line_amounts(
+    ticket_type: TicketType,
+    quantity: int,
+    *,
+    currency: str,
+    discount_percent: Decimal = ZERO,
+    complimentary: bool = False,
+) -> LineAmounts:
+    """`line_amounts` of `quantity` tickets of `ticket_type` as a new order line stores them. A complimentary line
+    is given away: its whole price is discounted and no booking fee is charged, so its gross is 0."""
+    return line_amounts(
+        price=ticket_type.price,
+        booking_fee=ZERO if complimentary else ticket_type.booking_fee,
+        tax_rate=ticket_type.tax_rate,
+        quantity=quantity,
+        currency=currency,
+        discount_percent=EVERYTHING if complimentary else discount_percent,
+    )

@@ -25,6 +25,9 @@ _STATE_REASON: dict[str, str] = {
 }
 
 
+COMPLIMENTARY_NO_REFUND = "Complimentary order: nothing was paid, so nothing can be refunded"
+
+
 def _not_paid(order: Order) -> str | None:
     return None if order.status == Status.PAID else _STATE_REASON[order.status]
 
@@ -90,6 +93,8 @@ def refusal_refund(order: Order, *, payments: Sequence[Payment] | None = None) -
     a refund goes back through a confirmed one."""
     if reason := _not_paid(order):
         return reason
+    if order.complimentary:
+        return COMPLIMENTARY_NO_REFUND
     if order.refunded_total >= order.total:
         return "Everything paid has been refunded"
     if order.refunded_total + order.refunding_total >= order.total:

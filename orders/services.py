@@ -43,7 +43,7 @@ from .payments import order_expire as order_expire
 from .payments import order_mark_confirming_payment as order_mark_confirming_payment
 from .payments import order_mark_paid as order_mark_paid
 from .payments import order_start_payment as order_start_payment
-from .pricing import line_amounts
+from .pricing import ticket_type_line_amounts
 
 # Refund, retry and cancel live in orders/refund_actions.py (the money going back), importable from here too.
 from .refund_actions import order_cancel as order_cancel
@@ -79,9 +79,14 @@ def order_create(
     customer: Customer | None = None,
     promo_code: str = "",
     discount_percent: Decimal = Decimal("0"),
+    complimentary: bool = False,
+    idempotency_key: str = "",
     created_at: datetime | None = None,
 ) -> Order:
     """A reserved order with its lines and totals (prices include tax; fees are per ticket; orders.pricing).
+
+    `complimentary`: every ticket given away, total 0 (orders.pricing.ticket_type_line_amounts). `idempotency_key`:
+    the key of the form that asked for it, unique in the organisation (orders.box_office finds a repeat by it).
 
     Raises OrderActionError for no tickets, a ticket type of another event, or more admissions than a ticket
     type's capacity has left (orders.capacity; the limited types stay locked until the transaction ends).
@@ -100,6 +105,8 @@ def order_create(
         "address": address,
         "currency": event.currency,
         "promo_code": promo_code,
+        "complimentary": complimentary,
+        "idempotency_key": idempotency_key,
         "created_at": created_at or timezone.now(),
     }
     drawn: list[str] = []
@@ -116,19 +123,17 @@ def order_create(
         order = with_fresh_codes(create, collided=collided)
         discount_total = total = Decimal("0")
         for request in lines:
-            tt = request.ticket_type
-            amounts = line_amounts(
-                price=tt.price,
-                booking_fee=tt.booking_fee,
-                tax_rate=tt.tax_rate,
-                quantity=request.quantity,
+            amounts = ticket_type_line_amounts(
+                request.ticket_type,
+                request.quantity,
                 currency=event.currency,
                 discount_percent=discount_percent,
+                complimentary=complimentary,
             )
             OrderLine.objects.create(
                 organisation_id=order.organisation_id,
                 order=order,
-                ticket_type=tt,
+                ticket_type=request.ticket_type,
                 quantity=request.quantity,
                 unit_price=amounts.unit_price,
                 discount=amounts.discount,
@@ -150,7 +155,7 @@ def _valid_ticket_count(order: Order) -> int:
     return order.tickets.filter(status=Ticket.Status.VALID).count()
 
 
-def _clean_email(address: str) -> str:
+def email_clean(address: str) -> str:
     """The address in its stored form (organiser_portal.addresses), invisible characters removed."""
     try:
         return address_normalise(address).value
@@ -207,7 +212,7 @@ def order_resend_tickets(
     require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
     with transaction.atomic():
         order = _lock(order)
-        address = _clean_email(recipient) if recipient.strip() else order.contact_email
+        address = email_clean(recipient) if recipient.strip() else order.contact_email
         complained = order.messages.filter(recipient__iexact=address, status=OutgoingMessage.Status.COMPLAINED)
         if not complaint_confirmed and complained.exists():
             raise OrderActionError(
@@ -287,7 +292,7 @@ def order_change_contact(
         order = Order.objects.select_for_update(of=("self",)).select_related("event", "customer").get(pk=order.pk)
         # Only a new address meets the rule: one stored before it never blocks a name or phone edit.
         if email != order.contact_email:
-            email = _clean_email(email)
+            email = email_clean(email)
         new = {"contact_name": name, "contact_email": email, "contact_phone": phone}
         changed = {
             field: (getattr(order, field), value) for field, value in new.items() if getattr(order, field) != value

@@ -27,6 +27,8 @@ ACTIONS: dict[str, str] = {
     "order.refunded": "Order fully refunded",
     "order.cancelled": "Order cancelled",
     "order.imported": "Order imported from {source}",
+    "order.box_office_created": "Box-office order created: {total} paid, {payment}",
+    "order.complimentary_created": "Complimentary order created (no charge): {reason}",
     "order.contact_changed": "Contact changed: {changes}",
     "order.tickets_held": "Tickets held for review: the event does not send tickets automatically",
     "order.held_tickets_sent": "Held tickets released and sent to {recipient}",

@@ -1,8 +1,18 @@
 from django.urls import path
 
-from . import account_views, personalise_views, refund_views, sms_views, tickets_page_views, transfer_views, views
+from . import (
+    account_views,
+    box_office_views,
+    personalise_views,
+    refund_views,
+    sms_views,
+    tickets_page_views,
+    transfer_views,
+    views,
+)
 
 urlpatterns = [
+    path("events/<str:event_id>/orders/new/", box_office_views.order_new, name="order_new"),
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
     path("orders/<str:code>/", views.order_detail, name="order_detail"),
     path("orders/<str:code>/refresh/", views.order_refresh, name="order_refresh"),

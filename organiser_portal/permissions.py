@@ -36,6 +36,8 @@ class Perm(StrEnum):
     LINK_CUSTOMERS = "link_customers"
     MANAGE_CUSTOMERS = "manage_customers"
     SEND_HELD = "send_held"
+    CREATE_ORDERS = "create_orders"
+    COMPLIMENTARY = "complimentary"
     REFUND = "refund"
     CANCEL = "cancel"
     IMPORT = "import"
@@ -57,9 +59,11 @@ _SUPPORT = _VIEWER | {
     Perm.TRANSFER,
     # Create a customer account, link or unlink an order, send the verification email: support articles' tasks.
     Perm.LINK_CUSTOMERS,
+    Perm.CREATE_ORDERS,  # the box office sells at the door: paid orders only
 }
 _MANAGER = _SUPPORT | {
     Perm.PERSONALISE_FROZEN,
+    Perm.COMPLIMENTARY,  # tickets given away are a manager's decision
     Perm.REFUND,
     Perm.CANCEL,
     Perm.IMPORT,
@@ -91,6 +95,8 @@ PERM_ACTIONS: dict[Perm, str] = {
     Perm.LINK_CUSTOMERS: "create customer accounts or link orders to them",
     Perm.MANAGE_CUSTOMERS: "merge customer accounts",
     Perm.SEND_HELD: "send held tickets",
+    Perm.CREATE_ORDERS: "create box-office orders",
+    Perm.COMPLIMENTARY: "give complimentary tickets",
     Perm.REFUND: "refund orders",
     Perm.CANCEL: "cancel orders",
     Perm.IMPORT: "import orders",

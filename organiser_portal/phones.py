@@ -42,6 +42,19 @@ def phone_e164(raw: str, region: str) -> str:
     return possible
 
 
+def phone_validate(raw: str, region: str) -> str:
+    """`raw` stripped, when it is empty or a number `phone_e164` can read (as written in `region` unless it is
+    international): what a contact form keeps. Raises ValidationError saying why otherwise."""
+    raw = raw.strip()
+    if raw and not phone_e164(raw, region):
+        country = (region or DEFAULT_COUNTRY).upper()
+        raise ValidationError(
+            f"{raw} is not a phone number (for {country} without a country code; write +… for another country).",
+            code="invalid_phone",
+        )
+    return raw
+
+
 def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
         return phonenumbers.parse(text, region)

@@ -25,8 +25,11 @@ from .services import EventSettings, TicketTypeSettings, minor_unit_error, passw
 Role = Membership.Role
 ROLE_CHOICES = [
     (Role.VIEWER, "Viewer: reads orders, guests, tickets and messages"),
-    (Role.SUPPORT, "Support agent: viewer + resend, edit contact, PDF, personalisation, send held tickets"),
-    (Role.MANAGER, "Manager: support + refund, cancel, import, event and ticket-type settings"),
+    (
+        Role.SUPPORT,
+        "Support agent: viewer + resend, edit contact, PDF, personalisation, send held tickets, box-office orders",
+    ),
+    (Role.MANAGER, "Manager: support + complimentary orders, refund, cancel, import, event and ticket-type settings"),
     (Role.OWNER, "Owner: manager + team, regions and organisation settings"),
 ]
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"

@@ -61,6 +61,8 @@ class TicketPage:
     organisation: str
     # The ticket type needs the attendee's personal data and nobody has given it yet.
     attendee_unnamed: bool = False
+    # Given away at no charge (Order.complimentary): printed on the ticket.
+    complimentary: bool = False
 
 
 @cache
@@ -100,6 +102,7 @@ def ticket_pages(order: Order, tickets: Iterable[Ticket]) -> list[TicketPage]:
             ticket_type=t.ticket_type.name,
             holder=_holder(order, t),
             attendee_unnamed=not t.attendee_name and t.ticket_type.requires_personal_data,
+            complimentary=order.complimentary,
             order_code=order.code,
             organisation=order.organisation.name,
         )

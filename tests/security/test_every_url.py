@@ -89,6 +89,7 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "order_detail": (Perm.VIEW, True),
     "order_refresh": (Perm.VIEW, True),
     "ticket_scans": (Perm.VIEW, True),
+    "order_new": (Perm.CREATE_ORDERS, True),
     "order_resend": (Perm.RESEND, True),
     "order_resend_sms": (Perm.RESEND, True),
     "order_edit_contact": (Perm.EDIT_CONTACT, True),
