@@ -8,5 +8,6 @@ urlpatterns = [
     path("orders/", views.orders_page, name="orders"),
     path("customers/", views.customers_page, name="customers"),
     path("events/<str:event_id>/guests/", views.event_guests, name="event_guests"),
+    path("events/<str:event_id>/at-risk/", views.event_at_risk, name="event_at_risk"),
     path("customers/<int:customer_id>/", views.customer_page, name="customer_detail"),
 ]

@@ -86,10 +86,22 @@ class ResendForm(IdempotentForm):
     confirm_complaint = forms.BooleanField(
         required=False, label="The guest asked for the tickets again: resend to the address that marked them as spam"
     )
+    confirm_suppressed = forms.BooleanField(
+        required=False, label="Send to this address anyway: I know why it is on the suppression list"
+    )
 
-    def __init__(self, *args, contact_email: str = "", complained: frozenset[str] = frozenset(), **kwargs):
+    def __init__(
+        self,
+        *args,
+        contact_email: str = "",
+        complained: frozenset[str] = frozenset(),
+        suppressed: frozenset[str] = frozenset(),
+        **kwargs,
+    ):
+        """`complained`: this order's addresses that marked an email as spam; `suppressed`: the addresses (lower
+        case) among the contact and the typed one that are on the organisation's suppression list."""
         super().__init__(*args, **kwargs)
-        self.contact_email, self.complained = contact_email, complained
+        self.contact_email, self.complained, self.suppressed = contact_email, complained, suppressed
 
     def clean(self):
         data = super().clean()
@@ -101,6 +113,11 @@ class ResendForm(IdempotentForm):
         if to and to.lower() in self.complained and not data.get("confirm_complaint"):
             self.add_error(
                 "confirm_complaint", f"{to} marked the tickets email as spam: tick the box to resend to it anyway."
+            )
+        elif to and to.lower() in self.suppressed and not data.get("confirm_suppressed"):
+            self.add_error(
+                "confirm_suppressed",
+                f"{to} is on the suppression list: tick the box to send to it anyway, or choose another way.",
             )
         return data
 

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from . import personalise_views, refund_views, transfer_views, views
+from . import bulk_views, personalise_views, refund_views, transfer_views, views
 
 urlpatterns = [
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
+    path("events/<str:event_id>/bulk/", bulk_views.event_bulk_confirm, name="event_bulk_confirm"),
+    path("events/<str:event_id>/bulk/start/", bulk_views.event_bulk_start, name="event_bulk_start"),
+    path("events/<str:event_id>/bulk/<int:bulk_id>/", bulk_views.event_bulk_detail, name="event_bulk_detail"),
     path("orders/<str:code>/", views.order_detail, name="order_detail"),
     path("orders/<str:code>/refresh/", views.order_refresh, name="order_refresh"),
     path("orders/<str:code>/tickets/<str:ticket_id>/scans/", views.ticket_scans, name="ticket_scans"),

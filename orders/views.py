@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
+from notifications.selectors import suppressions_for
 from organiser_portal.permissions import Access, Perm, access_organisation, page_access
 from tickets.pdf import order_tickets_pdf, pdf_filename
 
@@ -228,7 +229,17 @@ def _resend_form(request: HtmxHttpRequest, context: dict) -> ResendForm:
     initial = {"send_to": ResendForm.TO_OTHER} if request.GET.get("send_to") == ResendForm.TO_OTHER else {}
     complained = complained_addresses(context["detail"])
     context["complained"] = order.contact_email.lower() in complained
-    return ResendForm(request.POST or None, initial=initial, contact_email=order.contact_email, complained=complained)
+    typed = request.POST.get("other_email", "") if request.POST.get("send_to") == ResendForm.TO_OTHER else ""
+    listed = suppressions_for(order.organisation_id, [order.contact_email, typed])
+    # The warning names the address the form is about: the typed one once it is chosen, else the contact's.
+    context["suppression"] = listed.get(typed.strip().lower()) or listed.get(order.contact_email.lower())
+    return ResendForm(
+        request.POST or None,
+        initial=initial,
+        contact_email=order.contact_email,
+        complained=complained,
+        suppressed=frozenset(listed),
+    )
 
 
 @login_required
@@ -245,13 +256,15 @@ def order_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
                 recipient=form.recipient,
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 complaint_confirmed=form.cleaned_data.get("confirm_complaint", False),
+                suppression_confirmed=form.cleaned_data.get("confirm_suppressed", False),
             )
         except OrderActionError as error:
             form.add_error(None, str(error))
         else:
             return _done(request, access, code, f"Tickets queued for {message.recipient}.")
     refusal = rules.refusal_resend(order, valid_tickets=len(context["valid_tickets"]))
-    return _form_page(request, "orders/order_resend.html", "resend", {**context, "form": form, "refusal": refusal})
+    context = {**context, "form": form, "refusal": refusal, "can_unsuppress": access.can(Perm.MANAGE_SUPPRESSIONS)}
+    return _form_page(request, "orders/order_resend.html", "resend", context)
 
 
 def _contact_form(request: HtmxHttpRequest, access: Access, context: dict) -> ContactForm:

@@ -34,6 +34,7 @@ class Perm(StrEnum):
     PERSONALISE_FROZEN = "personalise_frozen"
     TRANSFER = "transfer"
     SEND_HELD = "send_held"
+    MANAGE_SUPPRESSIONS = "manage_suppressions"
     REFUND = "refund"
     CANCEL = "cancel"
     IMPORT = "import"
@@ -53,6 +54,9 @@ _SUPPORT = _VIEWER | {
     Perm.PERSONALISE,
     Perm.SEND_HELD,
     Perm.TRANSFER,
+    # Taking an address off the suppression list: the agent who hears from the guest decides (with a reason, on
+    # the timeline), as they decide a resend; a manager would only rubber-stamp it.
+    Perm.MANAGE_SUPPRESSIONS,
 }
 _MANAGER = _SUPPORT | {
     Perm.PERSONALISE_FROZEN,
@@ -83,6 +87,7 @@ PERM_ACTIONS: dict[Perm, str] = {
     Perm.PERSONALISE_FROZEN: "change attendee details once they are frozen",
     Perm.TRANSFER: "transfer or reissue tickets",
     Perm.SEND_HELD: "send held tickets",
+    Perm.MANAGE_SUPPRESSIONS: "take addresses off the suppression list",
     Perm.REFUND: "refund orders",
     Perm.CANCEL: "cancel orders",
     Perm.IMPORT: "import orders",

@@ -22,8 +22,9 @@ def _badges(order) -> tuple[SafeString, SafeString]:
 
 
 @register.simple_tag
-def guest_list_row(order, time_zone: str) -> SafeString:
-    """An event's guest-list row: guest (linked to the customer account), email, order, tickets, statuses, created.
+def guest_list_row(order, time_zone: str, selectable: bool = False) -> SafeString:
+    """An event's guest-list row: guest (linked to the customer account), email, order, tickets, statuses, created;
+    with `selectable`, first a checkbox that ticks the order for a bulk send (the form `bulk-form`).
 
     Needs `order.detail_url`, `order.customer_url` (guests.views._attach_row_urls) and `order.ticket_count`.
     """
@@ -33,10 +34,21 @@ def guest_list_row(order, time_zone: str) -> SafeString:
         else order.contact_name
     )
     status, email_status = _badges(order)
+    tick = (
+        format_html(
+            '<td><input class="form-check-input" type="checkbox" name="order" value="{}" form="bulk-form" '
+            'aria-label="Select order {}"></td>',
+            order.pk,
+            order.code,
+        )
+        if selectable
+        else ""
+    )
     return format_html(
-        '<tr><td>{}</td><td class="text-break">{}</td>'
+        '<tr>{}<td>{}</td><td class="text-break">{}</td>'
         '<td><a class="fw-semibold" href="{}"><code>{}</code></a></td><td class="text-end">{}</td>'
         '<td>{}</td><td><span id="email-status-{}">{}</span></td><td class="text-nowrap">{}</td></tr>',
+        tick,
         guest,
         order.contact_email,
         order.detail_url,

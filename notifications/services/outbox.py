@@ -29,6 +29,7 @@ from orders.timeline import timeline_record
 from .. import sql
 from ..emails import SendResult, service_lookup
 from ..models import MessageStatus, OutgoingMessage
+from ..pacing import run_later
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -100,13 +101,17 @@ def message_queue(
     actor: User | None = None,
     idempotency_key: str = "",
     record_timeline: bool = True,
+    not_before: datetime | None = None,
 ) -> OutgoingMessage:
     """Write the message to the outbox and hand it to a worker after commit.
 
     Call inside the transaction of the action that wants the message (holding the order's
     lock); if that transaction rolls back, nothing is sent. Callers whose own timeline entry
-    already says an email goes out pass record_timeline=False.
+    already says an email goes out pass record_timeline=False. `not_before` paces a bulk send:
+    the message is not claimed before then (its `next_attempt_at`), and its task is handed over
+    with that countdown.
     """
+    now = timezone.now()
     message = OutgoingMessage.objects.create(
         organisation_id=order.organisation_id,
         order=order,
@@ -114,11 +119,13 @@ def message_queue(
         recipient=recipient,
         created_by=actor,
         idempotency_key=idempotency_key,
+        next_attempt_at=max(not_before or now, now),
     )
     sql.order_email_status_sync(message)
     if record_timeline:
         timeline_record(order=order, action="email.queued", actor=actor, data=message_timeline_data(message))
-    transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
+    countdown = max((message.next_attempt_at - now).total_seconds(), 0.0)
+    transaction.on_commit(lambda: message_dispatch(message_id=message.pk, countdown=countdown))
     return message
 
 
@@ -146,15 +153,23 @@ def account_message_queue(
     return message
 
 
-def message_dispatch(*, message_id: int) -> bool:
-    """Hand the message to the broker. A refusal (Redis down, or full) is logged and written on the message as
-    "waiting for the queue", not raised: the action's page answers, and the sweeper tries again every minute.
+def message_dispatch(*, message_id: int, countdown: float = 0.0) -> bool:
+    """Hand the message to the broker, to run in `countdown` seconds (a paced bulk send). A refusal (Redis down,
+    or full) is logged and written on the message as "waiting for the queue", not raised: the action's page
+    answers, and the sweeper tries again every minute.
 
     The task is named, not imported: tasks call services, so services must not import tasks
-    (NotificationsConfig.ready registers it, so eager mode and routing apply as for a direct call).
+    (NotificationsConfig.ready registers it, so eager mode and routing apply as for a direct call). An eager
+    task ignores its countdown: with tasks in process, the one pacing thread (`pacing.run_later`) waits instead.
     """
     try:
-        current_app.signature(SEND_MESSAGE_TASK, args=(message_id,)).apply_async(retry=False)
+        signature = current_app.signature(SEND_MESSAGE_TASK, args=(message_id,))
+        if countdown > 0 and current_app.conf.task_always_eager:
+            run_later(countdown, signature.apply_async, retry=False)
+        elif countdown > 0:
+            signature.apply_async(countdown=countdown, retry=False)
+        else:
+            signature.apply_async(retry=False)
     except Exception as error:
         log.warning("Could not queue message %s for sending; the outbox sweeper will retry: %s", message_id, error)
         try:
