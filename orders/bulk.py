@@ -192,11 +192,14 @@ def bulk_send_run(*, bulk_send_id: int, chunk: int = CHUNK) -> BulkSend:
     bulk = BulkSend.objects.get(pk=bulk_send_id)
     if bulk.finished:
         return bulk
-    BulkSend.objects.filter(pk=bulk.pk, status=BulkSend.Status.QUEUED).update(status=BulkSend.Status.RUNNING)
+    # The pacing counts from the first run's start, not from the confirmation (the task may have waited).
+    BulkSend.objects.filter(pk=bulk.pk, status=BulkSend.Status.QUEUED).update(
+        status=BulkSend.Status.RUNNING, first_send_at=timezone.now()
+    )
     while True:
         with transaction.atomic():
             bulk = (
-                BulkSend.objects.select_for_update()
+                BulkSend.objects.select_for_update(of=("self",))
                 .select_related("event__organisation", "created_by")
                 .get(pk=bulk_send_id)
             )
