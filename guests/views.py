@@ -150,8 +150,16 @@ def event_at_risk(request: HttpRequest, org: str, event_id: str) -> HttpResponse
     event = event_get(access, event_id)
     reason = request.GET.get("reason", "")
     reason = reason if reason in REASONS else ""
-    listing = at_risk_orders(access, event, reason=reason, page=_page_number(request.GET.get("page")))
+    listing = at_risk_orders(access, event, reason=reason, after=request.GET.get("after"))
     _attach_row_urls(org, [row.order for row in listing.rows])
+    # Each row's fixes: four reversals a page, not four a row.
+    fixes = {
+        name: reverse(name, kwargs={"org": org, "code": _SLOT}).split(_SLOT)
+        for name in ("order_fix_and_resend", "order_resend", "order_personalise")
+    }
+    for row in listing.rows:
+        code = quote(row.order.code, safe=RFC3986_SUBDELIMS + "/~:@")
+        row.fix_url, row.resend_url, row.personalise_url = (code.join(fixes[name]) for name in fixes)  # type: ignore[attr-defined]
     context = {
         "access": access,
         "event": event,

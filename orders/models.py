@@ -137,6 +137,15 @@ class Order(SearchKeysModel):
                 condition=Q(status__in=["reserved", "processing_payment", "confirming_payment"]),
                 name="order_awaiting_payment",
             ),
+            # The at-risk list (guests/at_risk.py): paid orders whose tickets email failed or is deferred, a few
+            # percent of an event, newest first; counted from the index alone.
+            models.Index(
+                fields=["event", "-created_at", "-id", "email_status"],
+                condition=Q(
+                    status="paid", email_status__in=["bounced", "rejected", "failed", "complained", "deferred"]
+                ),
+                name="order_event_at_risk",
+            ),
             # A full name, folded (name_key), newest first, straight from the index (guests.search).
             models.Index(
                 F("organisation"), F("name_key"), F("created_at").desc(), F("id").desc(), name="order_org_name_key"
