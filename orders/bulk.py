@@ -25,10 +25,11 @@ from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 
+from notifications.models import OutgoingMessage
 from notifications.pacing import run_later
 from notifications.selectors import suppressions_for
 from organiser_portal.models import Event
@@ -83,9 +84,10 @@ def _require(actor: User, event: Event, action: str) -> None:
 def bulk_send_plan(*, actor: User, event: Event, action: str, order_ids: Sequence[int]) -> BulkPlan:
     """Which of `order_ids` (orders of `event`; others are ignored) a bulk `action` would send, and why each
     other one is skipped, in the words of the order page's menu (rules.py): cancelled, refunded, not paid, no
-    valid ticket, nothing held ("send held"), held for review or an address on the suppression list ("resend").
+    valid ticket, nothing held ("send held"), held for review, an address that complained or one on the suppression
+    list ("resend").
 
-    Three queries whatever the size. Raises Http404 (another organisation, a region outside the membership),
+    Two queries whatever the size. Raises Http404 (another organisation, a region outside the membership),
     PermissionDenied (a role that may not send), OrderActionError (an unknown action, or more orders than
     BULK_SEND_MAX_ORDERS).
     """
@@ -97,9 +99,12 @@ def bulk_send_plan(*, actor: User, event: Event, action: str, order_ids: Sequenc
             "narrow the filters."
         )
     valid = Count("tickets", filter=Q(tickets__status=Ticket.Status.VALID))
+    complained = OutgoingMessage.objects.filter(
+        order=OuterRef("pk"), status=OutgoingMessage.Status.COMPLAINED, recipient__iexact=OuterRef("contact_email")
+    )
     orders = list(
         Order.objects.filter(event=event, pk__in=ids)
-        .annotate(valid_tickets=valid)
+        .annotate(valid_tickets=valid, complained=Exists(complained))
         .only("pk", "code", "status", "tickets_held", "contact_email", "created_at")
         .order_by("-created_at", "-id")
     )
@@ -126,6 +131,8 @@ def _refusal(order: Order, action: str, suppressed: dict) -> str | None:
         return "No valid ticket to send" if valid_tickets == 0 else None
     if reason := rules.refusal_resend(order, valid_tickets=valid_tickets):
         return reason
+    if order.complained:  # type: ignore[attr-defined]
+        return "The address marked the tickets email as spam: resend it from the order if the guest asks"
     if listed := suppressed.get(order.contact_email.lower()):
         return f"Address on the suppression list ({listed.get_reason_display().lower()}): resend it from the order"
     return None

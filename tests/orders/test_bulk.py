@@ -82,6 +82,10 @@ def test_resend_skips_held_orders_and_suppressed_addresses(agent, make_order, ev
     plan = bulk_send_plan(actor=agent, event=event, action="resend", order_ids=[good.pk, bounced.pk])
     assert plan.order_ids == [good.pk]
     assert plan.skipped[0].code == bounced.code and "suppression list (hard bounce)" in plan.skipped[0].reason
+    complained = make_order(contact_email="spam@example.com")
+    complained.messages.update(status="complained")
+    plan = bulk_send_plan(actor=agent, event=event, action="resend", order_ids=[complained.pk])
+    assert "marked the tickets email as spam" in plan.skipped[0].reason
     held_plan = bulk_send_plan(actor=agent, event=held_event, action="resend", order_ids=[held().pk])
     assert held_plan.skipped[0].reason == "Tickets are held for review: use Send held tickets"
 
