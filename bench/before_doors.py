@@ -64,7 +64,9 @@ def bench_at_risk(ctx: Ctx, *, iterations: int = 40) -> list[Result]:
             raise Wrong(f"at-risk list: the newest at-risk order {newest} is not on the first page")
 
     result = Result(
-        f"at-risk list of the largest event ({count:,} orders at risk)", "before the doors", f"p95 ≤ {AT_RISK_P95_MS:g} ms"
+        f"at-risk list of the largest event ({count:,} orders at risk)",
+        "before the doors",
+        f"p95 ≤ {AT_RISK_P95_MS:g} ms",
     )
     try:
         times, queries = _timed_requests(ctx, [(url, check)], iterations)
@@ -114,7 +116,9 @@ def bench_bulk_send(ctx: Ctx) -> list[Result]:
         finished = time.perf_counter()
     finally:
         current_app.control.purge()  # the bench's own broker (db 14): nothing the bench queued is ever sent
-    ((queued,),) = _sql("SELECT count(*) FROM notifications_outgoingmessage WHERE idempotency_key = %s", [bulk.message_key])
+    ((queued,),) = _sql(
+        "SELECT count(*) FROM notifications_outgoingmessage WHERE idempotency_key = %s", [bulk.message_key]
+    )
     result.samples = 1
     result.value = round(finished - started, 2)
     result.extra = {"confirm_s": round(confirmed - started, 2), "task_s": round(finished - confirmed, 2)}

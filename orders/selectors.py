@@ -312,8 +312,14 @@ class BulkProgress:
         return not self.bulk.finished or self.sent < self.bulk.done
 
     @property
-    def sent_percent(self) -> int:
-        return 100 if not self.bulk.done else round(100 * self.sent / self.bulk.done)
+    def sent_percent(self) -> float:
+        """Of the orders to send: emails the email service took."""
+        return round(100 * self.sent / self.bulk.total, 1) if self.bulk.total else 0.0
+
+    @property
+    def queued_percent(self) -> float:
+        """Of the orders to send: emails queued, waiting for their turn (the pacing)."""
+        return round(100 * (self.bulk.done - self.sent) / self.bulk.total, 1) if self.bulk.total else 0.0
 
 
 def bulk_send_progress(bulk: BulkSend) -> BulkProgress:

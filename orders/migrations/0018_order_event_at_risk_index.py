@@ -4,16 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('guests', '0010_search_keys_refresh'),
-        ('orders', '0017_bulk_send'),
-        ('organiser_portal', '0006_event_personal_data_frozen'),
+        ("guests", "0010_search_keys_refresh"),
+        ("orders", "0017_bulk_send"),
+        ("organiser_portal", "0006_event_personal_data_frozen"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(condition=models.Q(('email_status__in', ['bounced', 'rejected', 'failed', 'complained', 'deferred']), ('status', 'paid')), fields=['event', '-created_at', '-id', 'email_status'], name='order_event_at_risk'),
+            model_name="order",
+            index=models.Index(
+                condition=models.Q(
+                    ("email_status__in", ["bounced", "rejected", "failed", "complained", "deferred"]),
+                    ("status", "paid"),
+                ),
+                fields=["event", "-created_at", "-id", "email_status"],
+                name="order_event_at_risk",
+            ),
         ),
     ]
