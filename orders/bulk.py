@@ -51,7 +51,7 @@ CHUNK = 100  # orders per transaction: the progress a killed task loses at most,
 SHOW_SKIPPED = 200  # skipped orders listed by code on the confirmation and the job's page
 
 Action = BulkSend.Action
-ACTION_PERM = {Action.SEND_HELD: Perm.SEND_HELD, Action.RESEND: Perm.RESEND}
+ACTION_PERM: dict[str, Perm] = {Action.SEND_HELD: Perm.SEND_HELD, Action.RESEND: Perm.RESEND}
 
 
 @dataclass(frozen=True)

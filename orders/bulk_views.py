@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -30,6 +31,10 @@ from .selectors import bulk_send_get, bulk_send_progress
 SCOPE_SELECTED, SCOPE_MATCHING = "selected", "matching"
 
 
+class AuthedRequest(HttpRequest):
+    user: User  # every view here is login_required: the actor a service checks
+
+
 def _selection(access: Access, event: Event, data: QueryDict) -> tuple[list[int], str]:
     """The orders a bulk form names: the ticked ones, or every one matching its filters (`filters`, the guest
     list's query string). Returns their ids and the scope."""
@@ -43,9 +48,11 @@ def _selection(access: Access, event: Event, data: QueryDict) -> tuple[list[int]
     return ids, SCOPE_SELECTED
 
 
-def _confirm_page(request: HttpRequest, access: Access, event: Event, context: dict, status: int = 200) -> HttpResponse:
-    plan: BulkPlan | None = context.get("plan")
-    if plan is not None:
+def _confirm_page(
+    request: HttpRequest, access: Access, event: Event, context: dict[str, object], status: int = 200
+) -> HttpResponse:
+    plan = context.get("plan")
+    if isinstance(plan, BulkPlan):
         context["shown_skipped"] = plan.skipped[:SHOW_SKIPPED]
         context["per_minute"] = per_minute = settings.BULK_SEND_PER_MINUTE
         context["minutes"] = -(-len(plan.order_ids) // max(per_minute, 1))
@@ -55,14 +62,19 @@ def _confirm_page(request: HttpRequest, access: Access, event: Event, context: d
 
 @login_required
 @require_POST
-def event_bulk_confirm(request: HttpRequest, org: str, event_id: str) -> HttpResponse:
+def event_bulk_confirm(request: AuthedRequest, org: str, event_id: str) -> HttpResponse:
     """The one confirmation step: how many orders and addresses, and which orders are skipped and why."""
     access = page_access(request, org)
     event = event_get(access, event_id)
     action = request.POST.get("action", "")
     access.require(Perm.SEND_HELD if action == BulkSend.Action.SEND_HELD else Perm.RESEND)
     ids, scope = _selection(access, event, request.POST)
-    context = {"scope": scope, "order_ids": ids, "filters": request.POST.get("filters", ""), "action": action}
+    context: dict[str, object] = {
+        "scope": scope,
+        "order_ids": ids,
+        "filters": request.POST.get("filters", ""),
+        "action": action,
+    }
     if not ids:
         context["error"] = "Tick the orders to send, or choose every order matching the filters."
         return _confirm_page(request, access, event, context, status=400)
@@ -76,7 +88,7 @@ def event_bulk_confirm(request: HttpRequest, org: str, event_id: str) -> HttpRes
 
 @login_required
 @require_POST
-def event_bulk_start(request: HttpRequest, org: str, event_id: str) -> HttpResponse:
+def event_bulk_start(request: AuthedRequest, org: str, event_id: str) -> HttpResponse:
     """Start the confirmed bulk send and show its progress. If the selection changed since the confirmation
     (an order was cancelled, the filters match more), the confirmation is shown again with the new figures."""
     access = page_access(request, org)
@@ -84,7 +96,12 @@ def event_bulk_start(request: HttpRequest, org: str, event_id: str) -> HttpRespo
     action = request.POST.get("action", "")
     access.require(Perm.SEND_HELD if action == BulkSend.Action.SEND_HELD else Perm.RESEND)
     ids, scope = _selection(access, event, request.POST)
-    context = {"scope": scope, "order_ids": ids, "filters": request.POST.get("filters", ""), "action": action}
+    context: dict[str, object] = {
+        "scope": scope,
+        "order_ids": ids,
+        "filters": request.POST.get("filters", ""),
+        "action": action,
+    }
     try:
         plan = bulk_send_plan(actor=request.user, event=event, action=action, order_ids=ids)
         confirmed = request.POST.get("confirmed", "")

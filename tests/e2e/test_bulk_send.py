@@ -57,6 +57,7 @@ def test_release_every_held_order_of_an_event_in_one_step(embedded_default, live
     page.screenshot(path=str(screenshot_dir / "bulk-send-done.png"), full_page=True)
 
     job = BulkSend.objects.get()
+    assert job.created_by is not None
     assert (job.status, job.done, job.created_by.username) == ("done", count - skipped, "support@demo.example")
     assert not Order.objects.filter(event=gala, tickets_held=True, status=Order.Status.PAID).exists()
     sent = OutgoingMessage.objects.filter(idempotency_key=job.message_key)
