@@ -143,6 +143,18 @@ def my_events(request: HttpRequest, org: str) -> HttpResponse:
     return render(request, "guests/my_events.html", {"access": access, "events": events})
 
 
+def _attach_fix_urls(org: str, rows) -> None:
+    """Each at-risk row's order link and fixes: four reversals a page, not four a row."""
+    _attach_row_urls(org, [row.order for row in rows])
+    fixes = {
+        name: reverse(name, kwargs={"org": org, "code": _SLOT}).split(_SLOT)
+        for name in ("order_fix_and_resend", "order_resend", "order_personalise")
+    }
+    for row in rows:
+        code = quote(row.order.code, safe=RFC3986_SUBDELIMS + "/~:@")
+        row.fix_url, row.resend_url, row.personalise_url = (code.join(fixes[name]) for name in fixes)
+
+
 @login_required
 def event_at_risk(request: HttpRequest, org: str, event_id: str) -> HttpResponse:
     """The event's orders whose guests may have no working tickets, each with the reason and its fix."""
@@ -151,15 +163,7 @@ def event_at_risk(request: HttpRequest, org: str, event_id: str) -> HttpResponse
     reason = request.GET.get("reason", "")
     reason = reason if reason in REASONS else ""
     listing = at_risk_orders(access, event, reason=reason, after=request.GET.get("after"))
-    _attach_row_urls(org, [row.order for row in listing.rows])
-    # Each row's fixes: four reversals a page, not four a row.
-    fixes = {
-        name: reverse(name, kwargs={"org": org, "code": _SLOT}).split(_SLOT)
-        for name in ("order_fix_and_resend", "order_resend", "order_personalise")
-    }
-    for row in listing.rows:
-        code = quote(row.order.code, safe=RFC3986_SUBDELIMS + "/~:@")
-        row.fix_url, row.resend_url, row.personalise_url = (code.join(fixes[name]) for name in fixes)  # type: ignore[attr-defined]
+    _attach_fix_urls(org, listing.rows)
     context = {
         "access": access,
         "event": event,

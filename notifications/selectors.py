@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
+from django.http import Http404
 
 from organiser_portal.models import Organisation
 
@@ -30,3 +31,15 @@ def suppression_list(organisation: Organisation, *, removed: bool = False, limit
     """The list page: the listed addresses (or, with `removed`, the ones taken off), newest first, at most `limit`."""
     rows = Suppression.objects.filter(organisation=organisation, removed_at__isnull=not removed)
     return list(rows.select_related("source_message__order", "removed_by").order_by("-created_at", "-id")[:limit])
+
+
+def suppression_get(organisation: Organisation, suppression_id: int) -> Suppression:
+    """One row of the organisation's list (listed or removed), with the order whose email put it there; 404 else."""
+    row = (
+        Suppression.objects.select_related("source_message__order")
+        .filter(organisation=organisation, pk=suppression_id)
+        .first()
+    )
+    if row is None:
+        raise Http404("No such suppression.")
+    return row

@@ -6,14 +6,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from orders.models import Order
 from organiser_portal.permissions import Access, Perm, page_access
 
-from .models import Suppression
-from .selectors import suppression_list
+from .selectors import suppression_get, suppression_list
 from .services import SuppressionError, suppression_remove
 
 
@@ -44,6 +43,8 @@ def suppressions(request: HttpRequest, org: str) -> HttpResponse:
 
 def _order_from(access: Access, code: str) -> Order | None:
     """The order the member came from (`?order=`), when this access may open it: its timeline records the removal."""
+    if not code:
+        return None
     order = Order.objects.select_related("event").filter(organisation=access.organisation, code=code).first()
     return order if order is not None and access.allows_region(order.event.region_id) else None
 
@@ -52,14 +53,8 @@ def _order_from(access: Access, code: str) -> Order | None:
 def suppression_remove_page(request: AuthedRequest, org: str, suppression_id: int) -> HttpResponse:
     access = page_access(request, org)
     access.require(Perm.MANAGE_SUPPRESSIONS)
-    suppression = (
-        Suppression.objects.select_related("source_message__order")
-        .filter(organisation=access.organisation, pk=suppression_id)
-        .first()
-    )
-    if suppression is None:
-        raise Http404("No such suppression.")
-    order = _order_from(access, request.GET.get("order", "")) if request.GET.get("order") else None
+    suppression = suppression_get(access.organisation, suppression_id)
+    order = _order_from(access, request.GET.get("order", ""))
     form = RemoveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

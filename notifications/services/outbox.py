@@ -107,9 +107,8 @@ def message_queue(
 
     Call inside the transaction of the action that wants the message (holding the order's
     lock); if that transaction rolls back, nothing is sent. Callers whose own timeline entry
-    already says an email goes out pass record_timeline=False. `not_before` paces a bulk send:
-    the message is not claimed before then (its `next_attempt_at`), and its task is handed over
-    with that countdown.
+    already says an email goes out pass record_timeline=False. `not_before` paces a bulk send: the
+    message is not claimed before then (`next_attempt_at`); its task is handed over with that countdown.
     """
     now = timezone.now()
     message = OutgoingMessage.objects.create(
@@ -124,8 +123,8 @@ def message_queue(
     sql.order_email_status_sync(message)
     if record_timeline:
         timeline_record(order=order, action="email.queued", actor=actor, data=message_timeline_data(message))
-    countdown = max((message.next_attempt_at - now).total_seconds(), 0.0)
-    transaction.on_commit(lambda: message_dispatch(message_id=message.pk, countdown=countdown))
+    wait = max((message.next_attempt_at - now).total_seconds(), 0.0)
+    transaction.on_commit(lambda: message_dispatch(message_id=message.pk, countdown=wait))
     return message
 
 
@@ -154,22 +153,18 @@ def account_message_queue(
 
 
 def message_dispatch(*, message_id: int, countdown: float = 0.0) -> bool:
-    """Hand the message to the broker, to run in `countdown` seconds (a paced bulk send). A refusal (Redis down,
-    or full) is logged and written on the message as "waiting for the queue", not raised: the action's page
-    answers, and the sweeper tries again every minute.
+    """Hand the message to the broker, to run in `countdown` seconds (a paced bulk send). A refusal (Redis down, or
+    full) is logged and noted on the message ("waiting for the queue"), not raised: the sweeper tries again.
 
     The task is named, not imported: tasks call services, so services must not import tasks
     (NotificationsConfig.ready registers it, so eager mode and routing apply as for a direct call). An eager
-    task ignores its countdown: with tasks in process, the one pacing thread (`pacing.run_later`) waits instead.
-    """
+    task ignores a countdown: with tasks in process, the pacing thread (`pacing.run_later`) waits instead."""
     try:
-        signature = current_app.signature(SEND_MESSAGE_TASK, args=(message_id,))
+        send = current_app.signature(SEND_MESSAGE_TASK, args=(message_id,)).apply_async
         if countdown > 0 and current_app.conf.task_always_eager:
-            run_later(countdown, signature.apply_async, retry=False)
-        elif countdown > 0:
-            signature.apply_async(countdown=countdown, retry=False)
+            run_later(countdown, send, retry=False)
         else:
-            signature.apply_async(retry=False)
+            send(countdown=countdown or None, retry=False)
     except Exception as error:
         log.warning("Could not queue message %s for sending; the outbox sweeper will retry: %s", message_id, error)
         try:
