@@ -11,6 +11,7 @@ afterwards so no worker ever sends the bench's emails.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -58,8 +59,11 @@ def bench_at_risk(ctx: Ctx, *, iterations: int = 40) -> list[Result]:
         if response.status_code != 200:
             raise Wrong(f"at-risk list: HTTP {response.status_code}")
         text = _text(response)
-        if f"{count} orders at risk" not in text:
-            raise Wrong(f"at-risk list: expected {count} orders at risk")
+        shown = re.search(r"([\d,]+) orders at risk", text)
+        # Deferrals cross the AT_RISK_DEFERRED_HOURS line while the bench runs, and other benchmarks on the same
+        # data (webhooks, bulk sends) move email statuses: the count may drift by a few from the one at the start.
+        if shown is None or abs(int(shown.group(1).replace(",", "")) - count) > max(5, count * 3 // 100):
+            raise Wrong(f"at-risk list: expected about {count} orders at risk, the page says {shown}")
         if newest not in text:
             raise Wrong(f"at-risk list: the newest at-risk order {newest} is not on the first page")
 

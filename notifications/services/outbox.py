@@ -164,7 +164,7 @@ def message_dispatch(*, message_id: int, countdown: float = 0.0) -> bool:
         if countdown > 0 and current_app.conf.task_always_eager:
             run_later(countdown, send, retry=False)
         else:
-            send(countdown=countdown or None, retry=False)
+            send(countdown=countdown, retry=False)  # 0: no ETA (celery ignores a false countdown)
     except Exception as error:
         log.warning("Could not queue message %s for sending; the outbox sweeper will retry: %s", message_id, error)
         try:
