@@ -156,7 +156,7 @@ def run(only: list[str] | None, iterations: int | None, duration: int) -> dict[s
             continue
         print(f"→ {name}", flush=True)
         kwargs: dict[str, int] = {}
-        if iterations and name in ("order_detail", "search", "guest_list", "lists"):
+        if iterations and name in ("order_detail", "search", "guest_list", "lists", "at_risk"):
             kwargs["iterations"] = iterations
         if name in ("order_detail_load", "scanner"):
             kwargs["duration"] = duration

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .actions import bench_order_actions
+from .before_doors import bench_at_risk, bench_bulk_send
 from .common import Result
 from .lists import bench_lists
 from .machines import bench_scanner, bench_webhooks
@@ -32,4 +33,6 @@ BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "webhooks": bench_webhooks,
     "scanner": bench_scanner,
     "order_actions": bench_order_actions,
+    "at_risk": bench_at_risk,
+    "bulk_send": bench_bulk_send,
 }

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
@@ -144,6 +145,18 @@ def event_guest_orders(
     # the event alone lets the count run on the (event, status / email_status, created_at) indexes alone.
     orders = _filtered(Order.objects.filter(event=event), filters, organisation=event.organisation, event=event)
     return _keyset_page(orders, filters, after=after, before=before, page_size=page_size, count_cap=count_cap)
+
+
+def event_guest_order_ids(
+    access: Access, event: Event, filters: GuestFilters, *, limit: int | None = None
+) -> list[int]:
+    """Every order of the event under `filters` ("every order matching the filters" of a bulk send), newest first,
+    at most `limit` (default BULK_SEND_MAX_ORDERS + 1, so that one too many is noticed). 404 as the guest list."""
+    if event.organisation_id != access.organisation.pk or not access.allows_region(event.region_id):
+        raise Http404("No such event.")
+    limit = settings.BULK_SEND_MAX_ORDERS + 1 if limit is None else limit
+    orders = _filtered(Order.objects.filter(event=event), filters, organisation=event.organisation, event=event)
+    return list(orders.order_by("-created_at", "-id").values_list("pk", flat=True)[:limit])
 
 
 def orders_list(

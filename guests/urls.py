@@ -9,6 +9,7 @@ urlpatterns = [
     path("customers/", views.customers_page, name="customers"),
     path("events/<str:event_id>/guests/", views.event_guests, name="event_guests"),
     path("customers/new/", account_views.customer_new, name="customer_new"),
+    path("events/<str:event_id>/at-risk/", views.event_at_risk, name="event_at_risk"),
     path("customers/<int:customer_id>/", views.customer_page, name="customer_detail"),
     path("customers/<int:customer_id>/merge/", account_views.customer_merge, name="customer_merge"),
     path(

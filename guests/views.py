@@ -4,12 +4,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
+from orders.selectors import bulk_sends_recent
 from organiser_portal.permissions import Perm, page_access
 from organiser_portal.selectors import event_get
 
+from .at_risk import REASONS, at_risk_counts, at_risk_orders
 from .empty_results import empty_result
 from .forms import GuestFilterForm
 from .search import search
@@ -79,6 +82,9 @@ def event_guests(request: HtmxHttpRequest, org: str, event_id: str) -> HttpRespo
     page = event_guest_orders(access, event, filters, after=request.GET.get("after"), before=request.GET.get("before"))
     _attach_row_urls(access.organisation.slug, page.orders)
     context["page"] = page
+    # Bulk sends (orders/bulk_views.py): the checkboxes and actions for those who may send, and recent jobs' bars.
+    context["bulk_actions"] = access.can(Perm.SEND_HELD) or access.can(Perm.RESEND)
+    context["bulk_sends"] = bulk_sends_recent(event)
     if not page.orders and not (request.GET.get("after") or request.GET.get("before")):  # else past the last page
         context["empty"] = empty_result(access, filters.q, event=event, filters=form.active_filters())
     if request.htmx and request.htmx.target == "guest-table":
@@ -136,4 +142,46 @@ def customer_page(request: HtmxHttpRequest, org: str, customer_id: int) -> HttpR
 def my_events(request: HttpRequest, org: str) -> HttpResponse:
     """The events the user lists (in the region chosen in the header, if any), with their support counts."""
     access = page_access(request, org)
-    return render(request, "guests/my_events.html", {"access": access, "events": events_visible(access)})
+    events = list(events_visible(access))
+    now = timezone.now()
+    upcoming = [e for e in events if e.starts_at >= now]
+    counts = at_risk_counts(upcoming)
+    for event in upcoming:  # the at-risk column: upcoming events only, with the days left
+        event.at_risk_count = counts.get(event.pk, 0)  # type: ignore[attr-defined]
+        event.days_left = (event.starts_at - now).days  # type: ignore[attr-defined]
+    return render(request, "guests/my_events.html", {"access": access, "events": events})
+
+
+def _attach_fix_urls(org: str, rows) -> None:
+    """Each at-risk row's order link and fixes: four reversals a page, not four a row."""
+    _attach_row_urls(org, [row.order for row in rows])
+    fixes = {
+        name: reverse(name, kwargs={"org": org, "code": _SLOT}).split(_SLOT)
+        for name in ("order_fix_and_resend", "order_resend", "order_personalise")
+    }
+    for row in rows:
+        code = quote(row.order.code, safe=RFC3986_SUBDELIMS + "/~:@")
+        row.fix_url, row.resend_url, row.personalise_url = (code.join(fixes[name]) for name in fixes)
+
+
+@login_required
+def event_at_risk(request: HttpRequest, org: str, event_id: str) -> HttpResponse:
+    """The event's orders whose guests may have no working tickets, each with the reason and its fix."""
+    access = page_access(request, org)
+    event = event_get(access, event_id)
+    reason = request.GET.get("reason", "")
+    reason = reason if reason in REASONS else ""
+    listing = at_risk_orders(access, event, reason=reason, after=request.GET.get("after"))
+    _attach_fix_urls(org, listing.rows)
+    context = {
+        "access": access,
+        "event": event,
+        "tab": "at_risk",
+        "listing": listing,
+        "reason": reason,
+        "reasons": [(code, words, listing.counts.get(code, 0)) for code, words in REASONS.items()],
+        "can_fix": access.can(Perm.RESEND),
+        "can_personalise": access.can(Perm.PERSONALISE),
+        "days_left": (event.starts_at - timezone.now()).days,
+    }
+    return render(request, "guests/event_at_risk.html", context)

@@ -87,6 +87,9 @@ class ResendForm(IdempotentForm):
     confirm_complaint = forms.BooleanField(
         required=False, label="The guest asked for the tickets again: resend to the address that marked them as spam"
     )
+    confirm_suppressed = forms.BooleanField(
+        required=False, label="Send to this address anyway: I know why it is on the suppression list"
+    )
     WITH_PDF, WITH_LINK = "pdf", "link"
     attachment = forms.ChoiceField(
         choices=[
@@ -103,11 +106,15 @@ class ResendForm(IdempotentForm):
         contact_email: str = "",
         complained: frozenset[str] = frozenset(),
         offers_without_pdf: bool = False,
+        suppressed: frozenset[str] = frozenset(),
         **kwargs,
     ):
+        """`complained`: this order's addresses that marked an email as spam; `suppressed`: the addresses (lower
+        case) among the contact and the typed one that are on the organisation's suppression list;
+        `offers_without_pdf`: only where orders.rules.offer_without_pdf (or the event's setting) offers the choice,
+        else the email is as the event says."""
         super().__init__(*args, **kwargs)
-        self.contact_email, self.complained = contact_email, complained
-        # Only where orders.rules.offer_without_pdf (or the event's setting) offers the choice; else as the event says.
+        self.contact_email, self.complained, self.suppressed = contact_email, complained, suppressed
         self.offers_without_pdf = offers_without_pdf
 
     def clean(self):
@@ -120,6 +127,11 @@ class ResendForm(IdempotentForm):
         if to and to.lower() in self.complained and not data.get("confirm_complaint"):
             self.add_error(
                 "confirm_complaint", f"{to} marked the tickets email as spam: tick the box to resend to it anyway."
+            )
+        elif to and to.lower() in self.suppressed and not data.get("confirm_suppressed"):
+            self.add_error(
+                "confirm_suppressed",
+                f"{to} is on the suppression list: tick the box to send to it anyway, or choose another way.",
             )
         return data
 

@@ -16,6 +16,9 @@ from organiser_portal.models import Event, Organisation, TicketType
 from organiser_portal.phones import phone_e164
 from organiser_portal.search_keys import SearchKeysModel, SearchKeysQuerySet
 
+# A bulk send's job row lives in its own module (orders.models stays readable); it is this app's model.
+from .bulk_record import BulkSend as BulkSend
+
 ZERO = Decimal("0")
 
 
@@ -152,6 +155,15 @@ class Order(SearchKeysModel):
                 fields=["created_at"],
                 condition=Q(status__in=["reserved", "processing_payment", "confirming_payment"]),
                 name="order_awaiting_payment",
+            ),
+            # The at-risk list (guests/at_risk.py): paid orders whose tickets email failed or is deferred, a few
+            # percent of an event, newest first; counted from the index alone.
+            models.Index(
+                fields=["event", "-created_at", "-id", "email_status"],
+                condition=Q(
+                    status="paid", email_status__in=["bounced", "rejected", "failed", "complained", "deferred"]
+                ),
+                name="order_event_at_risk",
             ),
             # A full name, folded (name_key), newest first, straight from the index (guests.search).
             models.Index(

@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from notifications.models import DeliveryEvent, OutgoingMessage
 from organiser_portal.compiled_queries import CompiledQuery
-from organiser_portal.models import Organisation
+from organiser_portal.models import Event, Organisation
 from organiser_portal.permissions import Access
 from tickets.models import Scan, Ticket, TicketReplacement
 
-from .models import EMAIL_IN_FLIGHT, ZERO, Order, OrderLine, Payment, Refund, TimelineEntry
+from .models import EMAIL_IN_FLIGHT, ZERO, BulkSend, Order, OrderLine, Payment, Refund, TimelineEntry
 from .timeline import ScanEntry, describe, scan_entry
 
 
@@ -313,3 +313,57 @@ def refunds_stuck_count(access: Access) -> int:
     if (region_ids := access.listed_region_ids) is not None:
         refunds = refunds.filter(order__event__region_id__in=region_ids)
     return refunds.values("order_id").distinct().count()
+
+
+# --- Bulk sends (orders/bulk.py) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    """A bulk send as its progress bar shows it."""
+
+    bulk: BulkSend
+    sent: int  # emails the email service has taken so far (sent, or further)
+
+    @property
+    def sending(self) -> bool:
+        """Still moving: orders to work through, or queued emails waiting for their turn (the pacing)."""
+        return not self.bulk.finished or self.sent < self.bulk.done
+
+    @property
+    def sent_percent(self) -> float:
+        """Of the orders to send: emails the email service took."""
+        return round(100 * self.sent / self.bulk.total, 1) if self.bulk.total else 0.0
+
+    @property
+    def queued_percent(self) -> float:
+        """Of the orders to send: emails queued, waiting for their turn (the pacing)."""
+        return round(100 * (self.bulk.done - self.sent) / self.bulk.total, 1) if self.bulk.total else 0.0
+
+
+def bulk_send_progress(bulk: BulkSend) -> BulkProgress:
+    """The job with how many of its emails went out: one query over its orders' (order, idempotency key) index."""
+    ids = bulk.order_ids[: bulk.position]
+    sent = 0
+    if ids:
+        waiting = [OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.SENDING]
+        messages = OutgoingMessage.objects.filter(order_id__in=ids, idempotency_key=bulk.message_key)
+        sent = messages.exclude(status__in=waiting).count()
+    return BulkProgress(bulk, sent)
+
+
+def bulk_send_get(access: Access, event: Event, bulk_send_id: int) -> BulkSend:
+    """One bulk send of the event (visible to `access`); 404 otherwise."""
+    if event.organisation_id != access.organisation.pk or not access.allows_region(event.region_id):
+        raise Http404("No such event.")
+    bulk = BulkSend.objects.select_related("created_by").filter(event=event, pk=bulk_send_id).first()
+    if bulk is None:
+        raise Http404("No such bulk send.")
+    return bulk
+
+
+def bulk_sends_recent(event: Event, *, hours: int = 24) -> list[BulkProgress]:
+    """The event's bulk sends still moving or finished in the last `hours`, newest first, for the guest list."""
+    since = timezone.now() - timedelta(hours=hours)
+    rows = BulkSend.objects.select_related("created_by").filter(event=event, created_at__gte=since)[:5]
+    return [bulk_send_progress(b) for b in rows]

@@ -20,6 +20,7 @@ from guests.services import order_customer_create as order_customer_create
 from guests.services import order_customer_link as order_customer_link
 from guests.services import order_customer_unlink as order_customer_unlink
 from notifications.models import OutgoingMessage
+from notifications.selectors import suppressions_for
 from notifications.services import message_queue
 from organiser_portal.addresses import AddressError, address_normalise
 from organiser_portal.codes import new_order_code, with_fresh_codes
@@ -163,8 +164,23 @@ def email_clean(address: str) -> str:
         raise OrderActionError(str(error)) from None
 
 
+@dataclass(frozen=True)
+class Bulk:
+    """A send that is one of a bulk send's (orders/bulk.py): its job's number for the timeline, and when its
+    email is due (the job's pacing)."""
+
+    bulk_send_id: int
+    not_before: datetime
+
+
 def _queue_resend(
-    *, order: Order, actor: User, recipient: str, idempotency_key: str, pdf_attached: bool | None = None
+    *,
+    order: Order,
+    actor: User,
+    recipient: str,
+    idempotency_key: str,
+    pdf_attached: bool | None = None,
+    bulk: Bulk | None = None,
 ) -> OutgoingMessage:
     """Steps 3–6 of a resend, for a caller that checked permission and holds the order lock."""
     if idempotency_key:
@@ -181,14 +197,30 @@ def _queue_resend(
         idempotency_key=idempotency_key,
         record_timeline=False,
         pdf_attached=pdf_attached,
+        not_before=bulk.not_before if bulk else None,
     )
-    timeline_record(
-        order=order,
-        action="tickets.resent" if message.pdf_attached else "tickets.resent_without_pdf",
-        actor=actor,
-        data={"recipient": recipient, "other_address": recipient.lower() != order.contact_email.lower()},
-    )
+    data = {"recipient": recipient, "other_address": recipient.lower() != order.contact_email.lower()}
+    if bulk:
+        timeline_record(
+            order=order, action="tickets.resent_in_bulk", actor=actor, data={**data, "bulk": bulk.bulk_send_id}
+        )
+    else:
+        action = "tickets.resent" if message.pdf_attached else "tickets.resent_without_pdf"
+        timeline_record(order=order, action=action, actor=actor, data=data)
     return message
+
+
+def suppression_refusal(order: Order, address: str) -> str | None:
+    """Why a resend to `address` will probably fail again (it is on the organisation's suppression list), or None."""
+    listed = suppressions_for(order.organisation_id, [address]).get(address.lower())
+    if listed is None:
+        return None
+    if listed.reason == listed.Reason.COMPLAINED:
+        return f"{listed.address} marked an email as spam: confirm that the guest asked for the tickets again."
+    return (
+        f"{listed.address} hard-bounced ({listed.detail or 'the address does not exist'}): "
+        "confirm to send to it anyway, or fix the address."
+    )
 
 
 def order_resend_tickets(
@@ -199,6 +231,8 @@ def order_resend_tickets(
     idempotency_key: str = "",
     complaint_confirmed: bool = False,
     pdf_attached: bool | None = None,
+    suppression_confirmed: bool = False,
+    bulk: Bulk | None = None,
 ) -> OutgoingMessage:
     """Email the order's existing valid tickets again, to the contact email or once to `recipient`: with the
     PDF attached, or with `pdf_attached=False` the link to the customer's tickets page instead (None: as the
@@ -207,19 +241,29 @@ def order_resend_tickets(
     Creates no order, changes no status, issues no tickets and leaves the contact as it is.
     The same idempotency key (from the confirmation form) queues one message however often
     it is submitted. An address that marked this order's email as spam is sent to only with
-    `complaint_confirmed` (OrderActionError otherwise).
+    `complaint_confirmed`, one on the organisation's suppression list only with
+    `suppression_confirmed` (OrderActionError otherwise). `bulk`: one send of a bulk send.
     """
     require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
     with transaction.atomic():
         order = _lock(order)
         address = email_clean(recipient) if recipient.strip() else order.contact_email
+        if idempotency_key and (done := order.messages.filter(idempotency_key=idempotency_key).first()):
+            return done
         complained = order.messages.filter(recipient__iexact=address, status=OutgoingMessage.Status.COMPLAINED)
         if not complaint_confirmed and complained.exists():
             raise OrderActionError(
                 f"{address} marked the tickets email as spam: confirm that the guest asked for it to resend anyway."
             )
+        if not (suppression_confirmed or complaint_confirmed) and (reason := suppression_refusal(order, address)):
+            raise OrderActionError(reason)
         return _queue_resend(
-            order=order, actor=actor, recipient=address, idempotency_key=idempotency_key, pdf_attached=pdf_attached
+            order=order,
+            actor=actor,
+            recipient=address,
+            idempotency_key=idempotency_key,
+            pdf_attached=pdf_attached,
+            bulk=bulk,
         )
 
 
@@ -323,11 +367,12 @@ def order_change_contact(
         return order
 
 
-def order_send_held_tickets(*, actor: User, order: Order, idempotency_key: str = "") -> Order:
+def order_send_held_tickets(*, actor: User, order: Order, idempotency_key: str = "", bulk: Bulk | None = None) -> Order:
     """Release an order held for review: its tickets email is queued to the contact address.
 
     An order with nothing held is refused with the menu's reason (rules.refusal_send_held), never
     answered "sent"; the same idempotency key (a double submit of the form) is the one release again.
+    `bulk`: one send of a bulk send (paced; the timeline names the job).
     """
     require_perm(actor, order.organisation, Perm.SEND_HELD, region_id=order.event.region_id)
     with transaction.atomic():
@@ -347,8 +392,12 @@ def order_send_held_tickets(*, actor: User, order: Order, idempotency_key: str =
             actor=actor,
             idempotency_key=idempotency_key,
             record_timeline=False,
+            not_before=bulk.not_before if bulk else None,
         )
-        timeline_record(
-            order=order, action="order.held_tickets_sent", actor=actor, data={"recipient": order.contact_email}
-        )
+        if bulk:
+            data = {"recipient": order.contact_email, "bulk": bulk.bulk_send_id}
+            timeline_record(order=order, action="order.held_tickets_sent_in_bulk", actor=actor, data=data)
+        else:
+            data = {"recipient": order.contact_email}
+            timeline_record(order=order, action="order.held_tickets_sent", actor=actor, data=data)
         return order

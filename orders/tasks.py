@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import payments, refunds
+from . import bulk, payments, refunds
 
 
 @shared_task(name=refunds.REFUND_SUBMIT_TASK, acks_late=True)
@@ -35,3 +35,16 @@ def reservations_expire() -> int:
 def payments_expire_abandoned() -> int:
     """Periodic (celery beat): payments with no answer after PAYMENT_ABANDONED_MINUTES end as expired."""
     return payments.payments_expire_abandoned()
+
+
+@shared_task(name=bulk.BULK_SEND_TASK, bind=True, acks_late=True, max_retries=3)
+def bulk_send_run(self, bulk_send_id: int) -> str:
+    """Queue a bulk send's emails (orders/bulk.py), from where it stands: safe to run twice or after a crash."""
+    try:
+        job = bulk.bulk_send_run(bulk_send_id=bulk_send_id)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            bulk.bulk_send_fail(bulk_send_id=bulk_send_id, error=f"Stopped by an error on our side: {error}")
+            raise
+        raise self.retry(exc=error, countdown=10) from error
+    return f"{job.status}: {job.done} queued, {job.skipped} skipped"

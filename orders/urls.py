@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     account_views,
     box_office_views,
+    bulk_views,
     personalise_views,
     refund_views,
     sms_views,
@@ -14,6 +15,9 @@ from . import (
 urlpatterns = [
     path("events/<str:event_id>/orders/new/", box_office_views.order_new, name="order_new"),
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
+    path("events/<str:event_id>/bulk/", bulk_views.event_bulk_confirm, name="event_bulk_confirm"),
+    path("events/<str:event_id>/bulk/start/", bulk_views.event_bulk_start, name="event_bulk_start"),
+    path("events/<str:event_id>/bulk/<int:bulk_id>/", bulk_views.event_bulk_detail, name="event_bulk_detail"),
     path("orders/<str:code>/", views.order_detail, name="order_detail"),
     path("orders/<str:code>/refresh/", views.order_refresh, name="order_refresh"),
     path("orders/<str:code>/tickets/<str:ticket_id>/scans/", views.ticket_scans, name="ticket_scans"),

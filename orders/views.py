@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
+from notifications.selectors import suppressions_for
 from organiser_portal.permissions import Access, Perm, access_organisation, page_access
 from tickets.pdf import order_tickets_pdf, pdf_filename
 
@@ -251,12 +252,17 @@ def _resend_form(request: HtmxHttpRequest, context: dict) -> ResendForm:
         latest if latest and rules.offer_without_pdf(latest.status, latest.status_reason) else None
     )
     initial["attachment"] = ResendForm.WITH_PDF if order.event.attach_pdf_tickets else ResendForm.WITH_LINK
+    typed = request.POST.get("other_email", "") if request.POST.get("send_to") == ResendForm.TO_OTHER else ""
+    listed = suppressions_for(order.organisation_id, [order.contact_email, typed])
+    # The warning names the address the form is about: the typed one once it is chosen, else the contact's.
+    context["suppression"] = listed.get(typed.strip().lower()) or listed.get(order.contact_email.lower())
     return ResendForm(
         request.POST or None,
         initial=initial,
         contact_email=order.contact_email,
         complained=complained,
         offers_without_pdf=context["blocked_message"] is not None or not order.event.attach_pdf_tickets,
+        suppressed=frozenset(listed),
     )
 
 
@@ -275,6 +281,7 @@ def order_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 complaint_confirmed=form.cleaned_data.get("confirm_complaint", False),
                 pdf_attached=form.pdf_attached,
+                suppression_confirmed=form.cleaned_data.get("confirm_suppressed", False),
             )
         except OrderActionError as error:
             form.add_error(None, str(error))
@@ -282,7 +289,8 @@ def order_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
             without = "" if message.pdf_attached else " without the PDF (with the tickets page link)"
             return _done(request, access, code, f"Tickets queued for {message.recipient}{without}.")
     refusal = rules.refusal_resend(order, valid_tickets=len(context["valid_tickets"]))
-    return _form_page(request, "orders/order_resend.html", "resend", {**context, "form": form, "refusal": refusal})
+    context = {**context, "form": form, "refusal": refusal, "can_unsuppress": access.can(Perm.MANAGE_SUPPRESSIONS)}
+    return _form_page(request, "orders/order_resend.html", "resend", context)
 
 
 def _contact_form(request: HtmxHttpRequest, access: Access, context: dict) -> ContactForm:

@@ -38,6 +38,7 @@ class Perm(StrEnum):
     SEND_HELD = "send_held"
     CREATE_ORDERS = "create_orders"
     COMPLIMENTARY = "complimentary"
+    MANAGE_SUPPRESSIONS = "manage_suppressions"
     REFUND = "refund"
     CANCEL = "cancel"
     IMPORT = "import"
@@ -60,6 +61,9 @@ _SUPPORT = _VIEWER | {
     # Create a customer account, link or unlink an order, send the verification email: support articles' tasks.
     Perm.LINK_CUSTOMERS,
     Perm.CREATE_ORDERS,  # the box office sells at the door: paid orders only
+    # Taking an address off the suppression list: the agent who hears from the guest decides (with a reason, on
+    # the timeline), as they decide a resend; a manager would only rubber-stamp it.
+    Perm.MANAGE_SUPPRESSIONS,
 }
 _MANAGER = _SUPPORT | {
     Perm.PERSONALISE_FROZEN,
@@ -97,6 +101,7 @@ PERM_ACTIONS: dict[Perm, str] = {
     Perm.SEND_HELD: "send held tickets",
     Perm.CREATE_ORDERS: "create box-office orders",
     Perm.COMPLIMENTARY: "give complimentary tickets",
+    Perm.MANAGE_SUPPRESSIONS: "take addresses off the suppression list",
     Perm.REFUND: "refund orders",
     Perm.CANCEL: "cancel orders",
     Perm.IMPORT: "import orders",

@@ -284,6 +284,12 @@ RATE_LIMITS = {
 # Part of every rate-limit key: tests give each test its own counters.
 RATE_LIMIT_NAMESPACE = ""
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Bulk sends on a guest list (orders/bulk.py): emails handed to the email service per minute (the pacing, kept
+# under the service's sending limits), and the most orders one bulk send takes.
+BULK_SEND_PER_MINUTE = env.int("BULK_SEND_PER_MINUTE", default=120)
+BULK_SEND_MAX_ORDERS = env.int("BULK_SEND_MAX_ORDERS", default=10_000)
+# The at-risk list (guests/at_risk.py): a ticket email still deferred this many hours after its last news.
+AT_RISK_DEFERRED_HOURS = env.float("AT_RISK_DEFERRED_HOURS", default=6.0)
 ANYMAIL["WEBHOOK_SECRET"] = webhook_secret
 # The largest delivery webhook body read (notifications/webhook_guard.py); a SendGrid batch of 1,000 events is ~1 MB.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2_621_440)

@@ -9,6 +9,7 @@ org_patterns: list[URLPattern | URLResolver] = [
     path("", include("setup.urls")),
     path("", include("guests.urls")),
     path("", include("orders.urls")),
+    path("", include("notifications.org_urls")),
 ]
 
 urlpatterns = [

@@ -19,9 +19,11 @@ from .outbox import (
     message_timeline_data,
     messages_requeue_stale,
 )
+from .suppression import SUPPRESSING, SuppressionError, suppression_add, suppression_remove
 
 __all__ = [
     "SEND_MESSAGE_TASK",
+    "SUPPRESSING",
     "UNCONFIRMED",
     "IncomingEvent",
     "account_message_queue",
@@ -38,4 +40,7 @@ __all__ = [
     "message_settle_unconfirmed",
     "message_timeline_data",
     "messages_requeue_stale",
+    "SuppressionError",
+    "suppression_add",
+    "suppression_remove",
 ]

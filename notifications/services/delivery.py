@@ -23,6 +23,7 @@ from organiser_portal.phones import phone_international
 from .. import sql
 from ..models import DeliveryEvent, MessageStatus, OutgoingMessage
 from .outbox import KIND_WORDS, timeline_prefix
+from .suppression import SUPPRESSING, suppression_add
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,9 @@ def delivery_event_record(*, event: IncomingEvent) -> int | None:
     a deferral (a transient failure, soft bounces included) after delivery is kept as an event
     but leaves the message delivered, a delivery after a deferral wins, a late permanent
     bounce moves a delivered message to bounced, and an open proves delivery. An auto-reply
-    (out of office) changes no status: it is kept and noted on the timeline. A status change
+    (out of office) changes no status: it is kept and noted on the timeline. A hard bounce or a
+    complaint puts the address on the organisation's suppression list (a soft bounce, a deferral,
+    a rejection or a failure does not: they don't show the address is bad). A status change
     writes one timeline entry and updates "Order email status" when the message is the order's
     latest ticket email, in the same transaction.
 
@@ -146,6 +149,19 @@ def delivery_event_record(*, event: IncomingEvent) -> int | None:
         moved = sql.message_advance(message_id=target.message_id, status=status, reason=reason, at=occurred_at)
         if moved:
             _note_on_timeline(target, status, reason)
+        if (
+            status in SUPPRESSING
+            and target.organisation_id is not None
+            and target.channel == OutgoingMessage.Channel.EMAIL
+        ):
+            # Even when the message moved no further (a bounce after a complaint): the address is still bad.
+            suppression_add(
+                organisation_id=target.organisation_id,
+                address=target.recipient,
+                reason=status,
+                detail=reason,
+                message_id=target.message_id,
+            )
     return stored
 
 

@@ -29,6 +29,7 @@ from orders.timeline import timeline_record
 from .. import sql
 from ..emails import SendResult, service_lookup
 from ..models import MessageStatus, OutgoingMessage
+from ..pacing import run_later
 from ..sms import sms_lookup
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ def message_queue(
     record_timeline: bool = True,
     channel: str = OutgoingMessage.Channel.EMAIL,
     pdf_attached: bool | None = None,
+    not_before: datetime | None = None,
 ) -> OutgoingMessage:
     """Write the message to the outbox and hand it to a worker after commit.
 
@@ -120,10 +122,12 @@ def message_queue(
     already says a message goes out pass record_timeline=False. An SMS (`channel` "sms") goes
     to `recipient` in E.164 ("+4915123456789") and takes the same path as an email. A tickets email carries
     the PDF, or with `pdf_attached=False` the link to the customer's tickets page instead; None: as the event
-    says (Event.attach_pdf_tickets).
+    says (Event.attach_pdf_tickets). `not_before` paces a bulk send: the message is not claimed before then
+    (`next_attempt_at`); its task is handed over with that countdown.
     """
     if pdf_attached is None:
         pdf_attached = kind not in OutgoingMessage.TICKET_KINDS or order.event.attach_pdf_tickets
+    now = timezone.now()
     message = OutgoingMessage.objects.create(
         organisation_id=order.organisation_id,
         order=order,
@@ -133,24 +137,30 @@ def message_queue(
         created_by=actor,
         idempotency_key=idempotency_key,
         pdf_attached=pdf_attached,
+        next_attempt_at=max(not_before or now, now),
     )
     sql.order_email_status_sync(message)
     if record_timeline:
         action = f"{timeline_prefix(channel)}.queued"
         timeline_record(order=order, action=action, actor=actor, data=message_timeline_data(message))
-    transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
+    wait = max((message.next_attempt_at - now).total_seconds(), 0.0)
+    transaction.on_commit(lambda: message_dispatch(message_id=message.pk, countdown=wait))
     return message
 
 
-def message_dispatch(*, message_id: int) -> bool:
-    """Hand the message to the broker. A refusal (Redis down, or full) is logged and written on the message as
-    "waiting for the queue", not raised: the action's page answers, and the sweeper tries again every minute.
+def message_dispatch(*, message_id: int, countdown: float = 0.0) -> bool:
+    """Hand the message to the broker, to run in `countdown` seconds (a paced bulk send). A refusal (Redis down, or
+    full) is logged and noted on the message ("waiting for the queue"), not raised: the sweeper tries again.
 
     The task is named, not imported: tasks call services, so services must not import tasks
-    (NotificationsConfig.ready registers it, so eager mode and routing apply as for a direct call).
-    """
+    (NotificationsConfig.ready registers it, so eager mode and routing apply as for a direct call). An eager
+    task ignores a countdown: with tasks in process, the pacing thread (`pacing.run_later`) waits instead."""
     try:
-        current_app.signature(SEND_MESSAGE_TASK, args=(message_id,)).apply_async(retry=False)
+        send = current_app.signature(SEND_MESSAGE_TASK, args=(message_id,)).apply_async
+        if countdown > 0 and current_app.conf.task_always_eager:
+            run_later(countdown, send, retry=False)
+        else:
+            send(countdown=countdown, retry=False)  # 0: no ETA (celery ignores a false countdown)
     except Exception as error:
         log.warning("Could not queue message %s for sending; the outbox sweeper will retry: %s", message_id, error)
         try:

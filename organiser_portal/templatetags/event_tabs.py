@@ -31,6 +31,7 @@ class EventTab:
 # In the order they show. Next: ("import", "Import", …, Perm.IMPORT).
 EVENT_TABS: tuple[EventTab, ...] = (
     EventTab("guests", "Guests & orders", "event_guests", Perm.VIEW),
+    EventTab("at_risk", "At risk", "event_at_risk", Perm.VIEW),
     EventTab("scans", "Scan log", "event_scans", Perm.VIEW),
     EventTab("door", "Door", "event_door", Perm.MANAGE_DOOR),
     EventTab("settings", "Settings", "event_settings", Perm.MANAGE_EVENTS),

@@ -107,6 +107,15 @@
     if (dialog) dialog.close();
   });
 
+  // A header checkbox with data-select-all="<form id>" ticks every row checkbox of that form (the bulk send).
+  document.addEventListener("change", (event) => {
+    const all = event.target instanceof HTMLInputElement ? event.target : null;
+    if (!all || !all.dataset.selectAll) return;
+    document.querySelectorAll(`input[type=checkbox][form="${all.dataset.selectAll}"]`).forEach((box) => {
+      box.checked = all.checked;
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", markScrollingTables);
   document.addEventListener("htmx:afterSettle", markScrollingTables);
   window.addEventListener("resize", markScrollingTables);

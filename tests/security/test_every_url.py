@@ -25,8 +25,8 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from guests.models import Customer
-from notifications.models import OutgoingMessage
-from orders.models import Order, Refund, TimelineEntry
+from notifications.models import OutgoingMessage, Suppression
+from orders.models import BulkSend, Order, Refund, TimelineEntry
 from organiser_portal.models import Event, Membership, Region, TicketType
 from organiser_portal.permissions import ROLE_PERMS, Perm
 from setup.models import AuditEntry
@@ -85,6 +85,12 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "order_customer_unlink": (Perm.LINK_CUSTOMERS, True),
     "orders_email_status": (Perm.VIEW, False),
     "event_guests": (Perm.VIEW, True),
+    "event_at_risk": (Perm.VIEW, True),
+    "event_bulk_confirm": (Perm.RESEND, True),  # and SEND_HELD for held tickets: the same roles
+    "event_bulk_start": (Perm.RESEND, True),
+    "event_bulk_detail": (Perm.VIEW, True),
+    "suppressions": (Perm.VIEW, False),
+    "suppression_remove": (Perm.MANAGE_SUPPRESSIONS, False),
     "event_scans": (Perm.VIEW, True),
     "order_detail": (Perm.VIEW, True),
     "order_refresh": (Perm.VIEW, True),
@@ -218,6 +224,12 @@ def world(organisation):
         "device_id": device.pk,
         "link_id": link.pk,
         "transferred_ticket_id": transfer.new_ticket.public_id,  # what ticket_transfer_cancel names
+        "bulk_id": BulkSend.objects.create(
+            organisation=organisation, event=event, action="resend", per_minute=60, idempotency_key="every-url"
+        ).pk,
+        "suppression_id": Suppression.objects.create(
+            organisation=organisation, address="gone@example.com", reason="bounced"
+        ).pk,
         "uidb64": "MQ",
         "token": "not-a-token",
     }
@@ -261,6 +273,8 @@ _WATCHED: list[tuple[type[models.Model], tuple[str, ...]]] = [
     (PersonalisationLink, ("revoked_at",)),
     (TicketReplacement, ("status",)),
     (AuditEntry, ("pk",)),
+    (BulkSend, ("status", "position")),
+    (Suppression, ("removed_at",)),
 ]
 
 

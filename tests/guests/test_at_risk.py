@@ -1,0 +1,149 @@
+"""The at-risk list of an event: every reason an order is at risk, what is not, the fixes, and My events' count."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from guests.at_risk import at_risk_counts, at_risk_orders
+from notifications.models import OutgoingMessage
+from orders.models import Order
+from organiser_portal.models import Membership
+from organiser_portal.permissions import access_for
+from tests.factories import EventFactory, MembershipFactory, TicketTypeFactory
+
+pytestmark = pytest.mark.django_db
+Role = Membership.Role
+
+
+def with_email(order: Order, status: str, *, hours_ago: float = 0, reason: str = "") -> Order:
+    """The order's tickets email in `status`, queued `hours_ago` (test data, as the webhooks would leave it)."""
+    at = timezone.now() - timedelta(hours=hours_ago)
+    OutgoingMessage.objects.filter(order=order).update(status=status, status_reason=reason, created_at=at, status_at=at)
+    Order.objects.filter(pk=order.pk).update(email_status=status)
+    return order
+
+
+def codes(access, event, **kwargs) -> dict[str, list[str]]:
+    return {row.order.code: row.reasons for row in at_risk_orders(access, event, **kwargs).rows}
+
+
+@pytest.fixture
+def access(member, organisation):
+    return access_for(member(Role.VIEWER), organisation)
+
+
+def test_every_reason_and_what_is_not_at_risk(access, make_order, event, settings):
+    settings.AT_RISK_DEFERRED_HOURS = 6
+    bounced = with_email(make_order(), "bounced", reason="550 no such user")
+    rejected = with_email(make_order(), "rejected")
+    failed = with_email(make_order(), "failed")
+    complained = with_email(make_order(), "complained")
+    deferred_long = with_email(make_order(), "deferred", hours_ago=7)
+    missing = with_email(make_order(), "delivered")
+    missing.tickets.update(personal_data_missing=True)
+    both = with_email(make_order(), "bounced")
+    both.tickets.update(personal_data_missing=True)
+    # Not at risk:
+    with_email(make_order(), "delivered")
+    with_email(make_order(), "deferred", hours_ago=2)  # still on its way
+    with_email(make_order(), "sent")
+    cancelled = with_email(make_order(), "bounced")
+    Order.objects.filter(pk=cancelled.pk).update(status=Order.Status.CANCELLED)
+    refunded = with_email(make_order(), "bounced")
+    Order.objects.filter(pk=refunded.pk).update(status=Order.Status.REFUNDED)
+    make_order(paid=False)  # reserved: no tickets to fix
+    used_up = make_order()
+    used_up.tickets.update(personal_data_missing=True, status="invalid", invalid_reason="cancelled")
+    held_event = EventFactory(organisation=event.organisation, send_tickets_automatically=False)
+    make_order(event=held_event, ticket_type=TicketTypeFactory(event=held_event))  # held: waits on the guest list
+
+    assert codes(access, event) == {
+        bounced.code: ["bounced"],
+        rejected.code: ["rejected"],
+        failed.code: ["failed"],
+        complained.code: ["complained"],
+        deferred_long.code: ["deferred"],
+        missing.code: ["data_missing"],
+        both.code: ["bounced", "data_missing"],
+    }
+    assert codes(access, held_event) == {}
+    listing = at_risk_orders(access, event, reason="data_missing")
+    assert {r.order.code for r in listing.rows} == {missing.code, both.code}
+    assert listing.counts == {
+        "bounced": 2,
+        "rejected": 1,
+        "failed": 1,
+        "complained": 1,
+        "deferred": 1,
+        "data_missing": 2,
+    }
+    row = next(r for r in at_risk_orders(access, event).rows if r.order.code == bounced.code)
+    assert row.message.status_reason == "550 no such user"
+
+
+def test_a_newer_email_on_its_way_is_not_at_risk_yet(access, make_order, event, member):
+    order = with_email(make_order(), "deferred", hours_ago=8)
+    OutgoingMessage.objects.create(
+        organisation=order.organisation,
+        order=order,
+        kind="tickets_resend",
+        recipient="anna@example.com",
+        status="deferred",
+    )
+    assert codes(access, event) == {}
+
+
+def test_paging_and_the_counts_for_my_events(access, make_order, event):
+    orders = [with_email(make_order(), "bounced") for _ in range(3)]
+    orders[1].tickets.update(personal_data_missing=True)  # two reasons: still one order, on one page
+    first = at_risk_orders(access, event, page_size=2)
+    second = at_risk_orders(access, event, after=first.next_cursor, page_size=2)
+    assert (first.total, len(first.rows), len(second.rows), second.next_cursor) == (3, 2, 1, None)
+    assert [r.order.code for r in first.rows + second.rows] == [o.code for o in reversed(orders)]
+    assert first.rows[1].reasons == ["bounced", "data_missing"]
+    assert at_risk_counts([event]) == {event.pk: 3}
+
+
+def test_the_page_shows_each_fix(client, member, make_order, event):
+    bounced = with_email(make_order(contact_phone="+49 170 1234567"), "bounced")
+    complained = with_email(make_order(), "complained")
+    missing = make_order()
+    missing.tickets.update(personal_data_missing=True)
+    client.force_login(member(Role.SUPPORT))
+    html = client.get(
+        reverse("event_at_risk", kwargs={"org": event.organisation.slug, "event_id": event.public_id})
+    ).content.decode()
+    org = event.organisation.slug
+    assert reverse("order_fix_and_resend", kwargs={"org": org, "code": bounced.code}) in html
+    assert "Send by SMS" in html and reverse("order_resend", kwargs={"org": org, "code": bounced.code}) in html
+    assert reverse("order_resend", kwargs={"org": org, "code": complained.code}) in html
+    assert reverse("order_personalise", kwargs={"org": org, "code": missing.code}) in html
+    assert "3 orders at risk" in html and 'aria-current="page">At risk' in html
+
+
+def test_a_viewer_reads_the_list_without_fixes_and_another_organisation_gets_404(
+    client, member, make_order, event, other_organisation
+):
+    with_email(make_order(), "bounced")
+    url = reverse("event_at_risk", kwargs={"org": event.organisation.slug, "event_id": event.public_id})
+    client.force_login(member(Role.VIEWER))
+    html = client.get(url).content.decode()
+    assert "1 order at risk" in html and "Fix the address" not in html and "Ask support" in html
+    client.force_login(MembershipFactory(organisation=other_organisation, role=Role.OWNER).user)
+    other_url = reverse("event_at_risk", kwargs={"org": other_organisation.slug, "event_id": event.public_id})
+    assert client.get(other_url).status_code == 404
+
+
+def test_my_events_shows_the_count_and_the_days_left(client, member, make_order, event, organisation):
+    with_email(make_order(), "bounced")
+    past = EventFactory(organisation=organisation, starts_at=timezone.now() - timedelta(days=2))
+    client.force_login(member(Role.VIEWER))
+    response = client.get(reverse("my_events", kwargs={"org": organisation.slug}))
+    html = response.content.decode()
+    days = (event.starts_at - timezone.now()).days
+    assert f"1 order at risk, {days} days left" in html
+    assert reverse("event_at_risk", kwargs={"org": organisation.slug, "event_id": event.public_id}) in html
+    shown = {e.pk: e for e in response.context["events"]}
+    assert not hasattr(shown[past.pk], "at_risk_count")

@@ -1,0 +1,132 @@
+"""The suppression list: filled by hard bounces and complaints where delivery events are recorded, never by a
+soft bounce, a deferral, a rejection or a failure; taken off by a member with a reason, on the order's timeline."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.models import Suppression
+from notifications.services import IncomingEvent, SuppressionError, delivery_event_record, suppression_remove
+from organiser_portal.models import Membership
+
+pytestmark = pytest.mark.django_db
+Role = Membership.Role
+
+
+def report(message, event_type: str, *, reason: str = "", event_id: str = "") -> None:
+    at = timezone.now() + timedelta(seconds=1)
+    delivery_event_record(
+        event=IncomingEvent(
+            "Postmark",
+            event_type,
+            at,
+            message.recipient,
+            reason,
+            event_id or f"{event_type}-{message.pk}",
+            portal_message_id=str(message.pk),
+            raw={"id": event_id or event_type},
+        )
+    )
+
+
+@pytest.mark.parametrize(("event_type", "reason"), [("bounced", "bounced"), ("complained", "complained")])
+def test_a_hard_bounce_or_a_complaint_puts_the_address_on_the_list(make_order, event_type, reason):
+    order = make_order(contact_email="Anna@Example.com")
+    message = order.messages.get()
+    report(message, event_type, reason="550 5.1.1 no such user")
+    listed = Suppression.objects.get()
+    assert (listed.organisation_id, listed.address, listed.reason) == (
+        order.organisation_id,
+        "Anna@Example.com",
+        reason,
+    )
+    assert listed.source_message_id == message.pk and listed.active
+    assert listed.detail == "550 5.1.1 no such user"
+
+
+def test_the_same_address_is_listed_once_in_any_case(make_order):
+    first = make_order(contact_email="anna@example.com").messages.get()
+    second = make_order(contact_email="ANNA@example.com").messages.get()
+    report(first, "bounced")
+    report(second, "bounced")
+    report(first, "complained")
+    assert Suppression.objects.count() == 1
+
+
+@pytest.mark.parametrize("event_type", ["deferred", "rejected", "failed", "delivered", "autoresponded", "opened"])
+def test_soft_bounces_deferrals_rejections_and_failures_list_nothing(make_order, event_type):
+    report(make_order().messages.get(), event_type, reason="452 4.2.2 mailbox full")
+    assert not Suppression.objects.exists()
+
+
+def test_another_organisations_list_is_its_own(make_order, other_organisation):
+    report(make_order().messages.get(), "bounced")
+    assert not Suppression.objects.filter(organisation=other_organisation).exists()
+
+
+@pytest.fixture
+def listed(make_order):
+    order = make_order()
+    report(order.messages.get(), "bounced", reason="no such user")
+    return order, Suppression.objects.get()
+
+
+def test_support_takes_an_address_off_the_list_with_a_reason_on_the_timeline(listed, member):
+    order, suppression = listed
+    agent = member(Role.SUPPORT)
+    suppression_remove(
+        actor=agent, organisation=order.organisation, suppression_id=suppression.pk, reason="Guest fixed the mailbox"
+    )
+    suppression.refresh_from_db()
+    assert not suppression.active and suppression.removed_by == agent
+    entry = order.timeline.get(action="email.suppression_removed")
+    assert entry.actor == agent and entry.data["reason"] == "Guest fixed the mailbox"
+    # Again: nothing changes, no second entry.
+    suppression_remove(actor=agent, organisation=order.organisation, suppression_id=suppression.pk, reason="again")
+    assert order.timeline.filter(action="email.suppression_removed").count() == 1
+    # A new bounce lists it again, as a new row.
+    report(order.messages.get(), "complained", event_id="later")
+    assert Suppression.objects.filter(removed_at=None).count() == 1
+
+
+def test_removal_needs_a_reason_and_the_permission(listed, member, other_organisation):
+    order, suppression = listed
+    with pytest.raises(SuppressionError):
+        suppression_remove(
+            actor=member(Role.SUPPORT), organisation=order.organisation, suppression_id=suppression.pk, reason="  "
+        )
+    with pytest.raises(PermissionDenied):
+        suppression_remove(
+            actor=member(Role.VIEWER), organisation=order.organisation, suppression_id=suppression.pk, reason="ok"
+        )
+    from tests.factories import MembershipFactory
+
+    outsider = MembershipFactory(organisation=other_organisation, role=Role.OWNER).user
+    with pytest.raises(Http404):
+        suppression_remove(actor=outsider, organisation=other_organisation, suppression_id=suppression.pk, reason="x")
+    suppression.refresh_from_db()
+    assert suppression.active and not order.timeline.filter(action="email.suppression_removed").exists()
+
+
+def test_the_list_page_and_removal_from_an_order(client, listed, member):
+    order, suppression = listed
+    client.force_login(member(Role.SUPPORT))
+    page = client.get(reverse("suppressions", kwargs={"org": order.organisation.slug}))
+    assert suppression.address in page.content.decode() and "Remove…" in page.content.decode()
+    url = reverse("suppression_remove", kwargs={"org": order.organisation.slug, "suppression_id": suppression.pk})
+    assert client.post(f"{url}?order={order.code}", {"reason": ""}).status_code == 200  # the form again, with why
+    response = client.post(f"{url}?order={order.code}", {"reason": "Guest says it works again"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("order_resend", kwargs={"org": order.organisation.slug, "code": order.code})
+    assert order.timeline.filter(action="email.suppression_removed").exists()
+
+
+def test_a_viewer_sees_the_list_without_remove(client, listed, member):
+    order, _suppression = listed
+    client.force_login(member(Role.VIEWER))
+    page = client.get(reverse("suppressions", kwargs={"org": order.organisation.slug})).content.decode()
+    assert "Remove…" not in page
