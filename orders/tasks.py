@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import payments, refunds
+from . import imports, payments, refunds
 
 
 @shared_task(name=refunds.REFUND_SUBMIT_TASK, acks_late=True)
@@ -35,3 +35,9 @@ def reservations_expire() -> int:
 def payments_expire_abandoned() -> int:
     """Periodic (celery beat): payments with no answer after PAYMENT_ABANDONED_MINUTES end as expired."""
     return payments.payments_expire_abandoned()
+
+
+@shared_task(name=imports.IMPORT_TASK, acks_late=True, time_limit=900, soft_time_limit=840)
+def import_run(run_id: int) -> None:
+    """Run a confirmed order import (does nothing unless it is still queued)."""
+    imports.import_run_execute(run_id)

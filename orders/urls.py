@@ -1,8 +1,21 @@
 from django.urls import path
 
-from . import personalise_views, refund_views, transfer_views, views
+from . import import_views, personalise_views, refund_views, transfer_views, views
 
 urlpatterns = [
+    path("events/<str:event_id>/import/", import_views.import_upload, name="event_import"),
+    path("events/<str:event_id>/import/template.csv", import_views.import_template, name="event_import_template"),
+    path("events/<str:event_id>/import/<int:run_id>/", import_views.import_run, name="event_import_run"),
+    path(
+        "events/<str:event_id>/import/<int:run_id>/confirm/",
+        import_views.import_run_confirm,
+        name="event_import_confirm",
+    ),
+    path(
+        "events/<str:event_id>/import/<int:run_id>/problems.csv",
+        import_views.import_run_errors,
+        name="event_import_errors",
+    ),
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
     path("orders/<str:code>/", views.order_detail, name="order_detail"),
     path("orders/<str:code>/refresh/", views.order_refresh, name="order_refresh"),
