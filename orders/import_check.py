@@ -101,9 +101,16 @@ def column_key(name: str) -> str:
 def template_header(event: Event) -> list[str]:
     """The template's columns for this event: the fixed ones, then one per personal data field key."""
     keys = sorted({f.key for fields in _fields(event).values() for f in fields})
-    return [*REQUIRED[:3], "phone", "ticket_type", "quantity", "price", "paid_at", "attendee_name", "attendee_email"] + [
-        f"attendee_{key}" for key in keys
-    ]
+    return [
+        *REQUIRED[:3],
+        "phone",
+        "ticket_type",
+        "quantity",
+        "price",
+        "paid_at",
+        "attendee_name",
+        "attendee_email",
+    ] + [f"attendee_{key}" for key in keys]
 
 
 def _fields(event: Event):
@@ -117,7 +124,9 @@ def import_check(event: Event, table: Table, *, now: datetime | None = None) -> 
     columns = [column_key(name) for name in table.header]
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
-        check.refuse(1, "", f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} (see the template).")
+        check.refuse(
+            1, "", f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} (see the template)."
+        )
         return check
     position = {name: columns.index(name) for name in dict.fromkeys(columns)}
     types = {t.name.strip().casefold(): t for t in event.ticket_types.all()}
@@ -220,7 +229,9 @@ class _RowReader:
     def read(self, cells: list[str], problems: list[str]) -> tuple[PlannedLine | None, tuple[str, str, str] | None]:
         for index, cell in enumerate(cells):
             if cell.startswith(FORMULA_MARK):
-                problems.append(f"Column {index + 1} holds a formula: paste the values instead (nothing is calculated).")
+                problems.append(
+                    f"Column {index + 1} holds a formula: paste the values instead (nothing is calculated)."
+                )
                 return None, None
             if len(cell) > MAX_CELL:
                 problems.append(f"Column {index + 1} is {len(cell):,} characters long; at most {MAX_CELL:,}.")
@@ -250,11 +261,11 @@ class _RowReader:
         try:
             address = address_normalise(email)
         except AddressError as error:
-            problems.append(f"Email: {error}")
+            problems.append(f"Email “{email}”: {error}" if email else "The contact email is missing.")
             return name, email, phone
         if address.removed:
             problems.append(
-                f"Email: the address has an invisible character in it ({', '.join(address.removed)}): remove it."
+                f"Email “{address.value}”: the address has an invisible character in it ({', '.join(address.removed)}): remove it."
             )
         return " ".join(name.split()), address.value, phone
 
@@ -311,7 +322,9 @@ class _RowReader:
         fields = self.fields.get(ticket_type.pk, [])
         data = {f.key: self.text(cells, f"attendee_{f.key}") for f in fields}
         details = AttendeeDetails(
-            name=" ".join(self.text(cells, "attendee_name").split()), email=self.text(cells, "attendee_email"), data=data
+            name=" ".join(self.text(cells, "attendee_name").split()),
+            email=self.text(cells, "attendee_email"),
+            data=data,
         )
         given = details.name or details.email or any(data.values())
         if not ticket_type.requires_personal_data:

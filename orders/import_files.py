@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -154,7 +155,9 @@ def _read_xlsx(data: bytes) -> Table:
         # read_only streams the rows; data_only=False gives a formula cell's formula, which the check refuses.
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError):
-        raise ImportFileError("This is not an Excel workbook (.xlsx) we can read: save it as .xlsx or as CSV.") from None
+        raise ImportFileError(
+            "This is not an Excel workbook (.xlsx) we can read: save it as .xlsx or as CSV."
+        ) from None
     try:
         sheet = book.worksheets[0] if book.worksheets else None
         if sheet is None:
@@ -171,7 +174,9 @@ def _read_xlsx(data: bytes) -> Table:
     except ImportFileError:
         raise
     except Exception:  # a damaged sheet inside a valid zip: whatever openpyxl raises is the same answer
-        raise ImportFileError("This Excel workbook is damaged: open it in Excel and save it again, or use CSV.") from None
+        raise ImportFileError(
+            "This Excel workbook is damaged: open it in Excel and save it again, or use CSV."
+        ) from None
     finally:
         book.close()
     if table is None:
@@ -207,7 +212,7 @@ def csv_safe(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def csv_write(rows: list[list[object]]) -> str:
+def csv_write(rows: Sequence[Sequence[object]]) -> str:
     """CSV text (comma, quoted where needed, CRLF) of the rows, every value through `csv_safe`."""
     out = io.StringIO()
     writer = csv.writer(out)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -22,6 +23,11 @@ from .import_check import template_header
 from .import_files import ImportFileError, csv_write
 from .imports import import_progress, import_run_create, import_run_start
 from .models import ImportRun
+
+
+class AuthedRequest(HttpRequest):
+    user: User  # every view here is login_required: the actor the service checks
+
 
 TEMPLATE_EXAMPLE = ["WEB-1001", "Ada Lovelace", "ada@example.com", "+44 20 7946 0000", "", "2", "", "2026-05-01 18:30"]
 
@@ -41,7 +47,7 @@ def _run(event: Event, run_id: int) -> ImportRun:
 
 
 @login_required
-def import_upload(request: HttpRequest, org: str, event_id: str) -> HttpResponse:
+def import_upload(request: AuthedRequest, org: str, event_id: str) -> HttpResponse:
     """The upload form and the event's earlier imports; a posted file is checked and its preview opened."""
     access, event = _event(request, org, event_id)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -78,7 +84,7 @@ def import_run(request: HttpRequest, org: str, event_id: str, run_id: int) -> Ht
 
 @login_required
 @require_POST
-def import_run_confirm(request: HttpRequest, org: str, event_id: str, run_id: int) -> HttpResponse:
+def import_run_confirm(request: AuthedRequest, org: str, event_id: str, run_id: int) -> HttpResponse:
     access, event = _event(request, org, event_id)
     run = _run(event, run_id)
     form = ImportStartForm(request.POST)
@@ -101,7 +107,7 @@ def import_template(request: HttpRequest, org: str, event_id: str) -> HttpRespon
     """A CSV with the columns for this event and one example row per ticket type."""
     _access, event = _event(request, org, event_id)
     header = template_header(event)
-    rows: list[list[object]] = [header]
+    rows: list[list[str]] = [header]
     for number, ticket_type in enumerate(event.ticket_types.all(), start=1):
         example = [f"WEB-{1000 + number}", *TEMPLATE_EXAMPLE[1:]]
         example[4] = ticket_type.name
@@ -118,6 +124,6 @@ def import_run_errors(request: HttpRequest, org: str, event_id: str, run_id: int
     """The rows with problems as CSV (row, reference, problem); values can't become formulas."""
     _access, event = _event(request, org, event_id)
     run = _run(event, run_id)
-    rows: list[list[object]] = [["row", "reference", "problem"]]
-    rows += [[e.get("row"), e.get("reference"), e.get("message")] for e in run.errors]
+    rows = [["row", "reference", "problem"]]
+    rows += [[str(e.get(key, "")) for key in ("row", "reference", "message")] for e in run.errors]
     return _csv(csv_write(rows), f"import-{run.pk}-problems.csv")

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -114,9 +115,13 @@ def import_run_start(*, actor: User, run: ImportRun, send_tickets: bool) -> Impo
 
 
 def _send_task(run_id: int) -> None:
-    from celery import current_app  # the task is named, not imported: tasks call services
-
-    current_app.send_task(IMPORT_TASK, args=[run_id])
+    """Hand the run to a worker (in process with the embedded default). A broker that refuses puts the run back
+    to checked, so the agent can start it again; nothing was written."""
+    try:
+        current_app.signature(IMPORT_TASK, args=(run_id,)).apply_async(retry=False)
+    except Exception:
+        log.warning("Could not queue import %s; it can be started again", run_id, exc_info=True)
+        ImportRun.objects.filter(pk=run_id, status=Status.QUEUED).update(status=Status.CHECKED)
 
 
 def import_run_execute(run_id: int) -> ImportRun:
@@ -244,7 +249,7 @@ def _write_batch(run: ImportRun, planned: Sequence[PlannedOrder]) -> None:
             reference=order.external_reference,
             amount=order.total,
             status=Payment.Status.CONFIRMED,
-            created_at=order.paid_at,
+            created_at=order.created_at,
             confirmed_at=order.paid_at,
         )
         for order in orders

@@ -416,5 +416,11 @@ class ImportRun(models.Model):
         return self.status == self.Status.CHECKED and self.error_count == 0 and self.order_count > 0
 
     @property
+    def by_name(self) -> str:
+        """Who uploaded it, as the page names them."""
+        user = self.created_by
+        return (user.get_full_name() or user.username) if user is not None else "—"
+
+    @property
     def in_progress(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)

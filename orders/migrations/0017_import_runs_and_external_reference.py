@@ -7,65 +7,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('guests', '0010_search_keys_refresh'),
-        ('orders', '0016_timeline_actor_customer'),
-        ('organiser_portal', '0006_event_personal_data_frozen'),
+        ("guests", "0010_search_keys_refresh"),
+        ("orders", "0016_timeline_actor_customer"),
+        ("organiser_portal", "0006_event_personal_data_frozen"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_name', models.CharField(max_length=200)),
-                ('content', models.BinaryField()),
-                ('status', models.CharField(choices=[('checked', 'Checked'), ('queued', 'Waiting to start'), ('running', 'Importing'), ('done', 'Imported'), ('failed', 'Failed')], default='checked', max_length=8)),
-                ('send_tickets', models.BooleanField(default=False)),
-                ('row_count', models.PositiveIntegerField(default=0)),
-                ('order_count', models.PositiveIntegerField(default=0)),
-                ('ticket_count', models.PositiveIntegerField(default=0)),
-                ('already_imported', models.PositiveIntegerField(default=0, help_text='Orders of the file imported before.')),
-                ('error_count', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('failure', models.CharField(blank=True, help_text='Why the import stopped, when it failed.', max_length=500)),
-                ('progress', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file_name", models.CharField(max_length=200)),
+                ("content", models.BinaryField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("checked", "Checked"),
+                            ("queued", "Waiting to start"),
+                            ("running", "Importing"),
+                            ("done", "Imported"),
+                            ("failed", "Failed"),
+                        ],
+                        default="checked",
+                        max_length=8,
+                    ),
+                ),
+                ("send_tickets", models.BooleanField(default=False)),
+                ("row_count", models.PositiveIntegerField(default=0)),
+                ("order_count", models.PositiveIntegerField(default=0)),
+                ("ticket_count", models.PositiveIntegerField(default=0)),
+                (
+                    "already_imported",
+                    models.PositiveIntegerField(default=0, help_text="Orders of the file imported before."),
+                ),
+                ("error_count", models.PositiveIntegerField(default=0)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                (
+                    "failure",
+                    models.CharField(blank=True, help_text="Why the import stopped, when it failed.", max_length=500),
+                ),
+                ("progress", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='order',
-            name='external_reference',
-            field=models.CharField(blank=True, db_default='', default='', max_length=100),
+            model_name="order",
+            name="external_reference",
+            field=models.CharField(blank=True, db_default="", default="", max_length=100),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_reference', ''), _negated=True), fields=('event', 'external_reference'), name='order_unique_external_reference'),
+            model_name="order",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_reference", ""), _negated=True),
+                fields=("event", "external_reference"),
+                name="order_unique_external_reference",
+            ),
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="importrun",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='event',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_runs', to='organiser_portal.event'),
+            model_name="importrun",
+            name="event",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="import_runs", to="organiser_portal.event"
+            ),
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='organisation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organiser_portal.organisation'),
+            model_name="importrun",
+            name="organisation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="organiser_portal.organisation"
+            ),
         ),
         migrations.AddIndex(
-            model_name='importrun',
-            index=models.Index(fields=['event', '-created_at'], name='import_run_event_created'),
+            model_name="importrun",
+            index=models.Index(fields=["event", "-created_at"], name="import_run_event_created"),
         ),
     ]

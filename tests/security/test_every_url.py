@@ -25,7 +25,7 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from notifications.models import OutgoingMessage
-from orders.models import Order, Refund, TimelineEntry
+from orders.models import ImportRun, Order, Refund, TimelineEntry
 from organiser_portal.models import Event, Membership, Region, TicketType
 from organiser_portal.permissions import ROLE_PERMS, Perm
 from setup.models import AuditEntry
@@ -111,6 +111,11 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "door_point": (Perm.MANAGE_DOOR, True),
     "door_device": (Perm.MANAGE_DOOR, True),
     "door_device_change": (Perm.MANAGE_DOOR, True),
+    "event_import": (Perm.IMPORT, True),
+    "event_import_template": (Perm.IMPORT, True),
+    "event_import_run": (Perm.IMPORT, True),
+    "event_import_confirm": (Perm.IMPORT, True),
+    "event_import_errors": (Perm.IMPORT, True),
 }
 
 
@@ -189,6 +194,9 @@ def world(organisation):
     other = OrganisationFactory(name="Other Org", slug="other-org")
     people["another organisation's owner"] = MembershipFactory(organisation=other, role=Role.OWNER).user
     viewer_membership = Membership.objects.get(user=people[Role.VIEWER])
+    import_run = ImportRun.objects.create(
+        organisation=organisation, event=event, file_name="orders.csv", content=b"reference,name,email,ticket_type\n"
+    )
     arguments = {
         "org": organisation.slug,
         "event_id": event.public_id,
@@ -202,6 +210,7 @@ def world(organisation):
         "area_id": area.pk,
         "device_id": device.pk,
         "link_id": link.pk,
+        "run_id": import_run.pk,
         "transferred_ticket_id": transfer.new_ticket.public_id,  # what ticket_transfer_cancel names
         "uidb64": "MQ",
         "token": "not-a-token",
@@ -223,6 +232,7 @@ _WATCHED: list[tuple[type[models.Model], tuple[str, ...]]] = [
     (Refund, ("status", "attempt")),
     (OutgoingMessage, ("status",)),
     (TimelineEntry, ("action",)),
+    (ImportRun, ("status",)),
     (Membership, ("role", "region_limited")),
     (Region, ("name",)),
     (Event, ("name", "send_tickets_automatically", "currency")),
