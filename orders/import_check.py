@@ -183,15 +183,13 @@ def import_check(event: Event, table: Table, *, now: datetime | None = None) -> 
 
 
 def _imported_references(event: Event, table: Table, column: int) -> set[str]:
-    references = {cells[column].strip() for cells in table.rows if column < len(cells) and cells[column].strip()}
-    found: set[str] = set()
-    wanted = list(references)
-    for start in range(0, len(wanted), 5000):
-        chunk = wanted[start : start + 5000]
-        found.update(
-            Order.objects.filter(event=event, external_reference__in=chunk).values_list("external_reference", flat=True)
-        )
-    return found
+    """The file's references that the event already has (one query over the event's references: cheaper than
+    asking for 50,000 values in IN lists)."""
+    references = {cells[column].strip() for cells in table.rows if column < len(cells)}
+    stored = (
+        Order.objects.filter(event=event).exclude(external_reference="").values_list("external_reference", flat=True)
+    )
+    return references.intersection(stored.iterator(chunk_size=10_000))
 
 
 def _check_capacity(check: ImportCheck) -> None:

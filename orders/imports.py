@@ -7,7 +7,7 @@
 Every imported order is paid (a confirmed "manual" payment, method "Imported", referencing the other system's
 order), its tickets are issued, and it has one timeline entry "order.imported" naming the file, the run and who
 ran it. With `send_tickets` the tickets email of each order is queued through the outbox; without it the orders
-are held for review (as when the event doesn't send tickets automatically), so none waits unseen. The import is
+are held for review ("order.import_held"; sent with "Send held tickets"), so none waits unseen. The import is
 idempotent by (event, reference): a reference imported before is skipped, and the database refuses a second
 order with it (Order's unique constraint), so two imports of one file racing can't both write.
 
@@ -162,8 +162,12 @@ def _write(run: ImportRun, planned: Sequence[PlannedOrder]) -> int:
     event = run.event
     with transaction.atomic():
         Event.objects.select_for_update().filter(pk=event.pk).first()  # one import of an event at a time
-        references = [p.reference for p in planned]
-        if Order.objects.filter(event=event, external_reference__in=references).exists():
+        stored = (
+            Order.objects.filter(event=event)
+            .exclude(external_reference="")
+            .values_list("external_reference", flat=True)
+        )
+        if {p.reference for p in planned}.intersection(stored.iterator(chunk_size=10_000)):
             raise OrderActionError("Some of these orders were imported meanwhile: upload the file again.")
         capacity_reserve((line.ticket_type, line.quantity) for p in planned for line in p.lines)
         for start in range(0, len(planned), BATCH):
@@ -268,7 +272,7 @@ def _write_batch(run: ImportRun, planned: Sequence[PlannedOrder]) -> None:
     ]
     if held:
         entries += [
-            TimelineEntry(organisation_id=event.organisation_id, order=order, action="order.tickets_held")
+            TimelineEntry(organisation_id=event.organisation_id, order=order, action="order.import_held")
             for order in orders
         ]
     TimelineEntry.objects.bulk_create(entries)
