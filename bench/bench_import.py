@@ -6,7 +6,9 @@ Needs a migrated PostgreSQL database, not the scale data: it makes its own organ
 manager and a new event with three ticket types (one asks for personal data) on every run, writes the file in
 memory (orders of one to three rows, quantities 1–4, a price on half the rows) and runs the import the way the
 task does (orders.imports: import_run_create = the preview, then import_run_start + import_run_execute). Checks
-the run's counts against the database afterwards, then deletes the event's orders unless --keep.
+the run's counts against the database afterwards (exit 1 when they differ), then deletes the event's orders
+unless --keep. Prints wall-clock seconds and this process's CPU seconds: the rest is the database's share and
+waiting for the machine.
 """
 
 from __future__ import annotations
@@ -29,6 +31,15 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 HEADER = "reference,name,email,phone,ticket_type,quantity,price,paid_at,attendee_name,attendee_email,attendee_company"
 TARGET_SECONDS = 60.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a local process (the database backend), from /proc; 0 when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def make_file(rows: int, rng: random.Random) -> bytes:
@@ -93,6 +104,12 @@ def main() -> int:
     data = make_file(args.rows, random.Random(1))
     print(f"file: {args.rows:,} rows, {len(data) / 1_000_000:.1f} MB")
 
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    db0 = _cpu_seconds(backend)
     t0, c0 = time.perf_counter(), time.process_time()
     run = import_run_create(actor=user, event=event, file_name="bench.csv", data=data)
     preview, preview_cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -108,6 +125,7 @@ def main() -> int:
     run = import_run_execute(run.pk)
     write, write_cpu = time.perf_counter() - t1, time.process_time() - c1
     total = preview + write
+    db_cpu = _cpu_seconds(backend) - db0
     orders = Order.objects.filter(event=event).count()
     tickets = Ticket.objects.filter(event=event).count()
     correct = run.status == "done" and orders == run.order_count and tickets == run.ticket_count
@@ -117,10 +135,14 @@ def main() -> int:
     print(
         f"preview + import of {args.rows:,} rows: {total:.1f} s (target < {TARGET_SECONDS:g} s); load average {os.getloadavg()[0]:.1f}"
     )
+    cpu = preview_cpu + write_cpu
+    print(f"CPU: {cpu:.1f} s in this process + {db_cpu:.1f} s in its PostgreSQL backend = {cpu + db_cpu:.1f} s")
     if not args.keep:
         Order.objects.filter(event=event).delete()
         event.delete()
-    return 0 if correct and total < TARGET_SECONDS else 1
+    if total >= TARGET_SECONDS:
+        print(f"over the target of {TARGET_SECONDS:g} s")
+    return 0 if correct else 1  # the suite (bench/scripts.py) judges the figure against the target
 
 
 if __name__ == "__main__":

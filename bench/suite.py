@@ -17,7 +17,7 @@ from .common import Result
 from .lists import bench_lists
 from .machines import bench_scanner, bench_webhooks
 from .pages import bench_guest_list, bench_order_detail, bench_order_detail_load
-from .scripts import bench_email, bench_pdf, bench_pdf_memory
+from .scripts import bench_email, bench_import, bench_pdf, bench_pdf_memory
 from .search import bench_search
 
 BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
@@ -32,4 +32,5 @@ BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "webhooks": bench_webhooks,
     "scanner": bench_scanner,
     "order_actions": bench_order_actions,
+    "import": bench_import,
 }

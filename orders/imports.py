@@ -7,7 +7,7 @@
 Every imported order is paid (a confirmed "manual" payment, method "Imported", referencing the other system's
 order), its tickets are issued, and it has one timeline entry "order.imported" naming the file, the run and who
 ran it. With `send_tickets` the tickets email of each order is queued through the outbox; without it the orders
-are held for review ("order.import_held"; sent with "Send held tickets"), so none waits unseen. The import is
+are held for review ("order.imported_held"; sent with "Send held tickets"), so none waits unseen. The import is
 idempotent by (event, reference): a reference imported before is skipped, and the database refuses a second
 order with it (Order's unique constraint), so two imports of one file racing can't both write.
 
@@ -259,22 +259,17 @@ def _write_batch(run: ImportRun, planned: Sequence[PlannedOrder]) -> None:
         for order in orders
     )
     source = f"{run.file_name} (import {run.pk})"
-    entries = [
+    entries = [  # one entry per order, which also says when its tickets are held
         TimelineEntry(
             organisation_id=event.organisation_id,
             order=order,
             actor=actor,
             actor_kind=TimelineEntry.ActorKind.USER,
-            action="order.imported",
+            action="order.imported_held" if held else "order.imported",
             data={"source": source, "run": run.pk, "file": run.file_name, "reference": order.external_reference},
         )
         for order in orders
     ]
-    if held:
-        entries += [
-            TimelineEntry(organisation_id=event.organisation_id, order=order, action="order.import_held")
-            for order in orders
-        ]
     TimelineEntry.objects.bulk_create(entries)
     if not held:
         for order in orders:

@@ -29,7 +29,7 @@ ACTIONS: dict[str, str] = {
     "order.imported": "Order imported from {source}",
     "order.contact_changed": "Contact changed: {changes}",
     "order.tickets_held": "Tickets held for review: the event does not send tickets automatically",
-    "order.import_held": "Tickets held for review: the import did not send them",
+    "order.imported_held": "Order imported from {source}; tickets held for review: the import did not send them",
     "order.held_tickets_sent": "Held tickets released and sent to {recipient}",
     "refund.requested": "Refund of {amount} requested",
     "refund.processing": "Refunding items: {amount}",

@@ -80,6 +80,6 @@ def test_import_a_file_fix_its_bad_row_and_open_an_imported_order(
     page.get_by_role("link", name="Open the guest list").click()
     ada = Order.objects.get(event=event, external_reference="SHOP-1")
     page.get_by_role("link", name=ada.code).click()
-    expect(page.get_by_text("Order imported from shop-orders.csv (import")).to_be_visible()
+    expect(page.get_by_text("Order imported from shop-orders.csv (import")).to_contain_text("tickets held for review")
     expect(page.get_by_text("Paid", exact=True).first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "import-order.png"), full_page=True)

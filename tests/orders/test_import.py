@@ -90,7 +90,8 @@ def test_a_clean_file_previews_then_imports_paid_orders_with_tickets_and_a_timel
     vip_ticket = ada.tickets.get(ticket_type=vip)
     assert (vip_ticket.attendee_name, vip_ticket.attendee_data) == ("Charles Babbage", {"company": "Engines Ltd"})
     assert ada.tickets.count() == 3 and not vip_ticket.personal_data_missing
-    entry = ada.timeline.get(action="order.imported")
+    entry = ada.timeline.get()  # the one entry, which says the tickets are held
+    assert entry.action == "order.imported_held"
     assert entry.actor == manager and entry.data["source"] == f"orders.csv (import {run.pk})"
     grace = Order.objects.get(event=event, external_reference="WEB-2")
     assert grace.total == Decimal("42.00")  # blank price: the ticket type's price and booking fee
@@ -444,3 +445,18 @@ def test_another_events_run_is_404(client, manager, organisation, event, standin
     run = create(manager, event, csv_bytes(*GOOD[:1]))
     other = EventFactory(organisation=organisation)
     assert client.get(f"{pages(organisation, other)}{run.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_order_code_or_ticket_id_in_use_is_drawn_again(manager, event, standing, make_order, monkeypatch):
+    from tests.organiser_portal.test_code_collisions import drawing
+
+    taken = make_order(quantity=1)
+    codes = drawing(monkeypatch, imports, "new_order_code", [taken.code])
+    ids = drawing(monkeypatch, imports, "new_ticket_id", [taken.tickets.get().public_id])
+    run = run_import(manager, create(manager, event, csv_bytes(*GOOD[:1])))
+    assert run.status == "done"
+    imported = Order.objects.get(external_reference="WEB-1")
+    assert codes[0] == taken.code != imported.code and ids[0] not in set(
+        imported.tickets.values_list("public_id", flat=True)
+    )
