@@ -2,12 +2,14 @@
 imported with the progress bar (which survives a reload); an imported order opens with its timeline entry."""
 
 from decimal import Decimal
+from typing import cast
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from orders import imports
 from orders.models import ImportRun, Order
+from organiser_portal.models import Event, Membership
 from tests.factories import EventFactory, MembershipFactory, OrganisationFactory, TicketTypeFactory
 
 from .login import log_in
@@ -22,7 +24,7 @@ ROWS = [
 ]
 
 
-def csv_file(rows: list[str]) -> dict:
+def csv_file(rows: list[str]) -> FilePayload:
     return {"name": "shop-orders.csv", "mimeType": "text/csv", "buffer": "\n".join([HEADER, *rows]).encode()}
 
 
@@ -36,10 +38,10 @@ def test_import_a_file_fix_its_bad_row_and_open_an_imported_order(
     live_server, page: Page, queued_not_sent, assert_accessible, screenshot_dir
 ):
     organisation = OrganisationFactory(name="Festival GmbH", slug="festival")
-    event = EventFactory(organisation=organisation, name="Harbour Lights")
+    event = cast(Event, EventFactory(organisation=organisation, name="Harbour Lights"))
     TicketTypeFactory(event=event, name="Standing", price=Decimal("40.00"), booking_fee=Decimal("2.00"))
-    manager = MembershipFactory(organisation=organisation, role="manager").user
-    log_in(page, live_server, manager.username)
+    membership = cast(Membership, MembershipFactory(organisation=organisation, role="manager"))
+    log_in(page, live_server, membership.user.username)
 
     page.get_by_role("link", name="Harbour Lights").first.click()
     page.get_by_role("link", name="Import orders").click()
