@@ -94,8 +94,23 @@ def _parse_memory(out: str, script: Result) -> list[Result]:
     return [r]
 
 
+def _parse_import(out: str, script: Result) -> list[Result]:
+    m = re.search(r"preview \+ import of ([\d,]+) rows: ([\d.]+) s", out)
+    if m is None:
+        raise ValueError("preview + import")
+    rows = m[1]
+    r = Result(f"import of {rows} order rows: preview + import", "import", "< 60 s", unit="s")
+    r.value, r.correct, r.samples = float(m[2]), "status done" in out, 1
+    r.passed = bool(r.correct) and r.value < 60
+    r.status = "ok" if r.passed else "fail"
+    r.note = " · ".join(line.strip() for line in out.splitlines() if line.startswith(("preview:", "import:")))
+    script.status, script.passed = "ok", None
+    return [r]
+
+
 bench_pdf = bench_script("bench_pdf", "bench/bench_pdf.py", "PDF", "its own checks", _parse_pdf)
 bench_email = bench_script("bench_email", "bench/bench_email.py", "email", "its own checks", _parse_email)
+bench_import = bench_script("bench_import", "bench/bench_import.py", "import", "its own checks", _parse_import)
 
 
 def bench_pdf_memory(ctx: Ctx | None = None, *, renders: int = 10_000, **_: Any) -> list[Result]:

@@ -18,7 +18,7 @@ from .common import Result
 from .lists import bench_lists
 from .machines import bench_scanner, bench_webhooks
 from .pages import bench_guest_list, bench_order_detail, bench_order_detail_load
-from .scripts import bench_email, bench_pdf, bench_pdf_memory
+from .scripts import bench_email, bench_import, bench_pdf, bench_pdf_memory
 from .search import bench_search
 
 BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
@@ -35,4 +35,5 @@ BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "order_actions": bench_order_actions,
     "at_risk": bench_at_risk,
     "bulk_send": bench_bulk_send,
+    "import": bench_import,
 }

@@ -18,6 +18,7 @@ from organiser_portal.search_keys import SearchKeysModel, SearchKeysQuerySet
 
 # A bulk send's job row lives in its own module (orders.models stays readable); it is this app's model.
 from .bulk_record import BulkSend as BulkSend
+from .import_models import ImportRun as ImportRun  # a model of this app, in its own module for its size
 
 ZERO = Decimal("0")
 
@@ -72,6 +73,9 @@ class Order(SearchKeysModel):
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.RESERVED)
     currency = models.CharField(max_length=3)
     promo_code = models.CharField(max_length=40, blank=True)
+    # The order's reference in the system it was sold in, for orders brought in by an import (orders.imports):
+    # unique per event, so importing the same file twice creates nothing the second time.
+    external_reference = models.CharField(max_length=100, blank=True, default="", db_default="")
     discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
     total = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO, help_text="Including taxes and fees.")
     # Money back that succeeded, and money on its way back (refunds requested, processing or confirming).
@@ -118,6 +122,11 @@ class Order(SearchKeysModel):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "code"], name="order_unique_code_per_org"),
+            models.UniqueConstraint(
+                fields=["event", "external_reference"],
+                condition=~Q(external_reference=""),
+                name="order_unique_external_reference",
+            ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
             models.CheckConstraint(condition=Q(discount_total__gte=0), name="order_discount_non_negative"),
             models.CheckConstraint(condition=Q(complimentary=False) | Q(total=0), name="order_complimentary_free"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import bulk, payments, refunds
+from . import bulk, imports, payments, refunds
 
 
 @shared_task(name=refunds.REFUND_SUBMIT_TASK, acks_late=True)
@@ -48,3 +48,9 @@ def bulk_send_run(self, bulk_send_id: int) -> str:
             raise
         raise self.retry(exc=error, countdown=10) from error
     return f"{job.status}: {job.done} queued, {job.skipped} skipped"
+
+
+@shared_task(name=imports.IMPORT_TASK, acks_late=True, time_limit=900, soft_time_limit=840)
+def import_run(run_id: int) -> None:
+    """Run a confirmed order import (does nothing unless it is still queued)."""
+    imports.import_run_execute(run_id)

@@ -31,6 +31,7 @@ ACTIONS: dict[str, str] = {
     "order.complimentary_created": "Complimentary order created (no charge): {reason}",
     "order.contact_changed": "Contact changed: {changes}",
     "order.tickets_held": "Tickets held for review: the event does not send tickets automatically",
+    "order.imported_held": "Order imported from {source}; tickets held for review: the import did not send them",
     "order.held_tickets_sent": "Held tickets released and sent to {recipient}",
     "order.customer_created": "Customer account created for {customer} and linked to this order",
     "order.customer_linked": "Linked to customer account {customer}",

@@ -4,6 +4,7 @@ from . import (
     account_views,
     box_office_views,
     bulk_views,
+    import_views,
     personalise_views,
     refund_views,
     sms_views,
@@ -14,6 +15,19 @@ from . import (
 
 urlpatterns = [
     path("events/<str:event_id>/orders/new/", box_office_views.order_new, name="order_new"),
+    path("events/<str:event_id>/import/", import_views.import_upload, name="event_import"),
+    path("events/<str:event_id>/import/template.csv", import_views.import_template, name="event_import_template"),
+    path("events/<str:event_id>/import/<int:run_id>/", import_views.import_run, name="event_import_run"),
+    path(
+        "events/<str:event_id>/import/<int:run_id>/confirm/",
+        import_views.import_run_confirm,
+        name="event_import_confirm",
+    ),
+    path(
+        "events/<str:event_id>/import/<int:run_id>/problems.csv",
+        import_views.import_run_errors,
+        name="event_import_errors",
+    ),
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
     path("events/<str:event_id>/bulk/", bulk_views.event_bulk_confirm, name="event_bulk_confirm"),
     path("events/<str:event_id>/bulk/start/", bulk_views.event_bulk_start, name="event_bulk_start"),

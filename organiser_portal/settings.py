@@ -341,6 +341,9 @@ SANDBOX_REFUND_STEP_SECONDS = env.float("SANDBOX_REFUND_STEP_SECONDS", default=2
 # PAYMENT_ABANDONED_MINUTES ends as expired (orders/payments.py, run by celery beat).
 ORDER_RESERVATION_MINUTES = env.int("ORDER_RESERVATION_MINUTES", default=15)
 PAYMENT_ABANDONED_MINUTES = env.int("PAYMENT_ABANDONED_MINUTES", default=60)
+# Order imports (orders/imports.py, docs/import.md): the largest file accepted, in bytes. A larger upload
+# is refused with a form error (put the same cap on request bodies in the proxy in front of the portal).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20_000_000)
 # A refund processing or confirming for this long is asked about again (the webhook may have been lost).
 REFUND_POLL_AFTER_MINUTES = env.int("REFUND_POLL_AFTER_MINUTES", default=5)
 

@@ -28,12 +28,13 @@ class EventTab:
     perm: Perm
 
 
-# In the order they show. Next: ("import", "Import", …, Perm.IMPORT).
+# In the order they show.
 EVENT_TABS: tuple[EventTab, ...] = (
     EventTab("guests", "Guests & orders", "event_guests", Perm.VIEW),
     EventTab("at_risk", "At risk", "event_at_risk", Perm.VIEW),
     EventTab("scans", "Scan log", "event_scans", Perm.VIEW),
     EventTab("door", "Door", "event_door", Perm.MANAGE_DOOR),
+    EventTab("import", "Import orders", "event_import", Perm.IMPORT),
     EventTab("settings", "Settings", "event_settings", Perm.MANAGE_EVENTS),
 )
 

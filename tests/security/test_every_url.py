@@ -26,7 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from guests.models import Customer
 from notifications.models import OutgoingMessage, Suppression
-from orders.models import BulkSend, Order, Refund, TimelineEntry
+from orders.models import BulkSend, ImportRun, Order, Refund, TimelineEntry
 from organiser_portal.models import Event, Membership, Region, TicketType
 from organiser_portal.permissions import ROLE_PERMS, Perm
 from setup.models import AuditEntry
@@ -132,6 +132,11 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "door_point": (Perm.MANAGE_DOOR, True),
     "door_device": (Perm.MANAGE_DOOR, True),
     "door_device_change": (Perm.MANAGE_DOOR, True),
+    "event_import": (Perm.IMPORT, True),
+    "event_import_template": (Perm.IMPORT, True),
+    "event_import_run": (Perm.IMPORT, True),
+    "event_import_confirm": (Perm.IMPORT, True),
+    "event_import_errors": (Perm.IMPORT, True),
 }
 
 
@@ -210,6 +215,9 @@ def world(organisation):
     other = OrganisationFactory(name="Other Org", slug="other-org")
     people["another organisation's owner"] = MembershipFactory(organisation=other, role=Role.OWNER).user
     viewer_membership = Membership.objects.get(user=people[Role.VIEWER])
+    import_run = ImportRun.objects.create(
+        organisation=organisation, event=event, file_name="orders.csv", content=b"reference,name,email,ticket_type\n"
+    )
     arguments = {
         "org": organisation.slug,
         "event_id": event.public_id,
@@ -223,6 +231,7 @@ def world(organisation):
         "area_id": area.pk,
         "device_id": device.pk,
         "link_id": link.pk,
+        "run_id": import_run.pk,
         "transferred_ticket_id": transfer.new_ticket.public_id,  # what ticket_transfer_cancel names
         "bulk_id": BulkSend.objects.create(
             organisation=organisation, event=event, action="resend", per_minute=60, idempotency_key="every-url"
@@ -263,6 +272,7 @@ _WATCHED: list[tuple[type[models.Model], tuple[str, ...]]] = [
     (Refund, ("status", "attempt")),
     (OutgoingMessage, ("status",)),
     (TimelineEntry, ("action",)),
+    (ImportRun, ("status",)),
     (Membership, ("role", "region_limited")),
     (Region, ("name",)),
     (Event, ("name", "send_tickets_automatically", "currency")),
