@@ -33,7 +33,7 @@ from organiser_portal.tokens import (
 )
 from tickets.links import link_url
 from tickets.models import PersonalisationLink, Ticket, TicketReplacement
-from tickets.pages import current_orders, tickets_page_url
+from tickets.pages import current_order_links, tickets_page_url
 from tickets.pdf import order_tickets_pdf, pdf_filename, valid_tickets
 
 from .models import OutgoingMessage
@@ -219,21 +219,10 @@ def _replacement_ticket(message: OutgoingMessage) -> Ticket:
 
 
 def _tickets_links_context(message: OutgoingMessage) -> dict[str, Any]:
-    """ "Find my tickets": each current order of the recipient in the organisation (tickets.pages.current_orders,
-    as of sending) with its tickets page link. Not sent when none is left (all refunded since the request)."""
-    assert message.organisation_id is not None
-    orders = current_orders(message.organisation_id, message.recipient)
-    if not orders:
+    """ "Find my tickets": the recipient's current orders' links, as of sending; none left (all refunded since)
+    sends nothing."""
+    if not (links := current_order_links(message.organisation_id or 0, message.recipient)):
         raise PermanentSendError("The address has no current order any more")
-    links = [
-        {
-            "order": order,
-            "event": order.event,
-            "starts": local_text(order.event.starts_at, order.event.tzinfo),
-            "url": tickets_page_url(order),
-        }
-        for order in orders
-    ]
     return {"links": links}
 
 

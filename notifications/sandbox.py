@@ -10,6 +10,7 @@ What happens depends on the address (the `.example` domain is reserved and never
     bounce@sandbox.example       hard bounce: 550 5.1.1, the address does not exist
     soft-bounce@sandbox.example  soft bounce: 452 4.2.2 mailbox full, reported as deferred
     complaint@sandbox.example    delivered, then marked as spam
+    pdf-blocked@sandbox.example  an email with a PDF attached is blocked (550 5.7.1, "rejected"); without, delivered
     a typo'd domain (gmial.com, gmail.con … anything the bounce banner would correct): hard bounce
     any other address            delivered
 
@@ -45,20 +46,25 @@ from .models import OutgoingMessage
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = ("delivered", "bounced", "deferred", "opened", "complained")
+OUTCOMES = ("delivered", "bounced", "deferred", "opened", "complained", "blocked")
 SANDBOX_DOMAIN = "sandbox.example"
 TEST_ADDRESSES: dict[str, tuple[str, ...]] = {
     f"bounce@{SANDBOX_DOMAIN}": ("bounced",),
     f"soft-bounce@{SANDBOX_DOMAIN}": ("deferred",),
     f"complaint@{SANDBOX_DOMAIN}": ("delivered", "complained"),
 }
+# Blocks emails carrying a PDF, as some mailbox providers do from unknown senders: the tickets email without
+# the PDF (the tickets page link instead) gets through.
+PDF_BLOCKED_ADDRESS = f"pdf-blocked@{SANDBOX_DOMAIN}"
 SANDBOX_REPORT_TASK = "notifications.tasks.sandbox_report"
 WEBHOOK_URL_NAME = "anymail:postmark_tracking_webhook"
 
 
-def sandbox_outcomes(recipient: str) -> tuple[str, ...]:
-    """What the sandbox reports for a message to `recipient`, in order."""
+def sandbox_outcomes(recipient: str, *, pdf_attached: bool = False) -> tuple[str, ...]:
+    """What the sandbox reports for a message to `recipient` (with a PDF attached or not), in order."""
     address = recipient.strip().lower()
+    if address == PDF_BLOCKED_ADDRESS:
+        return ("blocked",) if pdf_attached else ("delivered",)
     if address in TEST_ADDRESSES:
         return TEST_ADDRESSES[address]
     return ("bounced",) if suggest_email(address) else ("delivered",)
@@ -99,6 +105,12 @@ def postmark_payload(message: OutgoingMessage, outcome: str) -> dict:
             "452 4.2.2 mailbox full, try again later (sandbox)",
         ),
         "complained": ("SpamComplaint", 512, "The subscriber explicitly marked this message as spam.", "sandbox"),
+        "blocked": (
+            "Blocked",
+            100000,
+            "ISP block: the receiving server blocked the message.",
+            "550 5.7.1 Message blocked: PDF attachments from unknown senders are not accepted (sandbox)",
+        ),
     }
     kind, code, description, details = bounce_types[outcome]
     return {
@@ -141,7 +153,9 @@ def sandbox_report(*, message_id: int) -> list[int]:
     message = OutgoingMessage.objects.select_related("order").filter(pk=message_id).first()
     if message is None:
         return []
-    statuses = [delivery_report_post(message, outcome) for outcome in sandbox_outcomes(message.recipient)]
+    pdf = message.pdf_attached and message.kind in OutgoingMessage.TICKET_KINDS | OutgoingMessage.ONE_TICKET_KINDS
+    outcomes = sandbox_outcomes(message.recipient, pdf_attached=pdf)
+    statuses = [delivery_report_post(message, outcome) for outcome in outcomes]
     if any(status != 200 for status in statuses):
         log.warning("The sandbox's delivery report for message %s was answered %s", message_id, statuses)
     return statuses

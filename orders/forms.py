@@ -87,10 +87,28 @@ class ResendForm(IdempotentForm):
     confirm_complaint = forms.BooleanField(
         required=False, label="The guest asked for the tickets again: resend to the address that marked them as spam"
     )
+    WITH_PDF, WITH_LINK = "pdf", "link"
+    attachment = forms.ChoiceField(
+        choices=[
+            (WITH_PDF, "With the PDF tickets attached"),
+            (WITH_LINK, "Send without the PDF (link to the tickets page)"),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+    )
 
-    def __init__(self, *args, contact_email: str = "", complained: frozenset[str] = frozenset(), **kwargs):
+    def __init__(
+        self,
+        *args,
+        contact_email: str = "",
+        complained: frozenset[str] = frozenset(),
+        offers_without_pdf: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.contact_email, self.complained = contact_email, complained
+        # Only where orders.rules.offer_without_pdf (or the event's setting) offers the choice; else as the event says.
+        self.offers_without_pdf = offers_without_pdf
 
     def clean(self):
         data = super().clean()
@@ -108,6 +126,12 @@ class ResendForm(IdempotentForm):
     @property
     def recipient(self) -> str:
         return self.cleaned_data["other_email"] if self.cleaned_data["send_to"] == self.TO_OTHER else ""
+
+    @property
+    def pdf_attached(self) -> bool | None:
+        """The choice made, or None (the event's setting) where the dialog doesn't offer one."""
+        chosen = self.cleaned_data.get("attachment") if self.offers_without_pdf else ""
+        return None if not chosen else chosen == self.WITH_PDF
 
 
 class SmsForm(IdempotentForm):

@@ -81,6 +81,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         lambda d: rules.refusal_download(d.order, valid_tickets=d.valid_ticket_count),
     ),
     ActionSpec(
+        "tickets_page",
+        "Customer's tickets page",
+        Perm.RESEND,
+        "order_tickets_page",
+        lambda d: rules.refusal_tickets_page(d.order),
+    ),
+    ActionSpec(
         "refund",
         "Refund",
         Perm.REFUND,

@@ -8,9 +8,10 @@ text; the menu shows the item disabled with it. Permission is checked separately
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from .models import Order, Payment, Refund
+from .models import Order, OrderEmailStatus, Payment, Refund
 
 Status = Order.Status
 
@@ -41,6 +42,26 @@ def refusal_resend(order: Order, *, valid_tickets: int) -> str | None:
     if valid_tickets == 0:
         return "No valid ticket to send"
     return None
+
+
+def refusal_tickets_page(order: Order) -> str | None:
+    """The customer's tickets page link (shown, made new): only a paid order has tickets to show."""
+    return _not_paid(order)
+
+
+# A tickets email refused or bounced for its content, not its address: some mailbox providers block PDF
+# attachments from unknown senders (SMTP 5.7.x "policy", "attachment not allowed", "blocked", "spam").
+_BLOCKED_FOR_CONTENT = re.compile(r"attach|block|polic|content|spam|virus|malware|\b5\.7\.\d", re.IGNORECASE)
+
+
+def offer_without_pdf(email_status: str, reason: str) -> bool:
+    """Whether the resend dialog offers the tickets email without the PDF (the tickets page link instead),
+    from the latest tickets email's status and reason: rejected, or bounced or failed for its content."""
+    if email_status == OrderEmailStatus.REJECTED:
+        return True
+    return email_status in (OrderEmailStatus.BOUNCED, OrderEmailStatus.FAILED) and bool(
+        _BLOCKED_FOR_CONTENT.search(reason)
+    )
 
 
 def refusal_download(order: Order, *, valid_tickets: int) -> str | None:

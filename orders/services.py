@@ -142,7 +142,9 @@ def _clean_email(address: str) -> str:
         raise OrderActionError(str(error)) from None
 
 
-def _queue_resend(*, order: Order, actor: User, recipient: str, idempotency_key: str) -> OutgoingMessage:
+def _queue_resend(
+    *, order: Order, actor: User, recipient: str, idempotency_key: str, pdf_attached: bool | None = None
+) -> OutgoingMessage:
     """Steps 3–6 of a resend, for a caller that checked permission and holds the order lock."""
     if idempotency_key:
         done = OutgoingMessage.objects.filter(idempotency_key=idempotency_key, order=order).first()
@@ -157,10 +159,11 @@ def _queue_resend(*, order: Order, actor: User, recipient: str, idempotency_key:
         actor=actor,
         idempotency_key=idempotency_key,
         record_timeline=False,
+        pdf_attached=pdf_attached,
     )
     timeline_record(
         order=order,
-        action="tickets.resent",
+        action="tickets.resent" if message.pdf_attached else "tickets.resent_without_pdf",
         actor=actor,
         data={"recipient": recipient, "other_address": recipient.lower() != order.contact_email.lower()},
     )
@@ -174,8 +177,11 @@ def order_resend_tickets(
     recipient: str = "",
     idempotency_key: str = "",
     complaint_confirmed: bool = False,
+    pdf_attached: bool | None = None,
 ) -> OutgoingMessage:
-    """Email the order's existing valid tickets again, to the contact email or once to `recipient`.
+    """Email the order's existing valid tickets again, to the contact email or once to `recipient`: with the
+    PDF attached, or with `pdf_attached=False` the link to the customer's tickets page instead (None: as the
+    event's "Attach PDF tickets to the email" says).
 
     Creates no order, changes no status, issues no tickets and leaves the contact as it is.
     The same idempotency key (from the confirmation form) queues one message however often
@@ -191,7 +197,9 @@ def order_resend_tickets(
             raise OrderActionError(
                 f"{address} marked the tickets email as spam: confirm that the guest asked for it to resend anyway."
             )
-        return _queue_resend(order=order, actor=actor, recipient=address, idempotency_key=idempotency_key)
+        return _queue_resend(
+            order=order, actor=actor, recipient=address, idempotency_key=idempotency_key, pdf_attached=pdf_attached
+        )
 
 
 def order_send_tickets_sms(*, actor: User, order: Order, phone: str, idempotency_key: str = "") -> OutgoingMessage:

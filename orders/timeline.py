@@ -44,6 +44,7 @@ ACTIONS: dict[str, str] = {
     "ticket.personalised": "Attendee details of ticket {ticket} changed: {changes}",
     "tickets.resent": "Tickets resent to {recipient}",
     "tickets.sms_sent": "Tickets link sent by SMS to {recipient}",
+    "tickets.resent_without_pdf": "Tickets resent to {recipient} without the PDF: with the link to the tickets page",
     "tickets_page.new_link": "New tickets page link made: the links sent before no longer work",
     "tickets_page.links_requested": "Find my tickets: the links to {orders} current order(s) emailed to {recipient}",
     "email.queued": "{kind} email queued for {recipient}",

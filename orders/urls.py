@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import personalise_views, refund_views, sms_views, transfer_views, views
+from . import personalise_views, refund_views, sms_views, tickets_page_views, transfer_views, views
 
 urlpatterns = [
     path("orders/email-status/", views.orders_email_status, name="orders_email_status"),
@@ -25,6 +25,7 @@ urlpatterns = [
         name="order_personalise_link_revoke",
     ),
     path("orders/<str:code>/tickets.pdf", views.order_download, name="order_download"),
+    path("orders/<str:code>/tickets-page/", tickets_page_views.order_tickets_page, name="order_tickets_page"),
     path("orders/<str:code>/tickets/<str:ticket_id>/ticket.pdf", views.ticket_pdf, name="ticket_pdf"),
     path("orders/<str:code>/tickets/<str:ticket_id>/transfer/", transfer_views.transfer_ticket, name="ticket_transfer"),
     path(

@@ -233,7 +233,18 @@ def _resend_form(request: HtmxHttpRequest, context: dict) -> ResendForm:
     initial = {"send_to": ResendForm.TO_OTHER} if request.GET.get("send_to") == ResendForm.TO_OTHER else {}
     complained = complained_addresses(context["detail"])
     context["complained"] = order.contact_email.lower() in complained
-    return ResendForm(request.POST or None, initial=initial, contact_email=order.contact_email, complained=complained)
+    latest = context["detail"].latest_ticket_message
+    context["blocked_message"] = (
+        latest if latest and rules.offer_without_pdf(latest.status, latest.status_reason) else None
+    )
+    initial["attachment"] = ResendForm.WITH_PDF if order.event.attach_pdf_tickets else ResendForm.WITH_LINK
+    return ResendForm(
+        request.POST or None,
+        initial=initial,
+        contact_email=order.contact_email,
+        complained=complained,
+        offers_without_pdf=context["blocked_message"] is not None or not order.event.attach_pdf_tickets,
+    )
 
 
 @login_required
@@ -250,11 +261,13 @@ def order_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
                 recipient=form.recipient,
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 complaint_confirmed=form.cleaned_data.get("confirm_complaint", False),
+                pdf_attached=form.pdf_attached,
             )
         except OrderActionError as error:
             form.add_error(None, str(error))
         else:
-            return _done(request, access, code, f"Tickets queued for {message.recipient}.")
+            without = "" if message.pdf_attached else " without the PDF (with the tickets page link)"
+            return _done(request, access, code, f"Tickets queued for {message.recipient}{without}.")
     refusal = rules.refusal_resend(order, valid_tickets=len(context["valid_tickets"]))
     return _form_page(request, "orders/order_resend.html", "resend", {**context, "form": form, "refusal": refusal})
 

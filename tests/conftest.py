@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 
 from orders.models import Order
 from orders.services import (
@@ -12,6 +13,7 @@ from orders.services import (
     order_mark_paid,
     order_start_payment,
 )
+from organiser_portal.celery import app as celery_app
 from organiser_portal.models import Membership
 
 from . import production, sql_forms
@@ -65,6 +67,19 @@ def make_order(event, ticket_type):
         return Order.objects.get(pk=order.pk)
 
     return make
+
+
+@pytest.fixture
+def sent_emails(settings):
+    """Queued messages are sent in process right after commit (as on the embedded default), through the
+    locmem backend: `sent_emails` is mail.outbox."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PORTAL_URL = "https://portal.test"
+    old = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
+    mail.outbox = []
+    yield mail.outbox
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = old
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The door pages' forms: an access area, an access point, a scanner device and where it stands, the scan log's
-filters. Each takes the event, so a choice can only be one of that event's rows."""
+filters. Each takes the event, so a choice can only be one of that event's rows. And the customer's public
+"Find my tickets" form."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The customer's public pages, no login: the tickets page of one order (tickets.pages) with its PDF, and
 "Find my tickets" (tickets.find_tickets).
 
-Every view counts the client against its rate limit (organiser_portal.rate_limit) before it looks anything up,
-and answers a clear page for a link that was tampered with, has expired or was revoked: never another order.
+The tickets page and its PDF count the client against its rate limit (organiser_portal.rate_limit) before they
+look anything up, and answer a clear page for a link that was tampered with, has expired or was revoked: never
+another order. "Find my tickets" counts each request that may send an email, per client and per address.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from orders.models import Order
 from organiser_portal.login_throttle import client_ip
 from organiser_portal.models import Organisation
 from organiser_portal.rate_limit import rate_limit, rate_limit_allows
@@ -32,27 +34,32 @@ _LINK_REFUSALS = {
 LIMITED = "Too many requests from your connection. Please wait a few minutes and try again."
 
 
-def _refused(request: HttpRequest, text: str, status: int, title: str = "Your tickets") -> HttpResponse:
+def _refused(
+    request: HttpRequest, text: str, status: int, title: str = "Your tickets", retry_after: int = 300
+) -> HttpResponse:
     response = render(request, "tickets/public_refusal.html", {"refusal": text, "title": title}, status=status)
     if status == 429:
-        response["Retry-After"] = "300"
+        response["Retry-After"] = str(retry_after)
     return response
 
 
-def _client_allowed(request: HttpRequest) -> bool:
-    return rate_limit_allows(rate_limit("tickets_page"), client_ip(request))
+def _order(request: HttpRequest, token: str) -> Order | HttpResponse:
+    """The token's order, once the client is counted against the rate limit; else the refusal to answer."""
+    if not rate_limit_allows(rate_limit("tickets_page"), client_ip(request)):
+        return _refused(request, LIMITED, 429)
+    try:
+        return order_for_tickets_page(token)
+    except LinkRefused as refused:
+        status, text = _LINK_REFUSALS[refused.reason]
+        return _refused(request, text, status)
 
 
 @never_cache
 @require_GET
 def tickets_page(request: HttpRequest, token: str) -> HttpResponse:
-    if not _client_allowed(request):
-        return _refused(request, LIMITED, 429)
-    try:
-        order = order_for_tickets_page(token)
-    except LinkRefused as refused:
-        status, text = _LINK_REFUSALS[refused.reason]
-        return _refused(request, text, status)
+    order = _order(request, token)
+    if isinstance(order, HttpResponse):
+        return order
     event = order.event
     tickets = valid_tickets(order)
     refusal = tickets_page_refusal(order, valid_tickets=len(tickets))
@@ -75,13 +82,9 @@ def tickets_page(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def tickets_page_pdf(request: HttpRequest, token: str) -> HttpResponse:
-    if not _client_allowed(request):
-        return _refused(request, LIMITED, 429)
-    try:
-        order = order_for_tickets_page(token)
-    except LinkRefused as refused:
-        status, text = _LINK_REFUSALS[refused.reason]
-        return _refused(request, text, status)
+    order = _order(request, token)
+    if isinstance(order, HttpResponse):
+        return order
     tickets = valid_tickets(order)
     if refusal := tickets_page_refusal(order, valid_tickets=len(tickets)):
         return _refused(request, refusal, 404)
@@ -106,6 +109,6 @@ def find_my_tickets(request: HttpRequest, org: str) -> HttpResponse:
     try:
         find_my_tickets_request(organisation=organisation, email=form.cleaned_data["email"], client=client)
     except FindTicketsLimited as limited:
-        return _refused(request, str(limited), 429, title)
+        return _refused(request, str(limited), 429, title, retry_after=3600)
     context = {"organisation": organisation, "sent_to": form.cleaned_data["email"]}
     return render(request, "tickets/find_my_tickets.html", context)

@@ -12,7 +12,7 @@ the tickets email without PDF and "Find my tickets" each sign a link when they a
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
@@ -25,6 +25,7 @@ from orders.models import Order
 from orders.timeline import timeline_record
 from organiser_portal.models import Event
 from organiser_portal.permissions import Perm, require_perm
+from organiser_portal.times import local_text
 
 from .links import LinkRefused
 from .models import Ticket
@@ -111,16 +112,34 @@ def current_orders(organisation_id: int, email: str, *, now: datetime | None = N
     )
 
 
-def tickets_page_new_link(*, actor: User, order: Order) -> Order:
-    """Void every tickets page link sent for the order and make a new one (`tickets_page_url` of the returned
-    order); writes one "tickets_page.new_link" timeline entry naming the actor.
+def current_order_links(organisation_id: int, email: str) -> list[dict[str, Any]]:
+    """Each of `current_orders` with its event's start (labelled, on the event's clocks) and its tickets page
+    link: {"order", "event", "starts", "url"}, for the "Find my tickets" email."""
+    return [
+        {
+            "order": order,
+            "event": order.event,
+            "starts": local_text(order.event.starts_at, order.event.tzinfo),
+            "url": tickets_page_url(order),
+        }
+        for order in current_orders(organisation_id, email)
+    ]
 
-    Perm.RESEND on the order's organisation and region (else PermissionDenied, or Http404 for another's).
-    Each call makes a new link: nothing is sent, the agent passes the link on (resend, SMS) as they choose.
+
+def tickets_page_new_link(*, actor: User, order: Order, replacing: int | None = None) -> Order:
+    """Void every tickets page link sent for the order and make a new one (`tickets_page_url` of the returned
+    order); writes one "tickets_page.new_link" timeline entry naming the actor. Nothing is sent: the agent
+    passes the new link on (resend, SMS) as they choose.
+
+    `replacing` is the version the agent saw (the form's): once it was replaced, a repeat (a double submit)
+    returns the order unchanged. Perm.RESEND on the order's organisation and region (else PermissionDenied, or
+    Http404 for another's).
     """
     require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
     with transaction.atomic():
         locked = Order.objects.select_for_update(of=("self",)).select_related("event", "organisation").get(pk=order.pk)
+        if replacing is not None and locked.tickets_page_version != replacing:
+            return locked
         locked.tickets_page_version += 1
         locked.save(update_fields=["tickets_page_version"])
         timeline_record(order=locked, action="tickets_page.new_link", actor=actor)

@@ -11,8 +11,11 @@ from django.conf import settings as django_settings
 
 from notifications.models import DeliveryEvent, OutgoingMessage
 from notifications.sandbox import sandbox_outcomes
+from orders import rules
 from orders.models import Order, TimelineEntry
+from orders.services import order_resend_tickets
 from organiser_portal.celery import app as celery_app
+from organiser_portal.models import Membership
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,6 +63,24 @@ def in_process():
 )
 def test_what_the_sandbox_reports_for_an_address(recipient, outcomes):
     assert sandbox_outcomes(recipient) == outcomes
+
+
+def test_the_pdf_blocking_address_blocks_only_emails_with_a_pdf():
+    assert sandbox_outcomes("pdf-blocked@sandbox.example", pdf_attached=True) == ("blocked",)
+    assert sandbox_outcomes("PDF-Blocked@sandbox.example", pdf_attached=False) == ("delivered",)
+
+
+def test_a_blocked_pdf_is_rejected_and_the_email_without_it_delivered(sandbox, in_process, make_order, member):
+    order = make_order(contact_email="pdf-blocked@sandbox.example")
+    wait_for(lambda: order_status(order) == "rejected")
+    message = order.messages.get()
+    assert "550 5.7.1" in message.status_reason and "PDF" in message.status_reason
+    assert rules.offer_without_pdf(message.status, message.status_reason)  # the resend dialog offers the link
+
+    order_resend_tickets(actor=member(Membership.Role.SUPPORT), order=order, pdf_attached=False)
+    wait_for(lambda: order_status(order) == "delivered")
+    latest = order.messages.order_by("-id").first()
+    assert latest is not None and latest.pdf_attached is False and latest.status == "delivered"
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ def test_menu_lists_every_action_in_order(member, make_order):
         "Resend tickets by SMS",
         "Edit contact",
         "Download tickets (PDF)",
+        "Customer's tickets page",
         "Refund",
         "Cancel",
         "Open personalisation",
@@ -51,7 +52,7 @@ def test_state_reasons_on_a_cancelled_order(member, make_order):
     order = make_order()
     Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
     items = menu(member(Role.OWNER), order)
-    for key in ("resend", "download", "refund", "cancel", "send_held"):
+    for key in ("resend", "download", "tickets_page", "refund", "cancel", "send_held"):
         assert items[key].reason == "Order is cancelled", key
         assert not items[key].enabled
 

@@ -87,6 +87,7 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "order_fix_and_resend": (Perm.EDIT_CONTACT, True),
     "order_send_held": (Perm.SEND_HELD, True),
     "order_download": (Perm.DOWNLOAD_PDF, True),
+    "order_tickets_page": (Perm.RESEND, True),
     "ticket_pdf": (Perm.DOWNLOAD_PDF, True),
     "order_refund": (Perm.REFUND, True),
     "order_refund_retry": (Perm.REFUND, True),
@@ -223,7 +224,18 @@ def _url(name: str, arguments: dict) -> str:
 
 # What the actions write: a refused request must leave every one of these as it was.
 _WATCHED: list[tuple[type[models.Model], tuple[str, ...]]] = [
-    (Order, ("status", "email_status", "contact_email", "contact_name", "refunded_total", "refunding_total")),
+    (
+        Order,
+        (
+            "status",
+            "email_status",
+            "contact_email",
+            "contact_name",
+            "refunded_total",
+            "refunding_total",
+            "tickets_page_version",
+        ),
+    ),
     (Ticket, ("status", "invalid_reason", "attendee_name")),
     (Refund, ("status", "attempt")),
     (OutgoingMessage, ("status",)),

@@ -1,11 +1,9 @@
-"""Fixtures of the setup tests: owners and managers, and emails sent in process through Django's locmem backend."""
+"""Fixtures of the setup tests: owners and managers, and the links in emails (`sent_emails`: tests/conftest.py)."""
 
 import re
 
 import pytest
-from django.core import mail
 
-from organiser_portal.celery import app as celery_app
 from organiser_portal.models import Membership
 
 Role = Membership.Role
@@ -19,19 +17,6 @@ def owner(member):
 @pytest.fixture
 def manager(member):
     return member(Role.MANAGER)
-
-
-@pytest.fixture
-def sent_emails(settings):
-    """Queued messages are sent in process right after commit (as on the embedded default), through the
-    locmem backend: `sent_emails` is mail.outbox."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PORTAL_URL = "https://portal.test"
-    old = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
-    mail.outbox = []
-    yield mail.outbox
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = old
 
 
 def link_in(email) -> str:

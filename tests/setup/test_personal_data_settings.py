@@ -60,6 +60,7 @@ def test_the_freeze_days_are_an_event_setting(client, organisation, event, manag
         "country": "",
         "region": "",
         "send_tickets_automatically": "on",
+        "attach_pdf_tickets": "on",
         "guest_checkout": "on",
         "personal_data_frozen_days": "3",
     }
