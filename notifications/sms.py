@@ -141,7 +141,11 @@ def twilio_error(error: TwilioRestException) -> Exception:
     """What Twilio's refusal of a new message means: our credentials or settings, the number, or worth a retry."""
     status, code = error.status, str(error.code or "")
     if status in (401, 403) or code in OUR_SIDE_CODES:
-        words = "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" if status in (401, 403) else ERROR_WORDS.get(code)
+        words = (
+            "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+            if status in (401, 403)
+            else ERROR_WORDS.get(code, "check the Twilio account and TWILIO_FROM")
+        )
         return OurSideConfigurationError(f"Twilio refused the SMS ({status}, {code or 'no code'}): {words}"[:300])
     if code in WRONG_NUMBER_CODES or code == "21610":
         return PermanentSendError(error_reason(code), status=OutgoingMessage.Status.REJECTED)

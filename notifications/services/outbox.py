@@ -79,6 +79,12 @@ NEVER_CONFIRMED = (
     "The email service confirmed neither this email nor its resend and never reported on them: "
     "it may have arrived, ask the guest before sending again"
 )
+# The same for an SMS, in the SMS provider's words.
+RESENT_UNCONFIRMED_SMS = "The SMS provider never confirmed it or reported on it; sending it once more"
+NEVER_CONFIRMED_SMS = (
+    "The SMS provider confirmed neither this SMS nor its resend and never reported on them: "
+    "it may have arrived, ask the guest before sending again"
+)
 
 
 def max_attempts() -> int:
@@ -341,10 +347,12 @@ def message_settle_unconfirmed(*, message_id: int, older_than: datetime) -> bool
             _advance(message, Status.SENT)
             return False
         if found is None:
+            sms = message.channel == OutgoingMessage.Channel.SMS
+            never = NEVER_CONFIRMED_SMS if sms else NEVER_CONFIRMED
             if message.unconfirmed_resends:
-                _advance(message, Status.FAILED, reason=NEVER_CONFIRMED)
+                _advance(message, Status.FAILED, reason=never)
                 return False
-            if _requeue(message, cause=NEVER_CONFIRMED, saying=RESENT_UNCONFIRMED) is None:
+            if _requeue(message, cause=never, saying=RESENT_UNCONFIRMED_SMS if sms else RESENT_UNCONFIRMED) is None:
                 return False  # its tries are used up: failed, with the reason
             message.unconfirmed_resends += 1
             message.save(update_fields=["unconfirmed_resends"])
@@ -355,7 +363,8 @@ def message_settle_unconfirmed(*, message_id: int, older_than: datetime) -> bool
                     data=message_timeline_data(message),
                 )
             return True
-        return _requeue(message, cause="The email service never received it") is not None
+        service = "SMS provider" if message.channel == OutgoingMessage.Channel.SMS else "email service"
+        return _requeue(message, cause=f"The {service} never received it") is not None
 
 
 def messages_requeue_stale(

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from notifications.models import DeliveryEvent, OutgoingMessage
 from notifications.services import messages_requeue_stale
+from notifications.services.outbox import RESENT_UNCONFIRMED_SMS
 from notifications.tasks import send_message
 from orders.models import TimelineEntry
 from orders.services import order_send_tickets_sms
@@ -153,6 +154,7 @@ def test_an_unconfirmed_sms_nothing_reports_is_sent_once_more_after_the_wait(twi
     OutgoingMessage.objects.filter(pk=message.pk).update(handed_over_at=long_ago, status_at=long_ago)
 
     assert messages_requeue_stale() == 1
+    assert OutgoingMessage.objects.get(pk=message.pk).status_reason == RESENT_UNCONFIRMED_SMS
     send_message.apply(args=[message.pk])
     message.refresh_from_db()
     assert len(twilio.calls) == 2
