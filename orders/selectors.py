@@ -13,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from notifications.models import DeliveryEvent, OutgoingMessage
+from notifications.selectors import suppressions_for
 from organiser_portal.compiled_queries import CompiledQuery
 from organiser_portal.models import Event, Organisation
 from organiser_portal.permissions import Access
@@ -367,3 +368,16 @@ def bulk_sends_recent(event: Event, *, hours: int = 24) -> list[BulkProgress]:
     since = timezone.now() - timedelta(hours=hours)
     rows = BulkSend.objects.select_related("created_by").filter(event=event, created_at__gte=since)[:5]
     return [bulk_send_progress(b) for b in rows]
+
+
+def suppression_refusal(order: Order, address: str) -> str | None:
+    """Why a resend to `address` will probably fail again (it is on the organisation's suppression list), or None."""
+    listed = suppressions_for(order.organisation_id, [address]).get(address.lower())
+    if listed is None:
+        return None
+    if listed.reason == listed.Reason.COMPLAINED:
+        return f"{listed.address} marked an email as spam: confirm that the guest asked for the tickets again."
+    return (
+        f"{listed.address} hard-bounced ({listed.detail or 'the address does not exist'}): "
+        "confirm to send to it anyway, or fix the address."
+    )

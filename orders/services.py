@@ -20,7 +20,6 @@ from guests.services import order_customer_create as order_customer_create
 from guests.services import order_customer_link as order_customer_link
 from guests.services import order_customer_unlink as order_customer_unlink
 from notifications.models import OutgoingMessage
-from notifications.selectors import suppressions_for
 from notifications.services import message_queue
 from organiser_portal.addresses import AddressError, address_normalise
 from organiser_portal.codes import new_order_code, with_fresh_codes
@@ -50,6 +49,7 @@ from .pricing import ticket_type_line_amounts
 from .refund_actions import order_cancel as order_cancel
 from .refund_actions import order_refund as order_refund
 from .refund_actions import order_refund_retry as order_refund_retry
+from .selectors import suppression_refusal
 from .status import order_lock
 from .timeline import timeline_record
 
@@ -208,19 +208,6 @@ def _queue_resend(
         action = "tickets.resent" if message.pdf_attached else "tickets.resent_without_pdf"
         timeline_record(order=order, action=action, actor=actor, data=data)
     return message
-
-
-def suppression_refusal(order: Order, address: str) -> str | None:
-    """Why a resend to `address` will probably fail again (it is on the organisation's suppression list), or None."""
-    listed = suppressions_for(order.organisation_id, [address]).get(address.lower())
-    if listed is None:
-        return None
-    if listed.reason == listed.Reason.COMPLAINED:
-        return f"{listed.address} marked an email as spam: confirm that the guest asked for the tickets again."
-    return (
-        f"{listed.address} hard-bounced ({listed.detail or 'the address does not exist'}): "
-        "confirm to send to it anyway, or fix the address."
-    )
 
 
 def order_resend_tickets(

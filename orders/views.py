@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,6 @@ from django_htmx.middleware import HtmxDetails
 
 from notifications.selectors import suppressions_for
 from organiser_portal.permissions import Access, Perm, access_organisation, page_access
-from tickets.pdf import order_tickets_pdf, pdf_filename
 
 from . import rules
 from .advice import complained_addresses, delivery_advice
@@ -29,7 +28,6 @@ from .selectors import (
     OrderDetail,
     active_transfers,
     order_email_status,
-    order_get,
     order_latest_sms_state,
     order_refund_states,
     orders_email_statuses,
@@ -213,7 +211,7 @@ def orders_email_status(request: HtmxHttpRequest, org: str) -> HttpResponse:
     return render(request, "orders/email_status_badges.html", context)
 
 
-# --- Ticket delivery actions: resend, edit contact, fix and resend, send held, download -------------
+# --- Ticket delivery actions: resend, edit contact, fix and resend, send held (the PDFs: pdf_views) ------
 # Each page shows what will happen (which address, which tickets) and posts to one service.
 
 
@@ -381,38 +379,3 @@ def order_send_held(request: HtmxHttpRequest, org: str, code: str) -> HttpRespon
     return _form_page(
         request, "orders/order_send_held.html", "send-held", {**context, "form": form, "refusal": refusal}
     )
-
-
-@login_required
-def order_download(request: HttpRequest, org: str, code: str) -> HttpResponse:
-    """Every valid ticket of the order as one PDF, to hand over by hand."""
-    access = page_access(request, org)
-    context = _delivery_context(access, code, Perm.DOWNLOAD_PDF)
-    order = context["order"]
-    if refusal := rules.refusal_download(order, valid_tickets=len(context["valid_tickets"])):
-        return render(request, "orders/order_action_refused.html", {**context, "refusal": refusal}, status=409)
-    return pdf_response(order_tickets_pdf(order, context["valid_tickets"]), pdf_filename(order))
-
-
-def pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@login_required
-def ticket_pdf(request: HttpRequest, org: str, code: str, ticket_id: str) -> HttpResponse:
-    access = page_access(request, org)
-    order = order_get(access, code)
-    ticket = order.tickets.select_related("ticket_type").filter(public_id=ticket_id).first()
-    if ticket is None:
-        raise Http404("No such ticket in this order.")
-    access.require(Perm.DOWNLOAD_PDF)
-    refusal = rules.refusal_download(order, valid_tickets=1)
-    if refusal is None and not ticket.is_valid:
-        refusal = f"Ticket {ticket.public_id} is {ticket.display_status.lower()}: it can't be downloaded"
-    if refusal:
-        context = {"access": access, "order": order, "refusal": refusal}
-        return render(request, "orders/order_action_refused.html", context, status=409)
-    return pdf_response(order_tickets_pdf(order, [ticket]), pdf_filename(order, ticket))
