@@ -18,9 +18,9 @@ from organiser_portal.permissions import Access, Perm, page_access
 from organiser_portal.selectors import event_get
 
 from .errors import OrderActionError
-from .forms import ImportStartForm, ImportUploadForm
 from .import_check import template_header
 from .import_files import ImportFileError, csv_write
+from .import_forms import ImportStartForm, ImportUploadForm
 from .imports import import_progress, import_run_create, import_run_start
 from .models import ImportRun
 

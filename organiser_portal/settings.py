@@ -296,9 +296,8 @@ WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=2_621_440)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, WEBHOOK_MAX_BODY_BYTES)
 
 # --- SMS (notifications/sms.py, .env.example) --------------------------------
-# SMS_PROVIDER chooses who sends SMS: `sandbox` (the embedded default and the tests: each SMS is written to
-# SMS_FILE_PATH and its delivery report played back through the status webhook, signed like Twilio's) or
-# `twilio`. SMS go through the email outbox: its tries, backoff and unconfirmed wait (EMAIL_*) apply to them.
+# SMS_PROVIDER: `sandbox` (the embedded default and tests: SMS written to SMS_FILE_PATH, reports played back
+# through the status webhook, signed like Twilio's) or `twilio`. SMS share the outbox's EMAIL_* tries and waits.
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="sandbox").strip().lower()
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
@@ -308,16 +307,13 @@ TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="
 SMS_SERVICE_TIMEOUT = env.float("SMS_SERVICE_TIMEOUT", default=10.0)
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 SMS_SANDBOX_DELAY = env.float("SMS_SANDBOX_DELAY", default=2.0)
-# What the sandbox signs its reports with: public with DEBUG on; outside DEBUG its own, or derived from SECRET_KEY
-# (the web and the worker share it), so nobody can forge a report the sandbox did not make.
+# The sandbox's report signing secret: public with DEBUG on; else its own or from SECRET_KEY (no forged reports).
 SMS_SANDBOX_SECRET = env.str("SMS_SANDBOX_SECRET", default="") or (
     DEMO_SMS_SANDBOX_SECRET if DEBUG else hashlib.sha256(f"sms-sandbox:{SECRET_KEY}".encode()).hexdigest()
 )
+_sms_sender = TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID
 sms_problem = sms_settings_problem(
-    provider=SMS_PROVIDER,
-    account_sid=TWILIO_ACCOUNT_SID,
-    auth_token=TWILIO_AUTH_TOKEN,
-    sender=TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID,
+    provider=SMS_PROVIDER, account_sid=TWILIO_ACCOUNT_SID, auth_token=TWILIO_AUTH_TOKEN, sender=_sms_sender
 )
 # With DEBUG a Twilio without its settings only fails its sends (and `check --deploy`); outside DEBUG it can't start.
 if sms_problem and (not DEBUG or SMS_PROVIDER not in SMS_PROVIDERS):

@@ -31,6 +31,8 @@ from ..emails import SendResult, service_lookup
 from ..models import MessageStatus, OutgoingMessage
 from ..pacing import run_later
 from ..sms import sms_lookup
+from .words import KIND_WORDS as KIND_WORDS
+from .words import timeline_prefix as timeline_prefix
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -41,28 +43,6 @@ SEND_MESSAGE_TASK = "notifications.tasks.send_message"
 
 Kind = OutgoingMessage.Kind
 Status = MessageStatus
-
-# How the timeline names each kind of email ("Tickets email delivered to …").
-KIND_WORDS: dict[str, str] = {
-    Kind.TICKETS: "Tickets",
-    Kind.TICKETS_RESEND: "Resent tickets",
-    Kind.REFUND_NOTICE: "Refund notice",
-    Kind.CANCELLATION_NOTICE: "Cancellation notice",
-    Kind.MEMBER_INVITATION: "Member invitation",
-    Kind.PASSWORD_RESET: "Password reset",
-    Kind.PERSONALISATION_REQUEST: "Attendee details request",
-    Kind.TICKET_TRANSFER: "Transferred ticket",
-    Kind.TICKET_REISSUE: "Reissued ticket",
-    Kind.TICKETS_SMS: "Tickets link",
-    Kind.TICKETS_LINKS: "Links to the tickets",
-    Kind.CUSTOMER_VERIFICATION: "Email verification",
-}
-
-
-def timeline_prefix(channel: str) -> str:
-    """The namespace of a message's timeline entries: "email.sent", "sms.delivered" …"""
-    return "sms" if channel == OutgoingMessage.Channel.SMS else "email"
-
 
 # A message in "sending" without a hand-over this long had its worker die before calling the email service
 # (building the PDF): the hard task time limit (CELERY_TASK_TIME_LIMIT) has killed any worker still at it.
