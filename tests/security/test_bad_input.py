@@ -57,7 +57,7 @@ Role = Membership.Role
 # Few examples per URL, many URLs: the whole module stays around a minute; a failure prints the example to replay.
 # BAD_INPUT_EXAMPLES=200 for a long hunt.
 FAST = settings(
-    max_examples=int(os.environ.get("BAD_INPUT_EXAMPLES", "6")),
+    max_examples=int(os.environ.get("BAD_INPUT_EXAMPLES", "4")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -99,6 +99,11 @@ NASTY_TEXT = [
 
 def _encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
+
+
+# What the sweeps try in every field and path argument, one of each kind (the random tests mix in the rest).
+SWEEP = [_encode(t) for t in ("a\x00b", "\ud800", "²", "١٢٣", "9" * 30, "-1", "x" * 10_000)] + [b"\xff\xfe"]
+PATH_SWEEP = [_encode(t) for t in ("\x00", "\ud800", "²", "9" * 30)] + [b"\xff"]
 
 
 hostile_bytes = st.one_of(
@@ -281,18 +286,7 @@ def test_the_forms_of_the_site_are_found(site):
 FORM_URLS = [n for n in url_names() if not n.endswith("_webhook") and n not in (*MACHINES, "logout", "stripe_webhook")]
 
 
-@pytest.mark.parametrize("name", FORM_URLS)
-@FAST
-@given(data=st.data())
-def test_any_input_to_any_form_is_never_a_5xx_and_a_refusal_changes_nothing(site, client, name, data):
-    client = _client_for(name, site, client)
-    path = urlsplit(site["urls"][name]).path
-    forms = site["forms"].get(name) or [Form("get", path)]
-    form = data.draw(st.sampled_from(forms), label="form")
-    pairs = [(k, _encode(v[0])) for k, v in form.fields.items() if v]  # as the page would submit it
-    names = sorted(form.fields) + ["q", "page", "sort", "unknown-field"]
-    for key in data.draw(st.lists(st.sampled_from(names), max_size=4, unique=True), label="replaced"):
-        pairs = [p for p in pairs if p[0] != key] + [(key, data.draw(hostile_bytes, label=key))]
+def _submit(client: Client, name: str, path: str, form: Form, pairs: list[tuple[str, bytes]]) -> None:
     body = _pairs(pairs)
     with rolled_back():
         before = fingerprint()
@@ -301,6 +295,42 @@ def test_any_input_to_any_form_is_never_a_5xx_and_a_refusal_changes_nothing(site
         else:
             response = client.get(f"{path}?{body}")
         _check(response, before, f"{name} {form.method.upper()} {path}?{body[:300]}")
+
+
+def _forms_of(site: dict, name: str) -> tuple[str, list[Form]]:
+    path = urlsplit(site["urls"][name]).path
+    return path, site["forms"].get(name) or [Form("get", path)]
+
+
+# A GET form's extra names: what list pages read besides their own fields.
+EXTRA_GET_FIELDS = ["q", "page", "sort", "after", "before", "unknown-field"]
+
+
+@pytest.mark.parametrize("name", FORM_URLS)
+def test_each_hostile_value_in_every_field_of_every_form_is_never_a_5xx(site, client, name):
+    """The sweep: every hostile value once in all of each form's fields at the same time (a form validates
+    every field, so each field meets each value)."""
+    client = _client_for(name, site, client)
+    path, forms = _forms_of(site, name)
+    for form in forms:
+        names = [*form.fields, *(EXTRA_GET_FIELDS if form.method == "get" else [])]
+        for value in SWEEP:
+            _submit(client, name, path, form, [(key, value) for key in names])
+
+
+@pytest.mark.parametrize("name", FORM_URLS)
+@FAST
+@given(data=st.data())
+def test_any_input_to_any_form_is_never_a_5xx_and_a_refusal_changes_nothing(site, client, name, data):
+    """The mix: a form as the page would submit it, with a few of its fields (or fields it doesn't have) replaced."""
+    client = _client_for(name, site, client)
+    path, forms = _forms_of(site, name)
+    form = data.draw(st.sampled_from(forms), label="form")
+    pairs = [(k, _encode(v[0])) for k, v in form.fields.items() if v]  # as the page would submit it
+    names = sorted(form.fields) + EXTRA_GET_FIELDS
+    for key in data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=4, unique=True), label="replaced"):
+        pairs = [p for p in pairs if p[0] != key] + [(key, data.draw(hostile_bytes, label=key))]
+    _submit(client, name, path, form, pairs)
 
 
 def _path_cases() -> list[tuple[str, str]]:
@@ -314,11 +344,7 @@ def _path_cases() -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize(("name", "param"), _path_cases())
-@FAST
-@given(value=hostile_bytes)
-def test_any_value_in_any_path_argument_is_never_a_5xx_and_changes_nothing(site, client, name, param, value):
-    client = _client_for(name, site, client)
+def _ask_path(client: Client, name: str, param: str, site: dict, value: bytes) -> None:
     arguments = {**site["world"]["arguments"], "token": link_token(site["world"]["link"])}
     marker = "987654321"  # fits every converter (int, slug, str), then replaced by the hostile value
     path = urlsplit(url_for(name, {**arguments, param: marker})).path
@@ -332,6 +358,20 @@ def test_any_value_in_any_path_argument_is_never_a_5xx_and_changes_nothing(site,
         assert status < 500, f"{path[:300]}: {status}"
         if status >= 400:
             assert fingerprint() == before, f"{path[:300]}: refused ({status}) but changed something"
+
+
+@pytest.mark.parametrize(("name", "param"), _path_cases())
+def test_each_hostile_value_in_each_path_argument_is_never_a_5xx_and_changes_nothing(site, client, name, param):
+    client = _client_for(name, site, client)
+    for value in PATH_SWEEP:
+        _ask_path(client, name, param, site, value)
+
+
+@pytest.mark.parametrize(("name", "param"), _path_cases())
+@settings(FAST, max_examples=max(1, FAST.max_examples // 2))
+@given(value=hostile_bytes)
+def test_any_value_in_any_path_argument_is_never_a_5xx_and_changes_nothing(site, client, name, param, value):
+    _ask_path(_client_for(name, site, client), name, param, site, value)
 
 
 # --- the machines' endpoints ------------------------------------------------------------------------------------
