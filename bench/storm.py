@@ -44,13 +44,12 @@ def _events(rows: list[tuple[int, str, str]], now: int) -> list[dict]:
     """Three distinct SendGrid events per message (id, provider id, recipient): deferred, delivered, open."""
     events = []
     for mid, pmid, recipient in rows:
-        for n, (kind, extra) in enumerate(
-            [
-                ("deferred", {"response": "452 4.2.2 The email account is over quota.", "attempt": "1"}),
-                ("delivered", {"response": "250 2.0.0 OK", "ip": "167.89.17.173", "tls": 1}),
-                ("open", {"useragent": "Mozilla/5.0", "ip": "203.0.113.7"}),
-            ]
-        ):
+        kinds: list[tuple[str, dict[str, object]]] = [
+            ("deferred", {"response": "452 4.2.2 The email account is over quota.", "attempt": "1"}),
+            ("delivered", {"response": "250 2.0.0 OK", "ip": "167.89.17.173", "tls": 1}),
+            ("open", {"useragent": "Mozilla/5.0", "ip": "203.0.113.7"}),
+        ]
+        for n, (kind, extra) in enumerate(kinds):
             events.append(
                 {
                     "email": recipient,
@@ -80,7 +79,9 @@ def _state(ids: list[int]) -> dict[int, tuple]:
 def _restore(ids: list[int], saved: list[tuple], first_event: int, first_entry: int) -> None:
     """The run's events and timeline entries deleted; the messages and their orders as they were."""
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("DELETE FROM notifications_deliveryevent WHERE message_id = ANY(%s) AND id > %s", [ids, first_event])
+        cur.execute(
+            "DELETE FROM notifications_deliveryevent WHERE message_id = ANY(%s) AND id > %s", [ids, first_event]
+        )
         cur.execute(
             "DELETE FROM orders_timelineentry WHERE id > %s AND order_id IN "
             "(SELECT order_id FROM notifications_outgoingmessage WHERE id = ANY(%s)) AND action LIKE 'email.%%'",

@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from notifications.models import OutgoingMessage
 from orders.models import Order, Refund, TimelineEntry
-from organiser_portal.models import Event, Membership, Organisation, Region, TicketType
+from organiser_portal.models import Event, Membership, Region, TicketType
 from setup.models import AuditEntry
 from tests.factories import (
     CustomerFactory,
@@ -48,7 +48,7 @@ def url_names() -> list[str]:
     return sorted({pattern.name or "" for _, pattern, _ in patterns(get_resolver().url_patterns)})
 
 
-def build_world(organisation: Organisation) -> dict:
+def build_world(organisation):
     """One organisation's objects, every URL's arguments (`arguments`), the people who ask (`people`, by role or
     description) and the customer's personalisation link (`link`)."""
     north, south = (
