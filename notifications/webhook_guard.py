@@ -9,12 +9,9 @@ days. The guard answers 400 (logged, nothing stored) for:
 - a NUL character or half a UTF-16 surrogate pair in any string (PostgreSQL text can hold neither);
 - an event anymail or the receiver fails on (a type it didn't expect, a value out of range).
 
-A batch (SendGrid and SparkPost post a JSON list of events) is stored in one transaction: one commit instead of one
-per event (bench/NOTES.md, "Webhook storm"), all of it or nothing. A batch that fails as a whole is read again one
-event at a time, so its good events are still stored; storing an event is idempotent (DeliveryEvent's dedup key).
-The answer is then 200 with how many were refused. The batch's orders stay locked until its commit (a batch of 1,000
-events takes a few seconds); two batches that lock the same orders in opposite order may deadlock, and PostgreSQL
-then fails one of them: a 5xx, which the service posts again, and its events are still stored once.
+A batch (SendGrid and SparkPost post a JSON list of events) that fails as a whole is read again one event at a
+time, so its good events are still stored; storing an event is idempotent (DeliveryEvent's dedup key), so the
+events stored before the failure are not stored twice. The answer is then 200 with how many were refused.
 
 Database errors that are not about the input (the database is down, a lock timed out) still answer 5xx:
 the service retries later, which is what should happen.
@@ -31,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DataError, transaction
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 
@@ -168,9 +165,6 @@ def webhook_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         except BadBody as exc:
             return _refused(request, str(exc))
         try:
-            if isinstance(body, list) and len(body) > 1:
-                with transaction.atomic():
-                    return view(request, *args, **kwargs)
             return view(request, *args, **kwargs)
         except INPUT_ERRORS as exc:
             if isinstance(body, list) and len(body) > 1:

@@ -122,8 +122,7 @@ def delivery_event_record(*, event: IncomingEvent) -> int | None:
     """
     event_type = event.event_type if event.event_type in EventType.values else EventType.UNKNOWN
     occurred_at = event.occurred_at or timezone.now()
-    # Inside a webhook batch's transaction (webhook_guard) no savepoint: an error fails the whole batch anyway.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         target = _find_and_lock_target(cursor, event)
         stored = _store_event_once(cursor, event, target, event_type, occurred_at)
         if stored is None:

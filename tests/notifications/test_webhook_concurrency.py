@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -118,58 +118,3 @@ def test_a_new_event_costs_few_statements_and_a_duplicate_fewer(client, message,
     with django_assert_max_num_queries(4):
         assert client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=AUTH).status_code == 200
     assert DeliveryEvent.objects.filter(message=message).count() == 1
-
-
-def test_a_batch_is_stored_in_one_transaction_all_or_nothing(client, message, make_order, test_backend, monkeypatch):
-    """SendGrid's batch: one commit for all its events (not one each); a database error in a later event (here the
-    order's row held by another connection past the lock timeout) stores none of them, the answer is a 5xx the
-    service retries, and the retry stores each event once."""
-    other = make_order(contact_email="ben@example.com").messages.get()
-    send_message.apply(args=(other.pk,))
-    other.refresh_from_db()
-    url = reverse("anymail:sendgrid_tracking_webhook")
-    batch = [
-        *payloads.sendgrid_event(
-            "delivered", message.provider_message_id, {"portal_message_id": str(message.pk)}, "a@example.com"
-        ),
-        *payloads.sendgrid_event(
-            "delivered", other.provider_message_id, {"portal_message_id": str(other.pk)}, "b@example.com"
-        ),
-    ]
-    body = json.dumps(batch)
-    commits = []
-    wrapper = type(connections["default"])
-    real_commit = wrapper.commit
-    monkeypatch.setattr(wrapper, "commit", lambda self: (commits.append(1), real_commit(self))[1])
-
-    held, release = threading.Event(), threading.Event()
-
-    def hold_second_order() -> None:
-        with transaction.atomic():
-            Order.objects.select_for_update().get(pk=other.order_id)
-            held.set()
-            release.wait(10)
-        connection.close()
-
-    holder = threading.Thread(target=hold_second_order)
-    holder.start()
-    assert held.wait(5)
-    with connection.cursor() as cursor:
-        cursor.execute("SET lock_timeout = '300ms'")
-    try:
-        with pytest.raises(Exception, match="lock timeout"):
-            client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=AUTH)
-    finally:
-        release.set()
-        holder.join(10)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
-    assert not DeliveryEvent.objects.exists()  # the first event's row went with the batch
-    assert OutgoingMessage.objects.get(pk=message.pk).status == "sent"
-
-    commits.clear()
-    for _ in range(2):  # the service's retry, and a duplicate of it
-        assert client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=AUTH).status_code == 200
-    assert len(commits) == 2  # one a batch
-    assert DeliveryEvent.objects.count() == 2
-    assert {m.status for m in OutgoingMessage.objects.filter(pk__in=[message.pk, other.pk])} == {"delivered"}
