@@ -153,7 +153,18 @@ def bench_webhook_storm(
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             lua = _LUA.replace("BODIES", ", ".join(f"[==[{b}]==]" for b in bodies))
             script.write(lua.replace("AUTH", auth).replace("PATH", PATH))
-        cmd = [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script.name, base]
+        cmd = [
+            wrk,
+            "-t2",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "60s",
+            "--latency",
+            "-s",
+            script.name,
+            base,
+        ]
         cpu_before = _worker_cpu_seconds(server)
         started = time.monotonic()
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
