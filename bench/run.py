@@ -158,7 +158,7 @@ def run(only: list[str] | None, iterations: int | None, duration: int) -> dict[s
         kwargs: dict[str, int] = {}
         if iterations and name in ("order_detail", "search", "guest_list", "lists", "at_risk"):
             kwargs["iterations"] = iterations
-        if name in ("order_detail_load", "scanner"):
+        if name in ("order_detail_load", "scanner", "webhook_storm"):
             kwargs["duration"] = duration
         t = time.perf_counter()
         try:

@@ -20,6 +20,7 @@ from .machines import bench_scanner, bench_webhooks
 from .pages import bench_guest_list, bench_order_detail, bench_order_detail_load
 from .scripts import bench_email, bench_import, bench_pdf, bench_pdf_memory
 from .search import bench_search
+from .storm import bench_webhook_storm
 
 BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "order_detail": bench_order_detail,
@@ -31,6 +32,7 @@ BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "pdf_memory": bench_pdf_memory,
     "email": bench_email,
     "webhooks": bench_webhooks,
+    "webhook_storm": bench_webhook_storm,
     "scanner": bench_scanner,
     "order_actions": bench_order_actions,
     "at_risk": bench_at_risk,

@@ -25,6 +25,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from organiser_portal.ids import parse_id
+
 from .payment_providers import RefundUpdate, stripe_refund_update
 from .refunds import refund_provider_update
 
@@ -86,7 +88,7 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         update, metadata = _refund_of(event)
     except _Refused as refused:
         return refused.response
-    refund_id = int(value) if (value := str(metadata.get("refund_id", ""))).isdigit() else None
+    refund_id = parse_id(metadata.get("refund_id"))
     if refund_id is None and "attempt_key" not in metadata:
         return _answer(200, status="ignored", detail="A refund made outside the portal.")
     attempt_key = str(metadata.get("attempt_key", ""))

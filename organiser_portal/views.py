@@ -91,8 +91,10 @@ def region_choose(request: HttpRequest, org: str) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest, url: str | None, org: str) -> str:
-    """`url` when it is a page of this site, else My events."""
-    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure()):
+    """`url` when it is a path on this site, else My events. A path only: anything else that passes the host check
+    ("orders", "x.html") would be taken by `redirect()` for a URL name or a relative URL."""
+    allowed = url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure())
+    if url and allowed and url.startswith("/") and not url.startswith("//"):
         return url
     return reverse("my_events", kwargs={"org": org})
 

@@ -22,6 +22,17 @@ from .factories import EventFactory, MembershipFactory, OrganisationFactory, Tic
 Role = Membership.Role
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A bare `pytest` (the testpaths, no -m) leaves out the fault suite (`@pytest.mark.faults`): it starts servers of
+    its own and kills workers, and `make test-faults` runs it. Naming a fault test's file, or `-m faults`, runs it."""
+    if config.option.markexpr or config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    faults = [item for item in items if item.get_closest_marker("faults")]
+    if faults:
+        config.hook.pytest_deselected(items=faults)
+        items[:] = [item for item in items if not item.get_closest_marker("faults")]
+
+
 @pytest.fixture
 def organisation():
     return OrganisationFactory(name="Festival GmbH", slug="festival")

@@ -32,7 +32,7 @@ from tests.factories import EventFactory, TicketTypeFactory
 from tests.notifications.test_worker import use_broker, wait_for
 from tickets import pdf
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the broker is reached after commit
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]  # the broker is reached after commit
 
 Role = Membership.Role
 PASSWORD = "pw"  # tests.factories.UserFactory's

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from organiser_portal.ids import parse_id
 from organiser_portal.models import Event
 from organiser_portal.permissions import Access, Perm, page_access
 from organiser_portal.selectors import event_get
@@ -76,7 +77,8 @@ def event_door(request: HttpRequest, org: str, event_id: str) -> HttpResponse:
 def door_area_post(request: HttpRequest, org: str, event_id: str) -> HttpResponse:
     """Add an access area, or (with `area`) change one: its name and the ticket types it admits."""
     access, event = _door_access(request, org, event_id)
-    area = door_area_get(event, int(request.POST["area"])) if request.POST.get("area", "").isdigit() else None
+    raw_area = request.POST.get("area", "")
+    area = door_area_get(event, parse_id(raw_area) or 0) if raw_area else None  # 0: not an id, a 404
     form = AreaForm(request.POST, event=event, auto_id=f"area{area.pk}_%s" if area else NEW_AREA_ID)
     if form.is_valid():
         try:

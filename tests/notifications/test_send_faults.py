@@ -44,7 +44,7 @@ from .test_send_failures import SENT_OK
 from .test_webhooks import auth, meta, post
 from .test_worker import use_broker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 Status = OutgoingMessage.Status
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,11 +226,13 @@ def fake_postmark():
     server.shutdown()
 
 
-def worker_process(api_url: str, log: Path) -> subprocess.Popen:
-    """A Celery worker process as production runs it, sending through Postmark at `api_url`."""
+def worker_process(api_url: str, log: Path, **settings: str) -> subprocess.Popen:
+    """A Celery worker process as production runs it, sending through Postmark at `api_url` (`settings`: more
+    environment variables)."""
     db = connection.settings_dict
     env = {
         **os.environ,
+        **settings,
         "DEBUG": "0",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": django_settings.REDIS_URL,
@@ -275,6 +277,40 @@ def test_a_worker_killed_after_the_hand_over_sends_one_copy_settled_by_the_webho
     assert fresh(message).status == Status.DELIVERED
     assert len(fake_postmark.received) == 1
     assert fake_postmark.received[0]["Metadata"]["portal_message_id"] == str(message.pk)
+
+
+def test_an_email_service_answering_after_the_timeout_gets_one_copy_settled_by_the_webhook(
+    make_order, fake_postmark, queue, tmp_path, client
+):
+    """The service takes the message and answers only after the worker's client timeout (1 s here): the worker
+    records the try as unconfirmed and goes on to the next message; nothing resends it, however often asked."""
+    first, second = make_order().messages.get(), make_order(contact_email="ben@example.com").messages.get()
+    log = tmp_path / "worker.log"
+    worker = worker_process(fake_postmark.url, log, EMAIL_SERVICE_TIMEOUT="1")
+    try:
+        wait_for(lambda: len(fake_postmark.received) == 2, timeout=60, what="two sends")
+        wait_for(lambda: fresh(second).handed_over_at is not None and fresh(second).status_reason != "", timeout=10)
+        # The worker again, and the sweeper at its most eager, while the outcome is unknown: nothing is resent.
+        for message in (first, second):
+            OutgoingMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+        assert messages_requeue_stale(queued_for=timedelta(0), sending_for=timedelta(0)) == 0
+        time.sleep(2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
+    fake_postmark.release.set()  # the late answers come, to nobody
+    assert len(fake_postmark.received) == 2, log.read_text()
+    for message in (first, second):
+        message = fresh(message)
+        assert (message.status, message.attempts) == (Status.SENDING, 1) and message.handed_over_at is not None
+        assert message.status_reason.startswith("The email service did not answer in time")
+    # The service's delivery reports carry our message ids: they settle both tries.
+    for n, message in enumerate((first, second), start=1):
+        body = payloads.postmark_delivery(f"pm-{n}", meta(message), message.recipient)
+        assert post(client, "postmark", body, **auth()).status_code == 200
+        assert fresh(message).status == Status.DELIVERED
+    received = sorted(body["Metadata"]["portal_message_id"] for body in fake_postmark.received)
+    assert received == sorted([str(first.pk), str(second.pk)])
 
 
 # --- A full Redis ------------------------------------------------------------------------------------------

@@ -59,6 +59,13 @@ def test_choosing_a_region_keeps_it_for_the_session_and_returns_to_next(client, 
     assert "Region: All regions" in client.get(reverse("my_events", kwargs={"org": "festival"})).content.decode()
 
 
+@pytest.mark.parametrize("next_", ["orders", "\ufffd\ufffd", "x.html", "//evil.example/", "https://evil.example/"])
+def test_a_next_that_is_no_path_on_this_site_returns_to_my_events(client, member, regions, next_):
+    client.force_login(member(Role.SUPPORT))
+    response = client.post(choose_url(), {"region": "", "next": next_})
+    assert response.status_code == 302 and response.url == reverse("my_events", kwargs={"org": "festival"})
+
+
 def test_the_chooser_page_lists_only_the_members_regions(client, organisation, regions):
     north, south = regions
     user = MembershipFactory(organisation=organisation, role=Role.VIEWER, regions=[north, south]).user

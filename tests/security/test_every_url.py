@@ -17,31 +17,14 @@ Every URL name must be in ACCESS: a new view makes this test fail until someone 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from decimal import Decimal
 
 import pytest
-from django.db import models
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
-from guests.models import Customer
-from notifications.models import OutgoingMessage, Suppression
-from orders.models import BulkSend, ImportRun, Order, Refund, TimelineEntry
-from organiser_portal.models import Event, Membership, Region, TicketType
+from organiser_portal.models import Membership
 from organiser_portal.permissions import ROLE_PERMS, Perm
-from setup.models import AuditEntry
-from tests.factories import (
-    CustomerFactory,
-    EventFactory,
-    MembershipFactory,
-    OrganisationFactory,
-    RegionFactory,
-    TicketTypeFactory,
-)
-from tests.orders.refund_setup import paid_order
-from tickets.models import AccessArea, AccessPoint, PersonalisationLink, ScannerDevice, Ticket, TicketReplacement
-from tickets.services import scanner_device_create
-from tickets.transfers import ticket_transfer
+
+from .site import build_world, fingerprint, url_for, url_names
 
 pytestmark = pytest.mark.django_db
 
@@ -144,25 +127,6 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
 POSTED: dict[str, Perm] = {"team": Perm.MANAGE_MEMBERS}
 
 
-def _patterns(
-    patterns, namespace: str = "", params: frozenset[str] = frozenset()
-) -> Iterator[tuple[str, URLPattern, frozenset[str]]]:
-    """(the name to reverse, with its namespace; the pattern; its arguments, the includes' too) of every named
-    URL but the admin's."""
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            if str(pattern.pattern).startswith("admin/"):  # Django's admin: staff only, its own tests
-                continue
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            yield from _patterns(pattern.url_patterns, inner, params | set(pattern.pattern.regex.groupindex))
-        elif pattern.name:
-            yield namespace + pattern.name, pattern, params | set(pattern.pattern.regex.groupindex)
-
-
-def url_names() -> list[str]:
-    return sorted({pattern.name or "" for _, pattern, _ in _patterns(get_resolver().url_patterns)})
-
-
 def access(name: str) -> tuple[str | Perm, bool]:
     """ACCESS's rule for the URL; the email services' delivery webhooks (notifications.urls mounts those of
     settings.EMAIL_WEBHOOKS: every service in the tests) are machine endpoints, behind their secret."""
@@ -176,120 +140,6 @@ def test_every_url_says_who_may_use_it():
     assert not unknown, f"add these URL names to ACCESS with who may use them: {sorted(unknown)}"
     gone = set(ACCESS) - set(url_names())
     assert not gone, f"these URL names no longer exist: {sorted(gone)}"
-
-
-@pytest.fixture
-def world(organisation):
-    """One organisation's objects, every URL's arguments, and the people who ask."""
-    north, south = (
-        RegionFactory(organisation=organisation, name="North"),
-        RegionFactory(organisation=organisation, name="South"),
-    )
-    event = EventFactory(organisation=organisation, region=north)
-    EventFactory(organisation=organisation, region=south)
-    ticket_type = TicketTypeFactory(event=event, price=Decimal("40.00"))
-    order = paid_order(event=event, ticket_type=ticket_type, quantity=2)
-    ticket = order.tickets.order_by("id").first()
-    refund = Refund.objects.create(
-        organisation=organisation,
-        order=order,
-        payment=order.payments.first(),
-        amount=Decimal("1.00"),
-        status=Refund.Status.FAILED,
-        error="card expired",
-        idempotency_key="every-url",
-    )
-    customer = CustomerFactory(organisation=organisation)
-    area = AccessArea.objects.create(organisation=organisation, event=event, name="Main entrance")
-    point = AccessPoint.objects.create(organisation=organisation, area=area, name="Gate 1")
-    device, _token = scanner_device_create(organisation=organisation, name="Gate A", event=event, access_point=point)
-    link = PersonalisationLink.objects.create(
-        organisation=organisation, order=order, recipient="anna@example.com", expires_at=event.ends_at
-    )
-    people = {role: MembershipFactory(organisation=organisation, role=role).user for role in Role.values}
-    second = order.tickets.order_by("id").last()
-    transfer = ticket_transfer(actor=people[Role.OWNER], ticket=second, name="Ben Roth", email="ben@example.com")
-    people["manager in the South"] = MembershipFactory(
-        organisation=organisation, role=Role.MANAGER, regions=[south]
-    ).user
-    other = OrganisationFactory(name="Other Org", slug="other-org")
-    people["another organisation's owner"] = MembershipFactory(organisation=other, role=Role.OWNER).user
-    viewer_membership = Membership.objects.get(user=people[Role.VIEWER])
-    import_run = ImportRun.objects.create(
-        organisation=organisation, event=event, file_name="orders.csv", content=b"reference,name,email,ticket_type\n"
-    )
-    arguments = {
-        "org": organisation.slug,
-        "event_id": event.public_id,
-        "code": order.code,
-        "ticket_id": ticket.public_id,
-        "customer_id": customer.pk,
-        "refund_id": refund.pk,
-        "membership_id": viewer_membership.pk,
-        "region_id": north.pk,
-        "ticket_type_id": ticket_type.pk,
-        "area_id": area.pk,
-        "device_id": device.pk,
-        "link_id": link.pk,
-        "run_id": import_run.pk,
-        "transferred_ticket_id": transfer.new_ticket.public_id,  # what ticket_transfer_cancel names
-        "bulk_id": BulkSend.objects.create(
-            organisation=organisation, event=event, action="resend", per_minute=60, idempotency_key="every-url"
-        ).pk,
-        "suppression_id": Suppression.objects.create(
-            organisation=organisation, address="gone@example.com", reason="bounced"
-        ).pk,
-        "uidb64": "MQ",
-        "token": "not-a-token",
-    }
-    return {"people": people, "arguments": arguments}
-
-
-def _url(name: str, arguments: dict) -> str:
-    full, wanted = next((full, params) for full, p, params in _patterns(get_resolver().url_patterns) if p.name == name)
-    if name == "ticket_transfer_cancel":  # names the ticket a transfer issued
-        arguments = {**arguments, "ticket_id": arguments["transferred_ticket_id"]}
-    return reverse(full, kwargs={key: arguments[key] for key in wanted})
-
-
-# What the actions write: a refused request must leave every one of these as it was.
-_WATCHED: list[tuple[type[models.Model], tuple[str, ...]]] = [
-    (
-        Order,
-        (
-            "status",
-            "email_status",
-            "contact_email",
-            "contact_name",
-            "refunded_total",
-            "refunding_total",
-            "tickets_page_version",
-            "customer",
-        ),
-    ),
-    (Customer, ("email", "verified", "created_at")),
-    (Ticket, ("status", "invalid_reason", "attendee_name")),
-    (Refund, ("status", "attempt")),
-    (OutgoingMessage, ("status",)),
-    (TimelineEntry, ("action",)),
-    (ImportRun, ("status",)),
-    (Membership, ("role", "region_limited")),
-    (Region, ("name",)),
-    (Event, ("name", "send_tickets_automatically", "currency")),
-    (TicketType, ("name", "price")),
-    (AccessArea, ("name",)),
-    (AccessPoint, ("name",)),
-    (ScannerDevice, ("name", "revoked_at")),
-    (PersonalisationLink, ("revoked_at",)),
-    (TicketReplacement, ("status",)),
-    (AuditEntry, ("pk",)),
-    (BulkSend, ("status", "position")),
-    (Suppression, ("removed_at",)),
-]
-
-
-def fingerprint() -> list:
-    return [sorted(model._default_manager.values_list("pk", *fields)) for model, fields in _WATCHED]
 
 
 def _login_page(response) -> bool:
@@ -314,25 +164,18 @@ def _expected(name: str, person: str | None, method: str = "get") -> str:
     return "allowed" if rule in ROLE_PERMS[person] else "refused"
 
 
-PEOPLE: list[str | None] = [None, *Role.values, "manager in the South", "another organisation's owner"]
-
-
 @pytest.fixture
-def every_webhook_configured(settings):
-    """The tests mount every email service's webhook; give each the secret anymail needs to start answering."""
-    settings.ANYMAIL = {
-        **settings.ANYMAIL,
-        "MAILGUN_WEBHOOK_SIGNING_KEY": "key-test",
-        "MAILERSEND_SIGNING_SECRET": "secret-test",
-        "POSTAL_WEBHOOK_KEY": "key-test",
-        "UNISENDER_GO_API_KEY": "key-test",
-        "MANDRILL_WEBHOOK_KEY": "key-test",
-    }
+def world(organisation):
+    """One organisation's objects, every URL's arguments, and the people who ask (site.build_world)."""
+    return build_world(organisation)
+
+
+PEOPLE: list[str | None] = [None, *Role.values, "manager in the South", "another organisation's owner"]
 
 
 @pytest.mark.parametrize("name", url_names())
 def test_each_url_answers_each_person_as_the_permissions_say(client, world, every_webhook_configured, name):
-    url = _url(name, world["arguments"])
+    url = url_for(name, world["arguments"])
     for person, method in itertools.product(PEOPLE, ("get", "post")):
         client.logout()
         if person is not None:
