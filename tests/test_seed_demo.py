@@ -161,7 +161,14 @@ def test_bulk_written_orders_read_like_service_written_ones(seeded, make_order):
         )
     )
     expected = _shape(order)
-    crowd = Order.objects.filter(event__name="Jazz im Hof", email_status="delivered").order_by("-id").first()
+    # A crowd order no story went on with (a support agent's reissue, transfer or refund adds entries of its own).
+    crowd = (
+        Order.objects.filter(event__name="Jazz im Hof", email_status="delivered")
+        .exclude(timeline__actor_kind=TimelineEntry.ActorKind.USER)
+        .order_by("-id")
+        .first()
+    )
+    assert crowd is not None
     assert _shape(crowd) == expected
 
 
