@@ -27,7 +27,7 @@ from organiser_portal.permissions import Access, Perm, access_for, require_perm
 from . import sql
 from .errors import CustomerAccountError
 from .models import Customer
-from .selectors import customer_get, customer_with_email
+from .selectors import customer_get, customer_with_email, customers_visible
 from .verification import customer_for_token
 
 if TYPE_CHECKING:
@@ -55,7 +55,14 @@ def account_words(customer: Customer) -> str:
     return f"{customer.name} <{customer.email}>"
 
 
-def _duplicate(existing: Customer) -> CustomerAccountError:
+def _duplicate(existing: Customer, access: Access) -> CustomerAccountError:
+    """The refusal for an address that has an account; one the member doesn't see (its orders are all in other
+    regions) is not named: only that it exists, as the unique address can't hide that."""
+    if not customers_visible(access.without_region_choice()).filter(pk=existing.pk).exists():
+        return CustomerAccountError(
+            "This organisation already has a customer account with that address, with orders in regions you don't "
+            "see: a member who sees them can link the order to it."
+        )
     return CustomerAccountError(
         f"A customer account with {existing.email} already exists ({existing.name}): "
         "link the order to that account instead of creating another one.",
@@ -63,9 +70,10 @@ def _duplicate(existing: Customer) -> CustomerAccountError:
     )
 
 
-def _insert(*, organisation: Organisation, name: str, email: str, phone: str, address: str) -> Customer:
+def _insert(*, access: Access, name: str, email: str, phone: str, address: str) -> Customer:
     """A new account, or CustomerAccountError naming the one that has the address (also when a concurrent
     request created it first: the unique constraint decides)."""
+    organisation = access.organisation
     name = " ".join(name.split())
     if not name:
         raise CustomerAccountError("The customer account needs a name.")
@@ -74,7 +82,7 @@ def _insert(*, organisation: Organisation, name: str, email: str, phone: str, ad
     except AddressError as error:
         raise CustomerAccountError(str(error)) from None
     if (existing := customer_with_email(organisation, email)) is not None:
-        raise _duplicate(existing)
+        raise _duplicate(existing, access)
     customer = Customer(organisation=organisation, name=name, email=email, phone=phone.strip(), address=address.strip())
     try:
         with transaction.atomic():  # a savepoint: the caller's transaction survives a lost race
@@ -83,7 +91,7 @@ def _insert(*, organisation: Organisation, name: str, email: str, phone: str, ad
         existing = customer_with_email(organisation, email)
         if existing is None:
             raise
-        raise _duplicate(existing) from None
+        raise _duplicate(existing, access) from None
     return customer
 
 
@@ -103,7 +111,7 @@ def customer_create(
             "(order page → Actions → Create customer account)."
         )
     with transaction.atomic():
-        return _insert(organisation=organisation, name=name, email=email, phone=phone, address=address)
+        return _insert(access=access, name=name, email=email, phone=phone, address=address)
 
 
 def _access(actor: User, organisation: Organisation, perm: Perm) -> Access:
@@ -127,7 +135,7 @@ def order_customer_create(*, actor: User, order: Order, name: str, email: str, p
     (a double submit). CustomerAccountError when it is linked to another account, or the organisation has an
     account with this address (link to it instead: `existing`).
     """
-    _order_access(actor, order)
+    access = _order_access(actor, order)
     with transaction.atomic():
         order = order_lock(order.pk)
         if order.customer_id is not None:
@@ -136,7 +144,7 @@ def order_customer_create(*, actor: User, order: Order, name: str, email: str, p
                 return order
         if reason := rules.refusal_link_customer(order):
             raise CustomerAccountError(reason)
-        customer = _insert(organisation=order.organisation, name=name, email=email, phone=phone, address=order.address)
+        customer = _insert(access=access, name=name, email=email, phone=phone, address=order.address)
         order.customer = customer
         order.save(update_fields=["customer"])
         timeline_record(

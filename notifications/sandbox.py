@@ -24,6 +24,7 @@ import base64
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,7 +35,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
-from django.db import connections
+from django.db import OperationalError, connections
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, resolve, reverse
 from django.utils import timezone
@@ -161,9 +162,22 @@ def sandbox_report(*, message_id: int) -> list[int]:
     return statuses
 
 
+# Tries of a timer thread's report: on the embedded default SQLite refuses a writer while another writes ("database
+# is locked", as during a bulk send), so the report waits and tries again (a report is stored once however often).
+REPORT_TRIES = 6
+
+
 def _report_in_thread(report: Callable[..., object], message_id: int) -> None:
     try:
-        report(message_id=message_id)
+        for attempt in range(REPORT_TRIES):
+            try:
+                report(message_id=message_id)
+                return
+            except OperationalError:
+                if attempt == REPORT_TRIES - 1:
+                    raise
+                connections.close_all()
+                time.sleep(0.25 * 2**attempt)
     except Exception:
         log.exception("The sandbox could not report on message %s", message_id)
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
@@ -27,9 +27,14 @@ def suppressions_for(organisation: Organisation | int, addresses: Iterable[str])
     return {s.address.lower(): s for s in rows}
 
 
-def suppression_list(organisation: Organisation, *, removed: bool = False, limit: int = 200) -> list[Suppression]:
-    """The list page: the listed addresses (or, with `removed`, the ones taken off), newest first, at most `limit`."""
+def suppression_list(
+    organisation: Organisation, *, region_ids: Collection[int] | None = None, removed: bool = False, limit: int = 200
+) -> list[Suppression]:
+    """The list page: the listed addresses (or, with `removed`, the ones taken off), newest first, at most `limit`;
+    with `region_ids` (a region-limited member's) only those whose email was about an order of those regions."""
     rows = Suppression.objects.filter(organisation=organisation, removed_at__isnull=not removed)
+    if region_ids is not None:
+        rows = rows.filter(source_message__order__event__region_id__in=region_ids)
     return list(rows.select_related("source_message__order", "removed_by").order_by("-created_at", "-id")[:limit])
 
 

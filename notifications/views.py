@@ -34,8 +34,8 @@ def suppressions(request: HttpRequest, org: str) -> HttpResponse:
     access = page_access(request, org)
     context = {
         "access": access,
-        "active": suppression_list(access.organisation),
-        "removed": suppression_list(access.organisation, removed=True, limit=50),
+        "active": suppression_list(access.organisation, region_ids=access.listed_region_ids),
+        "removed": suppression_list(access.organisation, region_ids=access.listed_region_ids, removed=True, limit=50),
         "can_remove": access.can(Perm.MANAGE_SUPPRESSIONS),
     }
     return render(request, "notifications/suppressions.html", context)

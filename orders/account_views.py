@@ -15,7 +15,7 @@ from guests.errors import CustomerAccountError
 from guests.forms import ChooseCustomerForm, CustomerAccountForm
 from guests.models import Customer
 from guests.search import search
-from guests.selectors import customer_get, customer_with_email
+from guests.selectors import customer_get, customer_with_email, customers_visible
 from organiser_portal.permissions import Access, Perm, page_access
 
 from . import rules
@@ -37,6 +37,8 @@ def create_customer(request: HtmxHttpRequest, org: str, code: str) -> HttpRespon
     initial = {"name": order.contact_name, "email": order.contact_email, "phone": order.contact_phone}
     form = CustomerAccountForm(request.POST or None, initial=initial, with_address=False)
     existing = customer_with_email(access.organisation, order.contact_email) if not request.POST else None
+    if existing is not None:  # named only when the member sees it
+        existing = _visible(access, existing)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -50,6 +52,10 @@ def create_customer(request: HtmxHttpRequest, org: str, code: str) -> HttpRespon
             return _done(request, access, code, f"Customer account created for {data['name']} and linked.")
     context = {**context, "form": form, "refusal": context["link_refusal"], "existing": existing}
     return _form_page(request, "orders/order_customer_create.html", "customer-create", context)
+
+
+def _visible(access: Access, customer: Customer) -> Customer | None:
+    return customers_visible(access.without_region_choice()).filter(pk=customer.pk).first()
 
 
 def _chosen(access: Access, value: str | None) -> Customer | None:

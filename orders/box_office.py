@@ -18,9 +18,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from guests.models import Customer
+from guests.selectors import customers_visible
 from organiser_portal.models import Event
 from organiser_portal.money import money_format
-from organiser_portal.permissions import Perm, require_perm
+from organiser_portal.permissions import Access, Perm, require_perm
 from organiser_portal.phones import phone_validate
 
 from .errors import OrderActionError
@@ -92,13 +93,14 @@ def box_office_quote(*, event: Event, lines: Sequence[LineRequest], complimentar
     return Quote(quoted, sum((q.amounts.gross for q in quoted), Decimal("0")), complimentary)
 
 
-def box_office_customer(event: Event, email: str) -> Customer | None:
-    """The event organisation's customer account with this email (any case), None for no email. Raises
-    OrderActionError when there is none."""
+def box_office_customer(access: Access, email: str) -> Customer | None:
+    """The customer account with this email (any case) among those the member sees (guests.selectors
+    .customers_visible: a region-limited member, those with orders in their regions), None for no email. Raises
+    OrderActionError when there is none, the same words whether or not an account the member can't see has it."""
     if not email.strip():
         return None
     address = email_clean(email)
-    customer = Customer.objects.filter(organisation_id=event.organisation_id, email__iexact=address).first()
+    customer = customers_visible(access.without_region_choice()).filter(email__iexact=address).first()
     if customer is None:
         raise OrderActionError(f"No customer account has the email {address}: leave it empty for a guest order.")
     return customer
@@ -152,7 +154,7 @@ def box_office_order_create(
     would refuse, no customer account with `customer_email`, or a payment without its method or reason;
     PermissionDenied / Http404 as organiser_portal.permissions.require_perm.
     """
-    require_perm(actor, event.organisation, Perm.CREATE_ORDERS, region_id=event.region_id)
+    access = require_perm(actor, event.organisation, Perm.CREATE_ORDERS, region_id=event.region_id)
     if isinstance(payment, Complimentary):
         require_perm(actor, event.organisation, Perm.COMPLIMENTARY, region_id=event.region_id)
     if not idempotency_key:
@@ -168,7 +170,7 @@ def box_office_order_create(
     except ValidationError as error:
         raise OrderActionError(error.messages[0]) from None
     email = email_clean(contact_email)
-    customer = box_office_customer(event, customer_email)
+    customer = box_office_customer(access, customer_email)
     if isinstance(payment, Complimentary):
         complimentary, method, reference = True, COMPLIMENTARY_METHOD, ""
     else:

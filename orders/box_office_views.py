@@ -37,7 +37,7 @@ def _created_text(order: Order) -> str:
 def _review(form: BoxOfficeOrderForm, event: Event, context: dict) -> None:
     """The summary's figures and the linked account into `context`, or the reason why not onto the form."""
     try:
-        context["customer"] = box_office_customer(event, form.cleaned_data["customer_email"])
+        context["customer"] = box_office_customer(context["access"], form.cleaned_data["customer_email"])
     except OrderActionError as error:
         form.add_error("customer_email", str(error))
         return

@@ -89,7 +89,7 @@ class ImportCheck:
         return sum(order.tickets for order in self.orders)
 
     def refuse(self, row: int, reference: str, message: str) -> None:
-        self.errors.append({"row": row, "reference": reference, "message": message})
+        self.errors.append({"row": row, "reference": reference.removeprefix(FORMULA_MARK), "message": message})
 
 
 def column_key(name: str) -> str:

@@ -27,7 +27,12 @@ from charset_normalizer import from_bytes
 MAX_ROWS = 100_000
 MAX_COLUMNS = 60
 MAX_CELL = 1_000  # characters in one cell: the longest thing an order row holds is far below
-FORMULA_MARK = "\x00formula:"  # prefixes an Excel formula cell's text, so the check can refuse it
+# Prefixes an Excel formula cell's text, so the check can refuse it: a private-use character no typed text holds
+# (not NUL: PostgreSQL refuses NUL in text, and the check stores a row's reference with its problem).
+FORMULA_MARK = "\ue000formula:"
+# Characters of all cells of a workbook together: a .xlsx is compressed, so its 20 MB could unpack to gigabytes
+# of text; this bounds what one upload costs (100,000 rows of ~250 characters is far beyond any real import).
+MAX_XLSX_TEXT = 25_000_000
 
 _CSV_FIELD_LIMIT = 131_072  # the csv module's own default, stated: a longer field is refused, not read
 _SNIFF_BYTES = 64 * 1024
@@ -163,8 +168,18 @@ def _read_xlsx(data: bytes) -> Table:
         if sheet is None:
             raise ImportFileError("The workbook has no sheet.")
         table: Table | None = None
+        characters = 0
         for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1), start=1):
             record = [_cell_text(cell) for cell in cells]
+            if (longest := max(map(len, record), default=0)) > MAX_CELL + len(FORMULA_MARK):
+                raise ImportFileError(
+                    f"Row {number} has a cell of {longest:,} characters; at most {MAX_CELL:,}: is this the right file?"
+                )
+            characters += sum(map(len, record))
+            if characters > MAX_XLSX_TEXT:
+                raise ImportFileError(
+                    f"The workbook holds more than {MAX_XLSX_TEXT:,} characters of text: split it into smaller files."
+                )
             if table is None:
                 if not any(record):
                     continue

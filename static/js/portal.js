@@ -43,7 +43,8 @@
 
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+    // getAttribute, not form.method: a field named "method" (the box office's "Paid by") hides that property.
+    if (!(form instanceof HTMLFormElement) || (form.getAttribute("method") || "get").toLowerCase() !== "post") return;
     if (busyForms.has(form)) {
       event.preventDefault();  // a second submit while the first is on its way
       event.stopImmediatePropagation();

@@ -324,6 +324,38 @@ def test_an_excel_file_is_read_and_a_formula_cell_is_refused_never_computed(mana
     assert run.ticket_count == 2
 
 
+@pytest.mark.django_db
+def test_a_formula_as_the_reference_is_a_row_problem_stored_without_its_mark(manager, event, standing):
+    """The attack of session 6: the mark a formula cell's text carries reached PostgreSQL in the error list."""
+    data = xlsx(
+        [
+            ["reference", "name", "email", "ticket_type", "quantity"],
+            ['=HYPERLINK("http://evil.example","x")', "Ada", "ada@example.com", "Standing", 1],
+        ]
+    )
+    run = create(manager, event, data, name="orders.xlsx")
+    run.refresh_from_db()
+    assert run.errors == [
+        {
+            "row": 2,
+            "reference": '=HYPERLINK("http://evil.example","x")',
+            "message": "Column 1 holds a formula: paste the values instead (nothing is calculated).",
+        }
+    ]
+
+
+def test_a_workbook_with_an_overlong_cell_or_too_much_text_is_refused_while_reading(settings, monkeypatch):
+    """A .xlsx is compressed: its cells are checked while it is read, before a table of gigabytes is built."""
+    from orders import import_files
+
+    with pytest.raises(ImportFileError, match="a cell of 5,000 characters"):
+        file_read("orders.xlsx", xlsx([["reference", "name"], ["WEB-1", "x" * 5000]]))
+    monkeypatch.setattr(import_files, "MAX_XLSX_TEXT", 2_000)
+    rows = [["reference", "name"], *[[f"WEB-{i}", "y" * 900] for i in range(5)]]
+    with pytest.raises(ImportFileError, match="more than 2,000 characters"):
+        file_read("orders.xlsx", xlsx(rows))
+
+
 def test_exported_values_cant_become_formulas():
     assert [csv_safe(v) for v in ["=SUM(A1)", "+1", "-1", "@x", "\tx", "\rx", "Ada"]] == [
         "'=SUM(A1)",
