@@ -128,7 +128,12 @@ class ResendForm(IdempotentForm):
             self.add_error(
                 "confirm_complaint", f"{to} marked the tickets email as spam: tick the box to resend to it anyway."
             )
-        elif to and to.lower() in self.suppressed and not data.get("confirm_suppressed"):
+        # Either box makes the resend deliberate, as in orders.services.order_resend_tickets.
+        elif (
+            to
+            and to.lower() in self.suppressed
+            and not (data.get("confirm_suppressed") or data.get("confirm_complaint"))
+        ):
             self.add_error(
                 "confirm_suppressed",
                 f"{to} is on the suppression list: tick the box to send to it anyway, or choose another way.",

@@ -33,7 +33,7 @@ class Audit:
 
 def _open_dialog(page: Page, link_name: str, heading: str) -> None:
     page.get_by_text("⋯ Actions").click()
-    page.locator("#actions").get_by_role("link", name=link_name).click()
+    page.locator("#actions").get_by_role("link", name=link_name, exact=True).click()
     expect(page.get_by_role("dialog").get_by_role("heading", name=heading)).to_be_visible()
 
 

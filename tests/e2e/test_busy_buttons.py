@@ -37,8 +37,8 @@ def test_the_resend_dialog_button_waits_and_sends_once(order_page, page: Page, a
     order, url = order_page
     page.goto(url)
     page.get_by_text("⋯ Actions").click()
-    page.locator("#actions").get_by_role("link", name="Resend tickets").click()
-    dialog = page.get_by_role("dialog", name="Resend tickets")
+    page.locator("#actions").get_by_role("link", name="Resend tickets", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Resend tickets", exact=True)
     button = dialog.get_by_role("button", name="Resend 2 tickets")
     expect(button).to_be_enabled()
     held = hold_posts(page, f"**/orders/{order.code}/resend/")

@@ -54,7 +54,7 @@ def test_a_resend_to_an_address_that_complained_is_deliberate(demo, live_server,
     expect(page.locator("#delivery-advice")).to_contain_text(f"{ANNA_EMAIL} marked the tickets email as spam")
 
     page.get_by_text("⋯ Actions").click()
-    page.get_by_role("link", name="Resend tickets").click()
+    page.get_by_role("link", name="Resend tickets", exact=True).click()
     dialog = page.locator("dialog#action-dialog")
     expect(dialog.locator("#complaint-warning")).to_contain_text("resend only if the guest asked for it")
     dialog.get_by_role("button", name="Resend 2 tickets").click()
