@@ -18,6 +18,7 @@ from organiser_portal.models import Membership
 
 from . import production, sql_forms
 from .factories import EventFactory, MembershipFactory, OrganisationFactory, TicketTypeFactory, UserFactory
+from .faults_support import fake_postmark, redis_server  # noqa: F401  (the fault suite's servers, for every test)
 
 Role = Membership.Role
 

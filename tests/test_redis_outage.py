@@ -5,16 +5,12 @@ failed hand-over to the broker leaves the message to the outbox sweeper."""
 from __future__ import annotations
 
 import logging
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from io import BytesIO
 
 import pytest
-import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.urls import reverse
@@ -29,6 +25,7 @@ from organiser_portal.cache import BestEffortCache
 from organiser_portal.celery import app as celery_app
 from organiser_portal.models import Membership
 from tests.factories import EventFactory, TicketTypeFactory
+from tests.faults_support import RedisServer
 from tests.notifications.test_worker import use_broker, wait_for
 from tickets import pdf
 
@@ -36,59 +33,6 @@ pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]  # th
 
 Role = Membership.Role
 PASSWORD = "pw"  # tests.factories.UserFactory's
-
-
-class RedisServer:
-    """A redis-server of the test's own, without persistence: `stop()` then `start()` is a restart that
-    lost everything, `freeze()` a Redis that accepts connections and never answers (a hung server or a
-    network partition), and keeps its data for `thaw()`."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:  # the kernel picks a free port, never the shared 6379
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.process: subprocess.Popen | None = None
-
-    def url(self, db: int) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    def answers(self) -> bool:
-        try:
-            return bool(redis.Redis(port=self.port, socket_timeout=0.2, socket_connect_timeout=0.2).ping())
-        except redis.RedisError:
-            return False
-
-    def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while not self.answers():
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGCONT)  # a frozen server can't act on SIGTERM
-            self.process.terminate()
-            self.process.wait(5)
-            self.process = None
-
-    def freeze(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGCONT)
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -8,17 +8,11 @@ second connection holding the order's row while the worker's connections wait at
 """
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -37,6 +31,7 @@ from orders.models import TimelineEntry
 from organiser_portal.celery import app as celery_app
 from organiser_portal.db_timeouts import db_timeout_options
 from tests import production
+from tests.faults_support import free_port, wait_for, worker_process
 
 from . import payloads
 from .conftest import FakeResponse
@@ -47,15 +42,6 @@ from .test_worker import use_broker
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 Status = OutgoingMessage.Status
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30, what: str = "the worker") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def fresh(message: OutgoingMessage) -> OutgoingMessage:
@@ -182,68 +168,6 @@ def test_the_sweeper_running_beside_a_retry_chain_starts_no_second_chain(make_or
 # --- A worker process killed after the hand-over -----------------------------------------------------------
 
 
-class FakePostmark(ThreadingHTTPServer):
-    """Postmark's HTTP API on a local port: takes each message, then holds the answer until `release`."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        self.took_one = threading.Event()
-        self.release = threading.Event()
-        super().__init__(("127.0.0.1", 0), self._handler())
-
-    def _handler(self):
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.received.append(body)
-                server.took_one.set()
-                server.release.wait(60)
-                answer = json.dumps({"To": body["To"], "MessageID": f"pm-{len(server.received)}", "ErrorCode": 0})
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(answer.encode())
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/"
-
-
-@pytest.fixture
-def fake_postmark():
-    server = FakePostmark()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.release.set()
-    server.shutdown()
-
-
-def worker_process(api_url: str, log: Path, **settings: str) -> subprocess.Popen:
-    """A Celery worker process as production runs it, sending through Postmark at `api_url` (`settings`: more
-    environment variables)."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        **settings,
-        "DEBUG": "0",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": django_settings.REDIS_URL,
-        "EMAIL_SERVICE": "postmark",
-        "POSTMARK_SERVER_TOKEN": "test-token",
-        "ANYMAIL_POSTMARK_API_URL": api_url,
-    }
-    command = [sys.executable, "-m", "celery", "-A", "organiser_portal", "worker", "--pool", "solo", "-l", "INFO"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-
-
 def test_a_worker_killed_after_the_hand_over_sends_one_copy_settled_by_the_webhook(
     make_order, fake_postmark, queue, tmp_path, client, settings
 ):
@@ -314,12 +238,6 @@ def test_an_email_service_answering_after_the_timeout_gets_one_copy_settled_by_t
 
 
 # --- A full Redis ------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
