@@ -90,7 +90,16 @@ def send_message(self, message_id: int, claim_failures: int = 0) -> str:
         else:
             cause = f"Sending error on our side: {error}".splitlines()[0][:200]
         log.warning("Sending message %s failed: %s", message_id, error)
-        delay = services.message_release_for_retry(message_id=message_id, reason=cause)
+        if isinstance(error, DatabaseError):
+            _database_reset()  # the database went away between the claim and the hand-over
+        try:
+            delay = services.message_release_for_retry(message_id=message_id, reason=cause)
+        except DatabaseError as release_error:
+            # Claimed, surely not handed over, and the database away: put it back once the database is back,
+            # rather than leave it "sending" until the sweeper's wait for a dead worker is over.
+            log.warning("Could not release message %s for its retry: %s", message_id, release_error)
+            _database_reset()
+            return _release_later(message_id, attempt, cause)
         if delay is None:
             return "failed: gave up"
         raise self.retry(args=(message_id,), kwargs={}, exc=error, countdown=delay) from error
@@ -116,6 +125,30 @@ def _record_sent(message_id: int, result: SendResult) -> str:
         # Still "sending", handed over: a delivery event or the sweeper's check settles it, never a blind resend.
         log.error("Could not queue the recording of message %s as sent", message_id, exc_info=True)
     return "sent: recorded later"
+
+
+def _release_later(message_id: int, attempt: int, reason: str) -> str:
+    try:
+        release_for_retry.apply_async(args=(message_id, attempt, reason), countdown=2)
+    except Exception:
+        # Still "sending", never handed over: the sweeper queues it again after the task time limit.
+        log.error("Could not queue the release of message %s", message_id, exc_info=True)
+    return "failed before the hand-over: released later"
+
+
+@shared_task(bind=True, max_retries=RECORD_RETRIES, acks_late=True)
+def release_for_retry(self, message_id: int, attempt: int, reason: str) -> str:
+    """Put back try number `attempt`, which failed before the hand-over while the database was away, and send it
+    after its backoff; nothing when the message has moved on since (the sweeper, a new claim)."""
+    try:
+        delay = services.message_release_for_retry(message_id=message_id, reason=reason, attempt=attempt)
+    except DatabaseError as error:
+        _database_reset()
+        raise self.retry(exc=error, countdown=min(2 ** (self.request.retries + 1), RECORD_DELAY_MAX)) from error
+    if delay is None:
+        return "skipped: moved on, or gave up"
+    services.message_dispatch(message_id=message_id, countdown=delay)
+    return "released"
 
 
 @shared_task(bind=True, max_retries=RECORD_RETRIES, acks_late=True)

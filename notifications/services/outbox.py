@@ -288,10 +288,13 @@ def _requeue(message: OutgoingMessage, *, cause: str, after: float = 0.0, saying
     return after
 
 
-def message_release_for_retry(*, message_id: int, reason: str, after: float | None = None) -> float | None:
+def message_release_for_retry(
+    *, message_id: int, reason: str, after: float | None = None, attempt: int | None = None
+) -> float | None:
     """sending → queued after a try the email service surely did not take (it could not be reached, or answered
     with an error), due again after the backoff (`retry_delay`, or `after` seconds). When the message's tries
-    (`attempts`, EMAIL_MAX_ATTEMPTS) are used up it fails instead, with the reason.
+    (`attempts`, EMAIL_MAX_ATTEMPTS) are used up it fails instead, with the reason. With `attempt`: only while
+    the message is still in that try, not handed over (a release made later, when the database is back).
 
     Returns the seconds until the retry is due, or None when no retry follows (failed, or no longer sending).
     Locks the order row, then the message row.
@@ -299,6 +302,8 @@ def message_release_for_retry(*, message_id: int, reason: str, after: float | No
     with transaction.atomic():
         message = _lock_message(message_id)
         if message.status != Status.SENDING:
+            return None
+        if attempt is not None and (message.attempts != attempt or message.handed_over_at is not None):
             return None
         delay = retry_delay(message.attempts) if after is None else after
         return _requeue(message, cause=reason, after=delay)
