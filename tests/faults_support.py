@@ -30,12 +30,12 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30, what: str = "the worker") -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = 30, what: str = "the worker", every: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(every)
 
 
 def free_port() -> int:
