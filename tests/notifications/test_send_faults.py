@@ -18,8 +18,10 @@ import psycopg
 import pytest
 import redis
 import requests
+from anymail.backends.test import EmailBackend as AnymailTestBackend
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
+from django.core import mail
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -104,6 +106,47 @@ def test_a_send_task_that_finds_the_database_away_tries_again_shortly(
         wait_for(lambda: fresh(message).status == Status.SENT, timeout=30)  # no sweeper runs here
     holder.thread.join()
     assert len(test_backend) == 1 and fresh(message).attempts == 1
+
+
+class DatabaseLostAtOpen(AnymailTestBackend):
+    """anymail's test backend, whose first connection comes as the database restarts: the worker's connection to
+    it is cut (pg_terminate_backend) and, for 3 s, the order's row is held (a database not yet taking writes)."""
+
+    order_id: int | None = None
+    holders: list[RowHolder] = []
+
+    def open(self):
+        if DatabaseLostAtOpen.order_id is not None and not DatabaseLostAtOpen.holders:
+            DatabaseLostAtOpen.holders.append(RowHolder(DatabaseLostAtOpen.order_id, seconds=3).start())
+            with psycopg.connect(dsn(), autocommit=True) as admin:  # the worker thread's connection is cut
+                admin.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+        return super().open()
+
+
+@pytest.fixture
+def database_lost_at_open(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.DatabaseLostAtOpen"
+    mail.outbox = []
+    yield mail.outbox
+    for holder in DatabaseLostAtOpen.holders:
+        holder.thread.join()
+    DatabaseLostAtOpen.order_id, DatabaseLostAtOpen.holders = None, []
+
+
+def test_a_try_that_loses_the_database_before_the_hand_over_is_put_back_when_it_returns(
+    make_order, database_lost_at_open, short_lock_waits, queue
+):
+    """The claim is made, then the database goes away before the hand-over: the try is released for its retry
+    as soon as the database takes it (release_for_retry), not left "sending" until the sweeper."""
+    order = make_order()  # its task waits in the queue
+    message = order.messages.get()
+    DatabaseLostAtOpen.order_id = order.pk
+    with in_process_worker():
+        wait_for(lambda: fresh(message).status == Status.SENT, timeout=40, what="the release and the retry")
+    message = fresh(message)
+    assert len(database_lost_at_open) == 1 and message.attempts == 2  # the lost try sent nothing
+    assert len(DatabaseLostAtOpen.holders) == 1
+    assert TimelineEntry.objects.filter(order=order, action="email.sent").count() == 1
 
 
 @pytest.fixture
