@@ -26,6 +26,8 @@ def _setup() -> None:
 
 
 def seed(count: int) -> dict:
+    from django.contrib.auth.models import User
+
     from orders.services import (
         LineRequest,
         order_create,
@@ -34,14 +36,14 @@ def seed(count: int) -> dict:
         order_resend_tickets,
         order_start_payment,
     )
-    from organiser_portal.models import Membership
+    from organiser_portal.models import Event, Membership, TicketType
     from tests.factories import EventFactory, MembershipFactory, OrganisationFactory, TicketTypeFactory
 
-    organisation = OrganisationFactory(name="Festival GmbH", slug="festival")
-    agent = MembershipFactory(organisation=organisation, role=Membership.Role.SUPPORT).user
+    organisation = OrganisationFactory.create(name="Festival GmbH", slug="festival")
+    agent: User = MembershipFactory.create(organisation=organisation, role=Membership.Role.SUPPORT).user
     # The link to the tickets page instead of a PDF: the burst is about the outbox, not the PDF's speed.
-    event = EventFactory(organisation=organisation, name="Summer Festival", attach_pdf_tickets=False)
-    ticket_type = TicketTypeFactory(event=event)
+    event: Event = EventFactory.create(organisation=organisation, name="Summer Festival", attach_pdf_tickets=False)
+    ticket_type: TicketType = TicketTypeFactory.create(event=event)
     orders = []
     for n in range(count):
         order = order_create(

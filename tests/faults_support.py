@@ -204,7 +204,7 @@ class PostgresServer:
         found = sorted(glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda path: int(path.split("/")[4]))
         if not found and not shutil.which("pg_ctl"):
             pytest.skip("no PostgreSQL server binaries on this machine")
-        self.bin = Path(found[-1]).parent if found else Path(shutil.which("pg_ctl")).parent
+        self.bin = Path(found[-1] if found else str(shutil.which("pg_ctl"))).parent
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         self.dir = Path(tempfile.mkdtemp(prefix="portal-pg-"))
         if self.as_user:
