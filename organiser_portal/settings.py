@@ -305,6 +305,11 @@ TWILIO_FROM = env.str("TWILIO_FROM", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 # Seconds Twilio's API may take to answer; an answer lost to it leaves the SMS unconfirmed, never resent blindly.
 SMS_SERVICE_TIMEOUT = env.float("SMS_SERVICE_TIMEOUT", default=10.0)
+# Sending limits (orders/sms_limits.py, README "SMS"): tickets SMS per order in a rolling hour and 24 hours, and
+# per number across the organisation in 24 hours; 0 switches a limit off. Counted in the database, not Redis.
+SMS_LIMIT_PER_ORDER_HOUR = env.int("SMS_LIMIT_PER_ORDER_HOUR", default=3)
+SMS_LIMIT_PER_ORDER_DAY = env.int("SMS_LIMIT_PER_ORDER_DAY", default=5)
+SMS_LIMIT_PER_NUMBER_DAY = env.int("SMS_LIMIT_PER_NUMBER_DAY", default=10)
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 SMS_SANDBOX_DELAY = env.float("SMS_SANDBOX_DELAY", default=2.0)
 # The sandbox's report signing secret: public with DEBUG on; else its own or from SECRET_KEY (no forged reports).
