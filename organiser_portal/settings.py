@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from organiser_portal.deploy import (
@@ -22,6 +21,7 @@ from organiser_portal.deploy import (
     webhook_secret_problem,
 )
 
+from .csp_policy import CSP_POLICY
 from .db_timeouts import db_timeout_options
 from .email_config import email_config
 from .observability import logging_config, sentry_init
@@ -169,24 +169,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Content-Security-Policy (django-csp) on every answer: scripts only from the portal's own static files (no inline
-# script, no event handler attribute, no eval: static/js/portal.js holds what pages need), nothing framed, forms
-# post only here. Inline styles stay allowed (style attributes, htmx's indicator style); images may be data: URLs
-# (the QR codes on the order page).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:"],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    }
-}
+CONTENT_SECURITY_POLICY = CSP_POLICY  # organiser_portal/csp_policy.py
 LOGIN_URL = "login"
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one email address from one
 # client, that pair is refused for LOGIN_COOLOFF_MINUTES, before any password is checked (each check costs
