@@ -50,7 +50,7 @@ from .refund_actions import order_cancel as order_cancel
 from .refund_actions import order_refund as order_refund
 from .refund_actions import order_refund_retry as order_refund_retry
 from .selectors import suppression_refusal
-from .sms_limits import sms_limit_refusal
+from .sms_limits import sms_limit_refusal, sms_number_lock
 from .status import order_lock
 from .timeline import timeline_record
 
@@ -277,6 +277,7 @@ def order_send_tickets_sms(*, actor: User, order: Order, phone: str, idempotency
                 return done
         if reason := rules.refusal_resend(order, valid_tickets=_valid_ticket_count(order)):
             raise OrderActionError(reason)
+        sms_number_lock(organisation_id=order.organisation_id, number=number)
         if reason := sms_limit_refusal(order=order, number=number):
             raise OrderActionError(reason)
         message = message_queue(

@@ -6,7 +6,7 @@ its order and SMS_LIMIT_PER_NUMBER_DAY for its number in the organisation (READM
 
 The limits count the SMS messages already written (OutgoingMessage rows of channel "sms", whatever became of
 them: a failed SMS may still have cost), in rolling windows, inside the sending action's transaction: exact, and
-independent of Redis. The order's row lock serialises sends for one order; `sms_limit_refusal` adds a transaction
+independent of Redis. The order's row lock serialises sends for one order; `sms_number_lock` adds a transaction
 lock on the number so that two orders sending to one number at once count each other.
 """
 
@@ -65,7 +65,9 @@ def _frees_at(sent: QuerySet[OutgoingMessage], limit: SmsLimit, now: datetime) -
     return latest[-1] + limit.window if len(latest) >= limit.most else None
 
 
-def _number_lock(organisation_id: int, number: str) -> None:
+def sms_number_lock(*, organisation_id: int, number: str) -> None:
+    """Lock `number` (E.164) for SMS sends of the organisation until the transaction ends, so two orders sending
+    to it at once count each other's SMS (`sms_limit_refusal`). Call after locking the order row."""
     if connection.vendor != "postgresql":
         return  # SQLite (the embedded default) lets one transaction write at a time anyway
     with connection.cursor() as cursor:
@@ -78,10 +80,9 @@ def sms_limit_refusal(*, order: Order, number: str, now: datetime | None = None)
     """Why one more tickets SMS of `order` to `number` (E.164) would pass a limit, naming the limit and when an SMS
     may be sent again (on the event's clock); "" when it may be sent.
 
-    Call inside the sending transaction with the order row locked: it takes the number's lock until commit, so
-    the SMS written after it is counted by every later check."""
+    The sending service asks inside its transaction, with the order row and the number (`sms_number_lock`)
+    locked, so the SMS it writes is counted by every later check; the dialog asks before the confirmation."""
     now = now or timezone.now()
-    _number_lock(order.organisation_id, number)
     sms = OutgoingMessage.objects.filter(channel=OutgoingMessage.Channel.SMS)
     tz = order.event.tzinfo
     for limit in order_limits():

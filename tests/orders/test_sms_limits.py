@@ -135,6 +135,20 @@ def test_the_dialog_shows_the_refusal_as_a_form_error(client, agent, make_order)
     assert written(order) == (2, 2)
 
 
+def test_the_dialog_says_so_before_the_confirmation(client, agent, make_order, settings):
+    settings.SMS_LIMIT_PER_NUMBER_DAY = 1
+    order = make_order()
+    send(agent, make_order())  # another order got one SMS to the number today
+    client.force_login(agent)
+    url = reverse("order_resend_sms", kwargs={"org": order.organisation.slug, "code": order.code})
+    fields = {"send_to": "other", "other_phone": "+49 151 23456789", "idempotency_key": "k"}
+    html = client.post(url, fields).content.decode()
+    assert "+49 1512 3456789 already had 1 SMS from this organisation" in html
+    assert "Send SMS to" not in html  # no confirmation offered
+    assert client.post(url, {**fields, "other_phone": "+43 664 1234567"}).context["confirming"]
+    assert written(order) == (0, 0)
+
+
 def race(agent, orders: list[Order]) -> list[BaseException | None]:
     """Send for each of `orders` on its own connection while this connection blocks new messages (a SHARE lock on
     their table lets the limits be counted but no SMS be written): every send that passes its limits waits with its
