@@ -146,6 +146,12 @@ class OutgoingMessage(models.Model):
             models.Index(fields=["order", "-created_at"], name="message_order_created"),
             models.Index(fields=["provider_message_id"], name="message_provider_id"),
             models.Index(fields=["status", "created_at"], name="message_status_created"),
+            # The SMS sending limit per number (orders/sms_limits.py): an organisation's SMS to one number lately.
+            models.Index(
+                fields=["organisation", "recipient", "-created_at"],
+                condition=Q(channel="sms"),
+                name="message_sms_recipient_created",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

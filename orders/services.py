@@ -50,6 +50,7 @@ from .refund_actions import order_cancel as order_cancel
 from .refund_actions import order_refund as order_refund
 from .refund_actions import order_refund_retry as order_refund_retry
 from .selectors import suppression_refusal
+from .sms_limits import sms_limit_refusal, sms_number_lock
 from .status import order_lock
 from .timeline import timeline_record
 
@@ -258,7 +259,8 @@ def order_send_tickets_sms(*, actor: User, order: Order, phone: str, idempotency
     """Send the link to the order's tickets page by SMS to `phone`: the order's phone or a number typed in once.
 
     `phone` as written (read in the event's country unless it starts with +…; organiser_portal.phones.sms_number);
-    OrderActionError when it is not a mobile number, or when the order can't be resent now (rules.refusal_resend).
+    OrderActionError when it is not a mobile number, when the order can't be resent now (rules.refusal_resend), or
+    past an SMS sending limit of the order or the number (orders.sms_limits: nothing written).
     The SMS goes through the outbox like an email; the timeline names who sent it and to which number. Changes no
     status, issues no tickets, leaves the contact as it is. The same idempotency key queues one SMS.
     """
@@ -274,6 +276,9 @@ def order_send_tickets_sms(*, actor: User, order: Order, phone: str, idempotency
             if done is not None:
                 return done
         if reason := rules.refusal_resend(order, valid_tickets=_valid_ticket_count(order)):
+            raise OrderActionError(reason)
+        sms_number_lock(organisation_id=order.organisation_id, number=number)
+        if reason := sms_limit_refusal(order=order, number=number):
             raise OrderActionError(reason)
         message = message_queue(
             order=order,

@@ -17,6 +17,7 @@ from . import rules
 from .errors import OrderActionError
 from .forms import SmsForm
 from .services import order_send_tickets_sms
+from .sms_limits import sms_limit_refusal
 from .views import HtmxHttpRequest, _delivery_context, _done, _form_page
 
 
@@ -30,7 +31,11 @@ def order_resend_sms(request: HtmxHttpRequest, org: str, code: str) -> HttpRespo
     # "Change the number" goes back to the first step with what was typed.
     if request.method == "POST" and form.is_valid() and "change" not in request.POST:
         if not form.cleaned_data["confirm"]:
-            confirming = True  # the number as it will be sent to, before anything is sent
+            # The number as it will be sent to, before anything is sent; past a sending limit, why not.
+            if reason := sms_limit_refusal(order=order, number=form.cleaned_data["number"]):
+                form.add_error(None, reason)
+            else:
+                confirming = True
         else:
             try:
                 message = order_send_tickets_sms(

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from organiser_portal.deploy import (
@@ -22,6 +21,7 @@ from organiser_portal.deploy import (
     webhook_secret_problem,
 )
 
+from .csp_policy import CSP_POLICY
 from .db_timeouts import db_timeout_options
 from .email_config import email_config
 from .observability import logging_config, sentry_init
@@ -169,24 +169,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Content-Security-Policy (django-csp) on every answer: scripts only from the portal's own static files (no inline
-# script, no event handler attribute, no eval: static/js/portal.js holds what pages need), nothing framed, forms
-# post only here. Inline styles stay allowed (style attributes, htmx's indicator style); images may be data: URLs
-# (the QR codes on the order page).
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:"],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    }
-}
+CONTENT_SECURITY_POLICY = CSP_POLICY  # organiser_portal/csp_policy.py
 LOGIN_URL = "login"
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one email address from one
 # client, that pair is refused for LOGIN_COOLOFF_MINUTES, before any password is checked (each check costs
@@ -305,6 +288,11 @@ TWILIO_FROM = env.str("TWILIO_FROM", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
 # Seconds Twilio's API may take to answer; an answer lost to it leaves the SMS unconfirmed, never resent blindly.
 SMS_SERVICE_TIMEOUT = env.float("SMS_SERVICE_TIMEOUT", default=10.0)
+# Sending limits (orders/sms_limits.py, README "SMS"): tickets SMS per order in a rolling hour and 24 hours, and
+# per number across the organisation in 24 hours; 0 switches a limit off. Counted in the database, not Redis.
+SMS_LIMIT_PER_ORDER_HOUR = env.int("SMS_LIMIT_PER_ORDER_HOUR", default=3)
+SMS_LIMIT_PER_ORDER_DAY = env.int("SMS_LIMIT_PER_ORDER_DAY", default=5)
+SMS_LIMIT_PER_NUMBER_DAY = env.int("SMS_LIMIT_PER_NUMBER_DAY", default=10)
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 SMS_SANDBOX_DELAY = env.float("SMS_SANDBOX_DELAY", default=2.0)
 # The sandbox's report signing secret: public with DEBUG on; else its own or from SECRET_KEY (no forged reports).

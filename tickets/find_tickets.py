@@ -1,24 +1,36 @@
 """ "Find my tickets": a customer types their email address on the organisation's public form and receives one
 email listing the links to the tickets pages of all their current orders there (tickets.pages.current_orders).
 
-The page answers the same whether or not the address bought anything (no way to probe who bought); only the
-email, sent through the outbox, differs: none at all without a current order. Requests are rate-limited per
-client and per address (settings.RATE_LIMITS), and refused while the limits can't be counted (Redis down),
-since each may send an email.
+The page answers the same whether or not the address bought anything (no way to probe who bought), and takes the
+same time: the request only counts its rate limits and hands the address to a task (`find_my_tickets_request`);
+the task looks the orders up and writes the email through the outbox (`find_my_tickets_send`), none at all
+without a current order. Requests are rate-limited per client and per address (settings.RATE_LIMITS), and
+refused while the limits can't be counted (Redis down), since each may send an email.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
+
+from celery import current_app
 from django.db import transaction
 
 from notifications.models import OutgoingMessage
+from notifications.pacing import run_later
 from notifications.services import message_queue
-from orders.models import TimelineEntry
+from orders.models import Order, TimelineEntry
 from orders.timeline import timeline_record
 from organiser_portal.models import Organisation
 from organiser_portal.rate_limit import rate_limit, rate_limit_allows
 
 from .pages import current_orders
+
+log = logging.getLogger(__name__)
+
+# The task is named, not imported: tasks call this module, so it must not import them (TicketsConfig.ready
+# registers it).
+FIND_TICKETS_TASK = "tickets.tasks.find_my_tickets_send"
 
 
 class FindTicketsLimited(Exception):
@@ -28,14 +40,13 @@ class FindTicketsLimited(Exception):
 LIMITED = "Too many requests. Please wait an hour before asking again, and look in your inbox and junk mail meanwhile."
 
 
-def find_my_tickets_request(*, organisation: Organisation, email: str, client: str) -> OutgoingMessage | None:
-    """Email `email` the links to its current orders' tickets pages of `organisation`, as one message of kind
-    TICKETS_LINKS through the outbox, attached to the first of those orders; each listed order's timeline notes
-    the request (actor: the customer). Returns the message, or None when the address has no current order
-    (nothing is sent, nothing written).
+def find_my_tickets_request(*, organisation: Organisation, email: str, client: str) -> str:
+    """Count the request against the rate limits, then hand `email` (stripped) to the task that sends the links
+    (`find_my_tickets_send`), with a new key naming this request. Returns the key. Reads no order and writes
+    nothing, so the request costs the same whether or not the address bought.
 
-    FindTicketsLimited (nothing sent) past the rate limit of the client (`client`: its address) or of the
-    address in this organisation, or while the limits can't be counted.
+    FindTicketsLimited (nothing handed over) past the rate limit of the client (`client`: its address) or of
+    the address in this organisation, or while the limits can't be counted.
     """
     address = email.strip()
     if not rate_limit_allows(rate_limit("find_tickets_client"), client, when_down=False):
@@ -44,10 +55,45 @@ def find_my_tickets_request(*, organisation: Organisation, email: str, client: s
         rate_limit("find_tickets_address"), f"{organisation.pk}:{address.lower()}", when_down=False
     ):
         raise FindTicketsLimited(LIMITED)
-    orders = current_orders(organisation.pk, address)
+    request_key = f"find-tickets:{uuid.uuid4().hex}"
+    find_my_tickets_hand_over(organisation_id=organisation.pk, email=address, request_key=request_key)
+    return request_key
+
+
+def find_my_tickets_hand_over(*, organisation_id: int, email: str, request_key: str) -> None:
+    """Queue the task (with tasks in process: on the pacing thread, so the page never waits for the lookup).
+    A broker that refuses is logged: the customer may ask again; the page can't tell them without telling
+    who bought."""
+    signature = current_app.signature(FIND_TICKETS_TASK, args=(organisation_id, email, request_key))
+    try:
+        if current_app.conf.task_always_eager:
+            run_later(0, signature.apply_async, retry=False)
+        else:
+            signature.apply_async(retry=False)
+    except Exception:
+        log.warning("Could not queue a find-my-tickets request of organisation %s", organisation_id, exc_info=True)
+
+
+def find_my_tickets_send(*, organisation_id: int, email: str, request_key: str) -> OutgoingMessage | None:
+    """Email `email` the links to its current orders' tickets pages of the organisation, as one message of kind
+    TICKETS_LINKS through the outbox, attached to the first of those orders; each listed order's timeline notes
+    the request (actor: the customer). Returns the message, or None when the address has no current order
+    (nothing is sent, nothing written).
+
+    Safe to run twice: the message carries `request_key`, and a run that finds it already written returns it.
+    """
+    address = email.strip()
+    orders = current_orders(organisation_id, address)
     if not orders:
         return None
     with transaction.atomic():
+        # The first order's lock (with its event, as every order write takes it) serialises two runs of a request.
+        Order.objects.select_for_update().select_related("event").get(pk=orders[0].pk)
+        done = OutgoingMessage.objects.filter(
+            organisation_id=organisation_id, kind=OutgoingMessage.Kind.TICKETS_LINKS, idempotency_key=request_key
+        ).first()
+        if done is not None:
+            return done
         for order in orders:
             timeline_record(
                 order=order,
@@ -56,5 +102,9 @@ def find_my_tickets_request(*, organisation: Organisation, email: str, client: s
                 data={"recipient": address, "orders": len(orders)},
             )
         return message_queue(
-            order=orders[0], kind=OutgoingMessage.Kind.TICKETS_LINKS, recipient=address, record_timeline=False
+            order=orders[0],
+            kind=OutgoingMessage.Kind.TICKETS_LINKS,
+            recipient=address,
+            idempotency_key=request_key,
+            record_timeline=False,
         )

@@ -7,14 +7,20 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from celery.signals import before_task_publish
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import OutgoingMessage
 from orders.models import Order, TimelineEntry
+from organiser_portal.celery import app as celery_app
 from tests.factories import EventFactory, OrganisationFactory, TicketTypeFactory
+from tickets.find_tickets import FIND_TICKETS_TASK
 from tickets.models import Ticket
+from tickets.tasks import find_my_tickets_send
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +35,30 @@ def url(organisation):
     return reverse("find_my_tickets", kwargs={"org": organisation.slug})
 
 
-def ask(client, url, email, captured, **extra):
-    with captured(execute=True):
+def ask(client, url, email, captured, *, published=None, **extra):
+    """Post the form as a customer would, then run what it handed over as the worker would (tests have none).
+    The request publishes its task as to a worker (not eager); `published` collects the task's args."""
+    published = [] if published is None else published
+    response = post_publishing(client, url, email, published, **extra)
+    for args in published:
+        with captured(execute=True):
+            find_my_tickets_send(*args)
+    return response
+
+
+def post_publishing(client, url, email, published, **extra):
+    def keep(sender=None, body=None, **kwargs):
+        if sender == FIND_TICKETS_TASK:
+            published.append(tuple(body[0]))
+
+    before_task_publish.connect(keep, weak=False)
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
         return client.post(url, {"email": email}, **extra)
+    finally:
+        celery_app.conf.task_always_eager = eager
+        before_task_publish.disconnect(keep)
 
 
 def test_the_form_asks_for_the_address(client, url, organisation):
@@ -163,5 +190,51 @@ def test_while_the_limits_cant_be_counted_nothing_is_sent(
     }
     make_order()
     mail.outbox.clear()
-    response = ask(client, url, "anna@example.com", django_capture_on_commit_callbacks)
-    assert response.status_code == 429 and sent_emails == []
+    published: list[tuple] = []
+    response = ask(client, url, "anna@example.com", django_capture_on_commit_callbacks, published=published)
+    assert response.status_code == 429 and sent_emails == [] and published == []
+
+
+def test_the_request_path_runs_the_same_queries_for_known_and_unknown_addresses(
+    client, url, make_order, sent_emails, django_capture_on_commit_callbacks
+):
+    make_order(contact_email="anna@example.com")
+    answers, published = [], []
+    for email in ("anna@example.com", "nobody@example.com", "anna@example.com"):
+        with django_capture_on_commit_callbacks(), CaptureQueriesContext(connection) as queries:
+            response = post_publishing(client, url, email, published)
+        answers.append((response.status_code, [query["sql"] for query in queries.captured_queries]))
+    assert answers[0] == answers[1] == answers[2]
+    status, sql = answers[0]
+    assert status == 200 and not any('"orders_order"' in statement for statement in sql)  # no lookup in the request
+    # Each request hands its own key to the task, with the address as typed (stripped).
+    assert [args[1] for args in published] == ["anna@example.com", "nobody@example.com", "anna@example.com"]
+    assert len({args[2] for args in published}) == 3
+
+
+def test_the_task_sends_once_per_request_however_often_it_runs(
+    client, url, organisation, make_order, sent_emails, django_capture_on_commit_callbacks
+):
+    order = make_order(contact_email="anna@example.com")
+    mail.outbox.clear()
+    published: list[tuple] = []
+    ask(client, url, "anna@example.com", django_capture_on_commit_callbacks, published=published)
+    (args,) = published
+    for _ in range(2):  # delivered twice by the broker (acks_late), or retried after a crash
+        with django_capture_on_commit_callbacks(execute=True):
+            find_my_tickets_send(*args)
+    assert len(sent_emails) == 1
+    message = OutgoingMessage.objects.get(kind=OutgoingMessage.Kind.TICKETS_LINKS)
+    assert message.idempotency_key == args[2] and message.order == order
+    assert TimelineEntry.objects.filter(order=order, action="tickets_page.links_requested").count() == 1
+    # Another request is another email (the rate limits bound how many).
+    ask(client, url, "anna@example.com", django_capture_on_commit_callbacks, REMOTE_ADDR="203.0.113.7")
+    assert len(sent_emails) == 2
+
+
+def test_the_task_for_an_unknown_address_writes_nothing(organisation, make_order, sent_emails):
+    make_order(contact_email="anna@example.com")
+    mail.outbox.clear()
+    assert find_my_tickets_send(organisation.pk, "nobody@example.com", "find-tickets:k") == "no current order"
+    assert not OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.TICKETS_LINKS).exists()
+    assert not TimelineEntry.objects.filter(action="tickets_page.links_requested").exists()

@@ -1,0 +1,102 @@
+"""SMS sending limits: how many tickets SMS one order, and one number across the organisation, may get.
+
+An SMS costs money and a number typed in once can be abused (toll fraud: texts pumped to premium numbers; or one
+person's phone flooded). So a tickets SMS is refused past SMS_LIMIT_PER_ORDER_HOUR / SMS_LIMIT_PER_ORDER_DAY for
+its order and SMS_LIMIT_PER_NUMBER_DAY for its number in the organisation (README "SMS"; 0 switches one off).
+
+The limits count the SMS messages already written (OutgoingMessage rows of channel "sms", whatever became of
+them: a failed SMS may still have cost), in rolling windows, inside the sending action's transaction: exact, and
+independent of Redis. The order's row lock serialises sends for one order; `sms_number_lock` adds a transaction
+lock on the number so that two orders sending to one number at once count each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from notifications.models import OutgoingMessage
+from organiser_portal.phones import phone_international
+from organiser_portal.times import local_text
+
+from .models import Order
+
+# The first key of the number's advisory lock (pg_advisory_xact_lock(int, int)): this module's own space.
+NUMBER_LOCK_SPACE = 0x534D53  # "SMS"
+
+
+@dataclass(frozen=True)
+class SmsLimit:
+    """One limit: at most `most` SMS in `window`; `setting` names it for the refusal."""
+
+    setting: str
+    most: int
+    window: timedelta
+    window_words: str
+
+
+def order_limits() -> list[SmsLimit]:
+    """The per-order limits in force (settings; 0 is none)."""
+    limits = [
+        SmsLimit("SMS_LIMIT_PER_ORDER_HOUR", settings.SMS_LIMIT_PER_ORDER_HOUR, timedelta(hours=1), "hour"),
+        SmsLimit("SMS_LIMIT_PER_ORDER_DAY", settings.SMS_LIMIT_PER_ORDER_DAY, timedelta(days=1), "24 hours"),
+    ]
+    return [limit for limit in limits if limit.most > 0]
+
+
+def number_limits() -> list[SmsLimit]:
+    """The per-number limits in force, across the organisation (settings; 0 is none)."""
+    limit = SmsLimit("SMS_LIMIT_PER_NUMBER_DAY", settings.SMS_LIMIT_PER_NUMBER_DAY, timedelta(days=1), "24 hours")
+    return [limit] if limit.most > 0 else []
+
+
+def _frees_at(sent: QuerySet[OutgoingMessage], limit: SmsLimit, now: datetime) -> datetime | None:
+    """None when one more SMS stays within `limit`; else when it will: once the `most`-th latest leaves the window."""
+    latest = list(
+        sent.filter(created_at__gt=now - limit.window)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[: limit.most]
+    )
+    return latest[-1] + limit.window if len(latest) >= limit.most else None
+
+
+def sms_number_lock(*, organisation_id: int, number: str) -> None:
+    """Lock `number` (E.164) for SMS sends of the organisation until the transaction ends, so two orders sending
+    to it at once count each other's SMS (`sms_limit_refusal`). Call after locking the order row."""
+    if connection.vendor != "postgresql":
+        return  # SQLite (the embedded default) lets one transaction write at a time anyway
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [NUMBER_LOCK_SPACE, f"{organisation_id}:{number}"]
+        )
+
+
+def sms_limit_refusal(*, order: Order, number: str, now: datetime | None = None) -> str:
+    """Why one more tickets SMS of `order` to `number` (E.164) would pass a limit, naming the limit and when an SMS
+    may be sent again (on the event's clock); "" when it may be sent.
+
+    The sending service asks inside its transaction, with the order row and the number (`sms_number_lock`)
+    locked, so the SMS it writes is counted by every later check; the dialog asks before the confirmation."""
+    now = now or timezone.now()
+    sms = OutgoingMessage.objects.filter(channel=OutgoingMessage.Channel.SMS)
+    tz = order.event.tzinfo
+    for limit in order_limits():
+        if frees_at := _frees_at(sms.filter(order=order), limit, now):
+            return (
+                f"This order already had {limit.most} SMS in the last {limit.window_words}, the most allowed "
+                f"({limit.setting}). The next SMS can be sent from {local_text(frees_at, tz)}."
+            )
+    shown = phone_international(number)
+    for limit in number_limits():
+        sent = sms.filter(organisation_id=order.organisation_id, recipient=number)
+        if frees_at := _frees_at(sent, limit, now):
+            return (
+                f"{shown} already had {limit.most} SMS from this organisation in the last {limit.window_words}, "
+                f"the most allowed ({limit.setting}). The next SMS to it can be sent from {local_text(frees_at, tz)}."
+            )
+    return ""
