@@ -18,22 +18,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Model
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from notifications.models import OutgoingMessage
 from orders.models import Order, OrderEmailStatus
-from organiser_portal.keyset import beyond, cursor, parse_cursor
+from organiser_portal.db import Table
+from organiser_portal.keyset import cursor, parse_cursor
 from organiser_portal.models import Event
 from organiser_portal.permissions import Access
 from tickets.models import Ticket
 
 EmailStatus = OrderEmailStatus
+M = TypeVar("M", bound=Model)
 
 # Reason codes, in the order a row lists them, with the words the page shows.
 REASONS: dict[str, str] = {
@@ -52,42 +56,125 @@ def deferred_cutoff() -> datetime:
     return timezone.now() - timedelta(hours=settings.AT_RISK_DEFERRED_HOURS)
 
 
-def _branches(event_ids: Sequence[int], after: tuple[datetime, int] | None = None) -> dict[str, QuerySet]:
-    """The kinds of at-risk rows as querysets of (order id, event id, created at, reason code), each on its index:
-    "failed" (the email reasons but deferral) and "deferred" on the partial order_event_at_risk index, "missing"
-    details on the partial ticket_data_missing index, and "overlap": the orders with missing details that are at
-    risk by their email too (so a count adds each order once). `after`: only orders past this keyset cursor."""
-    paid = Order.objects.filter(event_id__in=event_ids, status=Order.Status.PAID)
-    if after is not None:
-        paid = paid.filter(beyond("created_at", *after, descending=True))
-    # "deferred" is the order's latest tickets email: it is stale when no tickets email of the order is newer than
-    # the cutoff. One probe per deferred order into the (order, created_at) index: bounded by the event's
-    # deferrals, however many emails went out recently (a hashed set of recent emails grew with a bulk send).
-    newer = OutgoingMessage.objects.filter(
-        order=OuterRef("pk"), created_at__gte=deferred_cutoff(), kind__in=OutgoingMessage.TICKET_KINDS
+# Hand-written SQL, portable (PostgreSQL and the embedded SQLite run the same text): the list is one statement, and
+# the ORM spent more time compiling its eight subqueries than the database spent running them. The quoted values
+# are the models' own status and kind codes, never input; names come from the models (organiser_portal.db.Table).
+ORDER, TICKET, MESSAGE = Table(Order), Table(Ticket), Table(OutgoingMessage)
+
+
+def _quoted(values: Sequence[str]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+_PAID = f"o.{ORDER.status} = '{Order.Status.PAID.value}'"
+_FAILED_IN = f"o.{ORDER.email_status} IN ({_quoted(FAILED_EMAIL)})"
+# Paid orders whose email failed or is deferred: the predicate of the partial index order_event_at_risk.
+_EMAIL_AT_RISK = f"{_PAID} AND o.{ORDER.email_status} IN ({_quoted((*FAILED_EMAIL, EmailStatus.DEFERRED))})"
+# "Deferred" is the order's latest tickets email: it is stale when no tickets email of the order is newer than the
+# cutoff (the one parameter). One probe per deferred order into the message's (order, created_at) index: bounded by
+# the event's deferrals, however many emails went out recently.
+_STALE = f"""(o.{ORDER.email_status} = '{EmailStatus.DEFERRED.value}' AND NOT EXISTS (
+    SELECT 1 FROM {MESSAGE} m WHERE m.{MESSAGE.order} = o.{ORDER.id} AND m.{MESSAGE.created_at} >= %s
+       AND m.{MESSAGE.kind} IN ({_quoted(sorted(OutgoingMessage.TICKET_KINDS))})))"""
+# Valid tickets still missing their attendee details, on the partial index ticket_data_missing.
+_MISSING = f"""o.{ORDER.id} IN (SELECT t.{TICKET.order} FROM {TICKET} t WHERE t.{TICKET.event} IN ({{events}})
+    AND t.{TICKET.personal_data_missing} = TRUE AND t.{TICKET.status} = '{Ticket.Status.VALID.value}')"""
+
+# Per event: orders per email reason, then (a second row) orders missing details and how many of those are at risk
+# by their email too ("overlap", so a total adds each order once). Each walks its small partial index once.
+COUNT_COLUMNS = (*FAILED_EMAIL, EmailStatus.DEFERRED.value, "data_missing", "overlap")
+_EMAIL_COUNTS = ", ".join(
+    f"{count} AS n{i}"
+    for i, count in enumerate(
+        [f"COUNT(CASE WHEN o.{ORDER.email_status} = '{code}' THEN 1 END)" for code in FAILED_EMAIL]
+        + [f"COUNT(CASE WHEN {_STALE} THEN 1 END)", "0", "0"]
     )
-    stale = Q(email_status=EmailStatus.DEFERRED) & ~Exists(newer)
-    failed = paid.filter(email_status__in=FAILED_EMAIL).annotate(reason=F("email_status"))
-    deferred = paid.filter(stale).annotate(reason=Value(EmailStatus.DEFERRED.value, output_field=CharField()))
-    tickets = Ticket.objects.filter(event_id__in=event_ids, personal_data_missing=True, status=Ticket.Status.VALID)
-    missing = paid.filter(pk__in=tickets.values("order_id"))
-    overlap = missing.filter(Q(email_status__in=FAILED_EMAIL) | stale)
-    parts = {
-        "failed": failed,
-        "deferred": deferred,
-        "missing": missing.annotate(reason=Value("data_missing", output_field=CharField())),
-        "overlap": overlap.annotate(reason=Value("overlap", output_field=CharField())),
-    }
-    columns = ("pk", "event_id", "created_at", "reason")
-    return {name: qs.order_by().values_list(*columns) for name, qs in parts.items()}
+)
+_COUNTS_SQL = f"""
+SELECT o.{ORDER.event} AS event_id, {_EMAIL_COUNTS} FROM {ORDER} o
+ WHERE o.{ORDER.event} IN ({{events}}) AND {_EMAIL_AT_RISK} GROUP BY o.{ORDER.event}
+UNION ALL
+SELECT o.{ORDER.event}, 0, 0, 0, 0, 0, COUNT(*), COUNT(CASE WHEN {_FAILED_IN} OR {_STALE} THEN 1 END) FROM {ORDER} o
+ WHERE o.{ORDER.event} IN ({{events}}) AND {_PAID} AND {_MISSING} GROUP BY o.{ORDER.event}"""
+
+# One branch of a page per kind of reason, each walking its index newest first and stopping after `limit` rows.
+_KEYSET = f"AND o.{ORDER.created_at} <= %s AND (o.{ORDER.created_at} < %s OR o.{ORDER.id} < %s)"
+_BRANCH = f"""SELECT * FROM (SELECT o.{ORDER.id} AS id, o.{ORDER.created_at} AS created_at, {{reason}} AS reason
+    FROM {ORDER} o WHERE o.{ORDER.event} = %s AND {{where}} {{keyset}}
+    ORDER BY o.{ORDER.created_at} DESC, o.{ORDER.id} DESC LIMIT {{limit}}) AS {{name}}"""
+ORDER_FIELDS = tuple(
+    f.attname
+    for f in Order._meta.concrete_fields
+    if f.name
+    in {"id", "organisation", "event", "code", "customer", "contact_name", "contact_email"}
+    | {"contact_phone", "status", "email_status", "created_at"}
+)
+MESSAGE_FIELDS = tuple(
+    f.attname
+    for f in OutgoingMessage._meta.concrete_fields
+    if f.name in {"id", "order", "recipient", "status", "status_reason", "status_at", "created_at"}
+)
 
 
-def _union_all(parts: Sequence[QuerySet], select: str = "*", group: str = "") -> tuple[str, list]:
-    """One statement of `SELECT <select> FROM (<part>) [GROUP BY <group>]` per part, joined by UNION ALL."""
-    compiled = [part.query.sql_with_params() for part in parts]
-    grouping = f" GROUP BY {group}" if group else ""
-    sql = " UNION ALL ".join(f"SELECT {select} FROM ({s}) AS part{i}{grouping}" for i, (s, _p) in enumerate(compiled))
-    return sql, [p for _s, params in compiled for p in params]
+def _aliased(table: Table, alias: str, fields: Sequence[str]) -> str:
+    return ", ".join(f"{alias}.{getattr(table, f)} AS {alias}_{getattr(table, f)}" for f in fields)
+
+
+# The page's rows (order, reason) joined with the order's fields and its latest tickets email, after the counts.
+_PAGE_SQL = f"""
+SELECT r.reason, {_aliased(ORDER, "o", ORDER_FIELDS)}, {_aliased(MESSAGE, "m", MESSAGE_FIELDS)}
+  FROM ({{branches}} ORDER BY 2 DESC, 1 DESC LIMIT {{limit}}) AS r
+  JOIN {ORDER} o ON o.{ORDER.id} = r.id
+  LEFT JOIN {MESSAGE} m ON m.{MESSAGE.id} = (
+       SELECT l.{MESSAGE.id} FROM {MESSAGE} l WHERE l.{MESSAGE.order} = r.id
+          AND l.{MESSAGE.kind} IN ({_quoted(sorted(OutgoingMessage.TICKET_KINDS))})
+        ORDER BY l.{MESSAGE.created_at} DESC, l.{MESSAGE.id} DESC LIMIT 1)"""
+
+
+def _when(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _aware(value: Any) -> Any:
+    """A time read by hand-written SQL: SQLite gives naive UTC (or text, through a subquery); PostgreSQL aware."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+def _counts_sql(event_ids: Sequence[int]) -> tuple[str, list[Any]]:
+    events = ", ".join(["%s"] * len(event_ids))
+    cutoff = _when(deferred_cutoff())
+    sql = _COUNTS_SQL.format(events=events)
+    return sql, [cutoff, *event_ids, cutoff, *event_ids, *event_ids]
+
+
+def _page_sql(event_id: int, reason: str, after: tuple[datetime, int] | None, limit: int) -> tuple[str, list[Any]]:
+    """The page's statement: the branches `reason` keeps (all for ""), each past the cursor `after`."""
+    keyset, keyset_params = ("", [])
+    if after is not None:
+        keyset, keyset_params = _KEYSET, [_when(after[0]), _when(after[0]), after[1]]
+    cutoff = _when(deferred_cutoff())
+    failed = [code for code in FAILED_EMAIL if reason in ("", code)]
+    # (name, reason column, where, its parameters before the cursor's)
+    branches: list[tuple[str, str, str, list[Any]]] = []
+    if failed:
+        where = f"{_PAID} AND o.{ORDER.email_status} IN ({_quoted(failed)})"
+        branches.append(("failed", f"o.{ORDER.email_status}", where, []))
+    if reason in ("", EmailStatus.DEFERRED):
+        branches.append(("deferred", f"'{EmailStatus.DEFERRED.value}'", f"{_PAID} AND {_STALE}", [cutoff]))
+    if reason in ("", "data_missing"):
+        branches.append(("missing", "'data_missing'", f"{_PAID} AND {_MISSING.format(events='%s')}", [event_id]))
+    parts, params = [], []
+    for name, column, where, where_params in branches:
+        parts.append(_BRANCH.format(reason=column, where=where, keyset=keyset, limit=limit, name=name))
+        params += [event_id, *where_params, *keyset_params]
+    sql = _PAGE_SQL.format(
+        branches=" UNION ALL ".join(f"SELECT * FROM ({part}) AS p{i}" for i, part in enumerate(parts)), limit=limit
+    )
+    return sql, params
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:
@@ -96,14 +183,10 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _count_rows(event_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Per event, orders per reason code, and "overlap" (counted under two reasons): one statement of small
-    index-only counts, no DISTINCT over the union."""
-    sql, params = _union_all(list(_branches(event_ids).values()), "event_id, reason, COUNT(*)", "event_id, reason")
-    counts: dict[int, dict[str, int]] = {}
-    for event_id, reason, n in _fetch(sql, params):
-        counts.setdefault(event_id, {})[reason] = n
-    return counts
+def _add_counts(counts: dict[str, int], numbers: Sequence[int | None]) -> None:
+    for code, n in zip(COUNT_COLUMNS, numbers, strict=True):
+        if n:
+            counts[code] = counts.get(code, 0) + int(n)
 
 
 def _total(counts: dict[str, int]) -> int:
@@ -114,7 +197,10 @@ def at_risk_counts(events: Sequence[Event]) -> dict[int, int]:
     """At-risk orders per event (by event id), for My events: one statement for all of them."""
     if not events:
         return {}
-    return {event_id: _total(counts) for event_id, counts in _count_rows([e.pk for e in events]).items()}
+    counts: dict[int, dict[str, int]] = {}
+    for event_id, *numbers in _fetch(*_counts_sql([e.pk for e in events])):
+        _add_counts(counts.setdefault(event_id, {}), numbers)
+    return {event_id: _total(event_counts) for event_id, event_counts in counts.items()}
 
 
 @dataclass
@@ -150,64 +236,49 @@ def at_risk_orders(
     index newest first and stops after the page), the page's orders with their latest tickets emails."""
     if event.organisation_id != access.organisation.pk or not access.allows_region(event.region_id):
         raise Http404("No such event.")
-    counts = _count_rows([event.pk]).get(event.pk, {})
-    total = _total(counts)
-    counts.pop("overlap", None)
     mark = parse_cursor(after)
-    branches = _branches([event.pk], mark)
-    parts = [branches["failed"], branches["deferred"], branches["missing"]]
-    if reason:  # the branch of that reason, narrowed to it
-        parts = [b.filter(reason=reason) for b in parts]
     # An order has at most two rows (one email reason, missing details): 2 × page + 1 rows fill a page.
     limit = 2 * page_size + 1
-    sql, params = _union_all([b.order_by("-created_at", "-pk")[:limit] for b in parts])
-    rows = _fetch(f"SELECT * FROM ({sql}) AS at_risk ORDER BY 3 DESC, 1 DESC LIMIT {limit}", params)
+    counts_sql, counts_params = _counts_sql([event.pk])
+    page_sql, page_params = _page_sql(event.pk, reason, mark, limit)
+    sums = ", ".join(f"SUM(n{i}) AS n{i}" for i in range(len(COUNT_COLUMNS)))
+    # The counts (one row) beside every row of the page, so an empty page still brings them: one statement.
+    rows = _fetch(
+        f"SELECT c.*, p.* FROM (SELECT {sums} FROM ({counts_sql}) AS u) AS c LEFT JOIN ({page_sql}) AS p ON 1 = 1"
+        f" ORDER BY p.o_{ORDER.created_at} DESC, p.o_{ORDER.id} DESC",
+        [*counts_params, *page_params],
+    )
+    counts: dict[str, int] = {}
+    _add_counts(counts, rows[0][: len(COUNT_COLUMNS)])
+    total = _total(counts)
+    counts.pop("overlap", None)
     reasons: dict[int, set[str]] = {}
-    created: dict[int, datetime] = {}
-    for order_id, _event_id, created_at, code in rows:
+    orders: dict[int, Order] = {}
+    messages: dict[int, OutgoingMessage | None] = {}
+    n_order, start = len(ORDER_FIELDS), len(COUNT_COLUMNS) + 1
+    for row in rows:
+        code, order_values, message_values = row[start - 1], row[start : start + n_order], row[start + n_order :]
+        if code is None:  # no row at risk: the counts alone
+            break
+        order_id = order_values[0]
         if order_id not in reasons and len(reasons) == page_size:
             break
         reasons.setdefault(order_id, set()).add(code)
-        created[order_id] = created_at
-    more = len(reasons) == page_size and len(rows) > sum(len(r) for r in reasons.values())
-    shown = list(reasons)
-    orders = Order.objects.filter(pk__in=shown).only(
-        "pk",
-        "code",
-        "organisation_id",
-        "event_id",
-        "customer_id",
-        "contact_name",
-        "contact_email",
-        "contact_phone",
-        "status",
-        "email_status",
-        "refunded_total",
-        "created_at",
-    )
-    by_id = {o.pk: o for o in orders}
-    latest = _latest_ticket_messages(shown)
-    listed = [
-        AtRiskRow(by_id[i], [code for code in REASONS if code in reasons[i]], latest.get(i))
-        for i in shown
-        if i in by_id
-    ]
+        if order_id not in orders:
+            orders[order_id] = _model(Order, ORDER_FIELDS, order_values)
+            messages[order_id] = _model(OutgoingMessage, MESSAGE_FIELDS, message_values) if message_values[0] else None
+    shown = sum(len(r) for r in reasons.values())
+    more = len(reasons) == page_size and any(row[start - 1] is not None for row in rows[shown:])
+    listed = [AtRiskRow(orders[i], [c for c in REASONS if c in reasons[i]], messages[i]) for i in reasons]
     next_cursor = cursor(listed[-1].order, "created_at") if more and listed else None
     total = counts.get(reason, 0) if reason else total
     return AtRiskList(rows=listed, total=total, counts=counts, next_cursor=next_cursor, first_page=mark is None)
 
 
-def _latest_ticket_messages(order_ids: Sequence[int]) -> dict[int, OutgoingMessage]:
-    if not order_ids:
-        return {}
-    messages = (
-        OutgoingMessage.objects.filter(order_id__in=order_ids, kind__in=OutgoingMessage.TICKET_KINDS)
-        .only("pk", "order_id", "recipient", "status", "status_reason", "status_at", "created_at")
-        .order_by("order_id", "-created_at", "-id")
-    )
-    if connection.vendor == "postgresql":
-        messages = messages.distinct("order_id")
-    latest: dict[int, OutgoingMessage] = {}
-    for message in messages:
-        latest.setdefault(message.order_id, message)  # type: ignore[arg-type]
-    return latest
+def _model(model: type[M], fields: Sequence[str], values: Sequence[Any]) -> M:
+    """An instance of `model` with just these fields (Model.from_db, as a queryset's .only() builds them)."""
+    values = [_aware(v) if f in _TIMES else v for f, v in zip(fields, values, strict=True)]
+    return model.from_db(connection.alias, list(fields), values)
+
+
+_TIMES = frozenset({"created_at", "status_at"})

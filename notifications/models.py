@@ -152,6 +152,13 @@ class OutgoingMessage(models.Model):
                 condition=Q(channel="sms"),
                 name="message_sms_recipient_created",
             ),
+            # An order's tickets emails, newest first (guests/at_risk.py): whether a deferral is stale, read from the
+            # index alone, and the latest tickets email without a sort. The kinds are TICKET_KINDS.
+            models.Index(
+                fields=["order", "-created_at", "-id"],
+                condition=Q(kind__in=["tickets", "tickets_resend"]),
+                name="message_order_tickets",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

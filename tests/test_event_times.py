@@ -193,9 +193,9 @@ def test_the_guest_list_my_events_and_search_show_the_events_times(order, case, 
     events = agent_client.get(reverse("my_events", kwargs={"org": org}))
     found = agent_client.get(reverse("search", kwargs={"org": org}), {"q": "Anna Müller"}, HTTP_HX_REQUEST="true")
 
-    assert f'<td class="text-nowrap">{case.ordered_tag}</td></tr>' in guests.content.decode()
+    assert f'<td class="text-nowrap" data-label="Created">{case.ordered_tag}</td></tr>' in guests.content.decode()
     assert case.starts_tag in guests.content.decode()  # the event's heading
-    assert f"<td>{case.starts_tag}</td>" in events.content.decode()
+    assert f'<td class="card-key">{case.starts_tag}</td>' in events.content.decode()
     assert case.ordered_tag in found.content.decode()
 
 

@@ -8,8 +8,10 @@ times, so a row reads the same as the rest of the portal.
 
 from __future__ import annotations
 
+import html
+
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from notifications.models import MessageStatus
@@ -37,7 +39,7 @@ def guest_list_row(order, time_zone: str, selectable: bool = False) -> SafeStrin
     status, email_status = _badges(order)
     tick = (
         format_html(
-            '<td><input class="form-check-input" type="checkbox" name="order" value="{}" form="bulk-form" '
+            '<td class="card-first"><input class="form-check-input" type="checkbox" name="order" value="{}" form="bulk-form" '
             'aria-label="Select order {}"></td>',
             order.pk,
             order.code,
@@ -46,9 +48,10 @@ def guest_list_row(order, time_zone: str, selectable: bool = False) -> SafeStrin
         else ""
     )
     return format_html(
-        '<tr>{}<td>{}</td><td class="text-break">{}</td>'
-        '<td><a class="fw-semibold" href="{}"><code>{}</code></a></td><td class="text-end">{}</td>'
-        '<td>{}</td><td><span id="email-status-{}">{}</span></td><td class="text-nowrap">{}</td></tr>',
+        '<tr>{}<td class="card-key">{}</td><td class="text-break card-line">{}</td>'
+        '<td class="card-first"><a class="fw-semibold" href="{}"><code>{}</code></a></td>'
+        '<td class="text-end" data-label="Tickets">{}</td><td class="card-key">{}</td>'
+        '<td class="card-key"><span id="email-status-{}">{}</span></td><td class="text-nowrap" data-label="Created">{}</td></tr>',
         tick,
         guest,
         order.contact_email,
@@ -67,8 +70,9 @@ def search_order_row(order) -> SafeString:
     """A search result's order row: order, guest, email, event, statuses, created (in the event's time zone)."""
     status, email_status = _badges(order)
     return format_html(
-        '<tr><td><a class="fw-semibold" href="{}"><code>{}</code></a></td><td>{}</td><td class="text-break">{}</td>'
-        '<td>{}</td><td>{}</td><td>{}</td><td class="text-nowrap">{}</td></tr>',
+        '<tr><td class="card-first"><a class="fw-semibold" href="{}"><code>{}</code></a></td><td class="card-key">{}</td>'
+        '<td class="text-break card-line">{}</td><td data-label="Event">{}</td><td class="card-key">{}</td>'
+        '<td class="card-key">{}</td><td class="text-nowrap" data-label="Created">{}</td></tr>',
         order.detail_url,
         order.code,
         order.contact_name,
@@ -89,7 +93,8 @@ def search_customer_row(customer) -> SafeString:
         else mark_safe('<span class="badge text-bg-light border">Not verified</span>')
     )
     return format_html(
-        '<tr><td><a class="fw-semibold" href="{}">{}</a></td><td class="text-break">{}</td><td>{}</td><td>{}</td></tr>',
+        '<tr><td><a class="fw-semibold" href="{}">{}</a></td><td class="text-break card-line">{}</td>'
+        '<td data-label="Phone">{}</td><td>{}</td></tr>',
         customer.detail_url,
         customer.name,
         customer.email,
@@ -111,9 +116,11 @@ def orders_list_row(order) -> SafeString:
     )
     status, email_status = _badges(order)
     return format_html(
-        '<tr><td>{}</td><td class="text-break">{}</td><td><a class="fw-semibold" href="{}"><code>{}</code></a></td>'
-        '<td><a href="{}">{}</a></td><td class="text-end">{}</td><td>{}</td><td><span id="email-status-{}">{}</span></td>'
-        '<td class="text-nowrap">{}</td></tr>',
+        '<tr><td class="card-key">{}</td><td class="text-break card-line">{}</td>'
+        '<td class="card-first"><a class="fw-semibold" href="{}"><code>{}</code></a></td>'
+        '<td data-label="Event"><a href="{}">{}</a></td><td class="text-end" data-label="Tickets">{}</td>'
+        '<td class="card-key">{}</td><td class="card-key"><span id="email-status-{}">{}</span></td>'
+        '<td class="text-nowrap" data-label="Created">{}</td></tr>',
         guest,
         order.contact_email,
         order.detail_url,
@@ -128,60 +135,56 @@ def orders_list_row(order) -> SafeString:
     )
 
 
+def _e(value: object) -> str:
+    """HTML-escaped text, as Django's `escape` writes it (the same `html.escape`), without its lazy-string wrapper:
+    an at-risk page escapes some five hundred values."""
+    return value if isinstance(value, SafeString) else html.escape(str(value))
+
+
 @register.simple_tag
-def at_risk_row(row, time_zone: str, can_fix: bool, can_personalise: bool) -> SafeString:
-    """An at-risk list row (guests.at_risk.AtRiskRow): guest, order, why, the latest tickets email, and the fixes
-    this role may use. Needs `row.order.detail_url` and the row's `fix_url`, `resend_url`, `personalise_url`
-    (guests.views.event_at_risk)."""
+def at_risk_rows(rows, time_zone: str, can_fix: bool, can_personalise: bool) -> SafeString:
+    """The at-risk list's rows (guests.at_risk.AtRiskRow): guest, order, why, the latest tickets email, and the
+    fixes this role may use. Needs `row.order.detail_url` and each row's `fix_url`, `resend_url`, `personalise_url`
+    (guests.views.event_at_risk). One tag for the page: a template loop with a tag per row cost more than the rows.
+    On a phone (portal.css, table-cards) a row is a card: the order, the guest, why and the fix first."""
+    return mark_safe("".join(_at_risk_row(row, time_zone, can_fix, can_personalise) for row in rows))
+
+
+def _at_risk_row(row, time_zone: str, can_fix: bool, can_personalise: bool) -> str:
     order, message, reasons = row.order, row.message, row.reasons
-    why = format_html_join("", '<span class="badge text-bg-danger me-1">{}</span>', ((w,) for w in row.reason_words))
-    email = (
-        format_html(
-            '{} · {}{}<div class="text-secondary">{}</div>',
-            MessageStatus(message.status).label,
-            message.recipient,
-            format_html('<div class="text-secondary">{}</div>', message.status_reason) if message.status_reason else "",
-            event_time(message.status_at, time_zone),
+    why = "".join(f'<span class="badge text-bg-danger me-1">{_e(words)}</span>' for words in row.reason_words)
+    if message:
+        status_reason = (
+            f'<div class="text-secondary">{_e(message.status_reason)}</div>' if message.status_reason else ""
         )
-        if message
-        else "—"
-    )
+        email = (
+            f"{_e(MessageStatus(message.status).label)} · {_e(message.recipient)}{status_reason}"
+            f'<div class="text-secondary">{event_time(message.status_at, time_zone)}</div>'
+        )
+    else:
+        email = "—"
     fixes = []
     if row.email_problem and can_fix:
         if "bounced" in reasons or "rejected" in reasons:
-            fixes.append(
-                format_html('<a class="btn btn-sm btn-primary" href="{}">Fix the address and resend</a>', row.fix_url)
-            )
+            fixes.append(f'<a class="btn btn-sm btn-primary" href="{_e(row.fix_url)}">Fix the address and resend</a>')
         elif "deferred" in reasons:
             fixes.append(
-                format_html(
-                    '<a class="btn btn-sm btn-primary" href="{}?send_to=other">Resend to another address</a>',
-                    row.resend_url,
-                )
+                f'<a class="btn btn-sm btn-primary" href="{_e(row.resend_url)}?send_to=other">Resend to another address</a>'
             )
         else:
-            fixes.append(format_html('<a class="btn btn-sm btn-primary" href="{}">Resend</a>', row.resend_url))
+            fixes.append(f'<a class="btn btn-sm btn-primary" href="{_e(row.resend_url)}">Resend</a>')
         if order.contact_phone:
-            fixes.append(
-                format_html('<a class="btn btn-sm btn-outline-primary" href="{}">Send by SMS</a>', row.resend_url)
-            )
+            fixes.append(f'<a class="btn btn-sm btn-outline-primary" href="{_e(row.resend_url)}">Send by SMS</a>')
     if "data_missing" in reasons and can_personalise:
         fixes.append(
-            format_html(
-                '<a class="btn btn-sm btn-outline-primary" href="{}">Open personalisation</a>', row.personalise_url
-            )
+            f'<a class="btn btn-sm btn-outline-primary" href="{_e(row.personalise_url)}">Open personalisation</a>'
         )
     if not can_fix and not can_personalise:
-        fixes.append(mark_safe('<span class="small text-secondary">Ask support</span>'))
-    return format_html(
-        '<tr><td>{}<div class="small text-secondary text-break">{}</div></td>'
-        '<td><a class="fw-semibold" href="{}"><code>{}</code></a></td><td>{}</td><td class="small">{}</td>'
-        '<td class="text-nowrap">{}</td></tr>',
-        order.contact_name,
-        order.contact_email,
-        order.detail_url,
-        order.code,
-        why,
-        email,
-        mark_safe(" ".join(fixes)),  # each piece built by format_html above
+        fixes.append('<span class="small text-secondary">Ask support</span>')
+    return (
+        f'<tr><td class="card-key">{_e(order.contact_name)}'
+        f'<div class="small text-secondary text-break">{_e(order.contact_email)}</div></td>'
+        f'<td class="card-first"><a class="fw-semibold" href="{_e(order.detail_url)}"><code>{_e(order.code)}</code></a></td>'
+        f'<td class="card-key">{why}</td><td class="small card-line" data-label="Latest tickets email">{email}</td>'
+        f'<td class="text-nowrap card-key card-line">{" ".join(fixes)}</td></tr>'
     )

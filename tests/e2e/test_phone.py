@@ -1,10 +1,12 @@
 """On a phone-sized screen (390 × 844 CSS px, an iPhone 14's) the header's search and log out stay on screen
-and usable, and wide tables scroll inside their box instead of widening the page."""
+and usable, list tables show each row as a card with its key columns first (portal.css, table-cards), and other
+wide tables scroll inside their box instead of widening the page."""
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from demo.specs import ANNA_CODE, DEMO_ORG_SLUG
+from organiser_portal.models import Event
 
 from .login import log_in
 
@@ -17,6 +19,17 @@ def phone(browser: Browser):
     context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-GB", has_touch=True)
     yield context.new_page()
     context.close()
+
+
+def assert_in_view(locator: Locator, what: str) -> None:
+    """Visible, and once the page (only the page: no table scrolled sideways) is scrolled down to it, whole inside
+    the phone's screen."""
+    expect(locator).to_be_visible()
+    locator.evaluate("e => window.scrollBy(0, e.getBoundingClientRect().top - 100)")
+    box = locator.bounding_box()
+    assert box is not None, what
+    assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, f"{what} sticks out sideways: {box}"
+    assert box["y"] >= 0 and box["y"] + box["height"] <= HEIGHT, f"{what} is off the screen: {box}"
 
 
 def assert_on_screen(locator: Locator, what: str) -> None:
@@ -44,9 +57,10 @@ def test_the_header_and_pages_fit_a_phone(demo, live_server, phone: Page, screen
     page.get_by_role("table").get_by_role("link").first.click()
     expect(page.get_by_role("heading", name="Guests")).to_be_visible()
     assert_fits(page, "the guest list")
-    table_box = page.locator("#guest-table table").first
-    # The table is wider than the phone and scrolls inside its box.
-    assert table_box.evaluate("t => t.scrollWidth > t.clientWidth && t.clientWidth <= window.innerWidth")
+    # Each order is a card: its code and statuses on the screen, nothing to scroll sideways to.
+    first = page.locator("#guest-table tbody tr").first
+    assert_in_view(first.locator("code"), "the first order's code on the guest list")
+    assert_in_view(first.locator(".badge").first, "the first order's status on the guest list")
     page.screenshot(path=str(screenshot_dir / "phone-guest-list.png"), full_page=True)
 
     page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{ANNA_CODE}/")
@@ -67,3 +81,20 @@ def test_the_header_and_pages_fit_a_phone(demo, live_server, phone: Page, screen
     expect(page.get_by_role("heading", name="Search")).to_be_visible()
     assert_fits(page, "the search results")
     page.screenshot(path=str(screenshot_dir / "phone-search.png"), full_page=True)
+
+
+def test_the_at_risk_list_shows_the_order_and_its_fix_on_a_phone(
+    demo, live_server, phone: Page, screenshot_dir, assert_accessible
+):
+    page = phone
+    log_in(page, live_server, "support@demo.example", "demo-support")
+    event = Event.objects.get(orders__code=ANNA_CODE)
+    page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/events/{event.public_id}/at-risk/")
+    expect(page.get_by_role("heading", name="At risk")).to_be_visible()
+    assert_fits(page, "the at-risk list")
+    row = page.locator("#at-risk-table tbody tr").filter(has_text=ANNA_CODE)
+    expect(row).to_contain_text("Email bounced")
+    assert_in_view(row.get_by_role("link", name=ANNA_CODE), "Anna's order code on the at-risk list")
+    assert_in_view(row.get_by_role("link", name="Fix the address and resend"), "Anna's fix on the at-risk list")
+    page.screenshot(path=str(screenshot_dir / "phone-at-risk.png"), full_page=True)
+    assert_accessible(page, "the at-risk list on a phone")

@@ -81,6 +81,34 @@ def test_every_reason_and_what_is_not_at_risk(access, make_order, event, setting
     }
     row = next(r for r in at_risk_orders(access, event).rows if r.order.code == bounced.code)
     assert row.message.status_reason == "550 no such user"
+    # Each reason's filter keeps the orders with that reason, and says how many.
+    expected = {
+        "bounced": {bounced.code, both.code},
+        "rejected": {rejected.code},
+        "failed": {failed.code},
+        "complained": {complained.code},
+        "deferred": {deferred_long.code},
+        "data_missing": {missing.code, both.code},
+    }
+    for reason, wanted in expected.items():
+        listing = at_risk_orders(access, event, reason=reason)
+        assert ({r.order.code for r in listing.rows}, listing.total) == (wanted, len(wanted)), reason
+
+
+def test_the_page_is_one_statement(access, make_order, event, django_assert_num_queries):
+    """Counts, the page's orders and their latest tickets emails come back together."""
+    with_email(make_order(), "bounced")
+    with_email(make_order(), "deferred", hours_ago=9).tickets.update(personal_data_missing=True)
+    with django_assert_num_queries(1):
+        listing = at_risk_orders(access, event)
+    assert [r.message.status for r in listing.rows] == ["deferred", "bounced"]
+    assert listing.total == 2 and listing.rows[0].reasons == ["deferred", "data_missing"]
+
+
+def test_the_tickets_email_index_covers_the_ticket_kinds():
+    """The partial index the stale-deferral probe and the latest tickets email read (message_order_tickets)."""
+    (index,) = [i for i in OutgoingMessage._meta.indexes if i.name == "message_order_tickets"]
+    assert set(dict(index.condition.children)["kind__in"]) == OutgoingMessage.TICKET_KINDS
 
 
 def test_a_newer_email_on_its_way_is_not_at_risk_yet(access, make_order, event, member):
