@@ -194,3 +194,28 @@ def delivery_event_insert(cursor: Any, values: list[Any], received_at: datetime)
     cursor.execute(_INSERT_EVENT[is_postgres()], [*values, received_at])
     row = cursor.fetchone()
     return row[0] if row else None
+
+
+# What each event's message and order are, before anything is locked (neither changes once a message is
+# queued): a batch's events are recorded in (order, message) order, so two batches never wait on each other
+# in a circle. By the provider's id, as _FIND_BY chooses: an order's message before an account email, then the
+# lowest id.
+_LOCK_KEYS_BY_ID = f"""
+    SELECT {MESSAGE.id}, {MESSAGE.id}, {MESSAGE.order} FROM {MESSAGE} WHERE {MESSAGE.id} = ANY(%s)"""
+_LOCK_KEYS_BY_PROVIDER_ID = f"""
+    SELECT DISTINCT ON ({MESSAGE.provider_message_id}) {MESSAGE.provider_message_id}, {MESSAGE.id}, {MESSAGE.order}
+    FROM {MESSAGE} WHERE {MESSAGE.provider_message_id} = ANY(%s)
+    ORDER BY {MESSAGE.provider_message_id}, {MESSAGE.order} IS NULL, {MESSAGE.id}"""
+
+
+def message_lock_keys(*, ids: list[int], provider_ids: list[str]) -> tuple[dict, dict]:
+    """({id: (message id, order id)}, {provider message id: (message id, order id)}) for the messages found,
+    read without locks (order id None: an account email). Two statements at most, whatever the number of ids.
+    PostgreSQL only (the portable form needs no lock order: SQLite has one writer at a time)."""
+    found: list[dict] = [{}, {}]
+    with connection.cursor() as cursor:
+        for n, (statement, values) in enumerate(((_LOCK_KEYS_BY_ID, ids), (_LOCK_KEYS_BY_PROVIDER_ID, provider_ids))):
+            if values:
+                cursor.execute(statement, [values])
+                found[n] = {key: (message, order) for key, message, order in cursor.fetchall()}
+    return found[0], found[1]
