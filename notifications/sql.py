@@ -212,10 +212,36 @@ def message_lock_keys(*, ids: list[int], provider_ids: list[str]) -> tuple[dict,
     """({id: (message id, order id)}, {provider message id: (message id, order id)}) for the messages found,
     read without locks (order id None: an account email). Two statements at most, whatever the number of ids.
     PostgreSQL only (the portable form needs no lock order: SQLite has one writer at a time)."""
-    found: list[dict] = [{}, {}]
+
+    def read(cursor: Any, statement: str, values: list[Any]) -> dict:
+        if not values:
+            return {}
+        cursor.execute(statement, [values])
+        return {key: (message, order) for key, message, order in cursor.fetchall()}
+
     with connection.cursor() as cursor:
-        for n, (statement, values) in enumerate(((_LOCK_KEYS_BY_ID, ids), (_LOCK_KEYS_BY_PROVIDER_ID, provider_ids))):
-            if values:
-                cursor.execute(statement, [values])
-                found[n] = {key: (message, order) for key, message, order in cursor.fetchall()}
-    return found[0], found[1]
+        return read(cursor, _LOCK_KEYS_BY_ID, list(ids)), read(cursor, _LOCK_KEYS_BY_PROVIDER_ID, list(provider_ids))
+
+
+# A batch's messages with their orders locked in one statement each, in the lock order: orders by id (the
+# locks are taken as the sorted rows come out), then account emails' own rows by id.
+_LOCK_TARGETS_SQL = f"""
+    SELECT m.{MESSAGE.id}, m.{MESSAGE.order}, m.{MESSAGE.organisation}, m.{MESSAGE.kind}, m.{MESSAGE.recipient},
+           m.{MESSAGE.channel}
+    FROM {MESSAGE} m JOIN {ORDER} o ON o.{ORDER.id} = m.{MESSAGE.order}
+    WHERE m.{MESSAGE.id} = ANY(%s) ORDER BY o.{ORDER.id}, m.{MESSAGE.id} FOR UPDATE OF o"""
+_LOCK_ACCOUNT_TARGETS_SQL = f"""
+    SELECT m.{MESSAGE.id}, m.{MESSAGE.order}, m.{MESSAGE.organisation}, m.{MESSAGE.kind}, m.{MESSAGE.recipient},
+           m.{MESSAGE.channel}
+    FROM {MESSAGE} m WHERE m.{MESSAGE.id} = ANY(%s) AND m.{MESSAGE.order} IS NULL ORDER BY m.{MESSAGE.id} FOR UPDATE OF m"""
+
+
+def messages_lock_for_events(cursor: Any, *, order_message_ids: list[int], account_message_ids: list[int]) -> list:
+    """message_for_event's rows for many messages at once, PostgreSQL only: the orders of `order_message_ids`
+    locked in order-id order, then the rows of `account_message_ids` (account emails) in id order."""
+    rows: list = []
+    for statement, ids in ((_LOCK_TARGETS_SQL, order_message_ids), (_LOCK_ACCOUNT_TARGETS_SQL, account_message_ids)):
+        if ids:
+            cursor.execute(statement, [ids])
+            rows.extend(cursor.fetchall())
+    return rows

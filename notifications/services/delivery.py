@@ -145,23 +145,29 @@ def delivery_events_record(*, events: Sequence[IncomingEvent]) -> list[int | Non
     of account emails by message id, then those that match no message by dedup key (a copy being inserted
     elsewhere is waited for); the suppression rows last, sorted by address. A failing event rolls back its
     transaction's events only; they are stored once when posted again.
+
+    Statements: two to find the batch's messages; per transaction, two that lock its orders (and account
+    emails) and read their messages; per event, the insert (a duplicate stops there), the move, the timeline
+    entry when it moved. An event whose message wasn't found first is found as delivery_event_record finds it.
     """
-    if len(events) > 1 and connection.vendor == "postgresql":
+    batch = len(events) > 1 and connection.vendor == "postgresql"
+    keys: list[tuple] = []
+    if batch:
         ids = [int(e.portal_message_id) for e in events if e.portal_message_id.isdigit()]
         by_id, by_provider_id = sql.message_lock_keys(
             ids=ids, provider_ids=[e.provider_message_id for e in events if e.provider_message_id]
         )
         keys = [_lock_key(n, e, by_id, by_provider_id) for n, e in enumerate(events)]
-        arrival = sorted(range(len(events)), key=keys.__getitem__)
-    else:
-        arrival = list(range(len(events)))
+    arrival = sorted(range(len(events)), key=keys.__getitem__) if batch else list(range(len(events)))
     stored: list[int | None] = [None] * len(events)
     for start in range(0, len(arrival), EVENTS_PER_TRANSACTION):
         chunk = arrival[start : start + EVENTS_PER_TRANSACTION]
         suppressions: list[dict[str, Any]] = []
         with transaction.atomic(), connection.cursor() as cursor:
+            targets = _lock_targets(cursor, [keys[n] for n in chunk]) if batch else {}
             for n in chunk:
-                stored[n] = _record(cursor, events[n], suppressions)
+                known = targets.get(keys[n][2]) if batch and keys[n][0] < 2 else None
+                stored[n] = _record(cursor, events[n], suppressions, known)
             for suppression in sorted(suppressions, key=lambda s: (s["organisation_id"], s["address"].lower())):
                 suppression_add(**suppression)
     return stored
@@ -178,12 +184,24 @@ def _lock_key(n: int, event: IncomingEvent, by_id: dict, by_provider_id: dict) -
     return (0, order_id, message_id, "", n) if order_id is not None else (1, 0, message_id, "", n)
 
 
-def _record(cursor: Any, event: IncomingEvent, suppressions: list[dict[str, Any]]) -> int | None:
+def _lock_targets(cursor: Any, keys: list[tuple]) -> dict[int, _Target]:
+    """The chunk's messages found by their lock keys, their orders (account emails: their rows) locked in lock
+    order by two statements in all; {message id: target}."""
+    order_ids = [key[2] for key in keys if key[0] == 0]
+    account_ids = [key[2] for key in keys if key[0] == 1]
+    rows = sql.messages_lock_for_events(cursor, order_message_ids=order_ids, account_message_ids=account_ids)
+    return {row[0]: _Target(*row) for row in rows}
+
+
+def _record(
+    cursor: Any, event: IncomingEvent, suppressions: list[dict[str, Any]], target: _Target | None = None
+) -> int | None:
     """delivery_event_record's work for one event inside the caller's transaction; the suppression row it
-    asks for is appended to `suppressions` (added by the caller, in lock order)."""
+    asks for is appended to `suppressions` (added by the caller, in lock order). `target`: its message, found
+    and locked already (else it is found and locked here)."""
     event_type = event.event_type if event.event_type in EventType.values else EventType.UNKNOWN
     occurred_at = event.occurred_at or timezone.now()
-    target = _find_and_lock_target(cursor, event)
+    target = target or _find_and_lock_target(cursor, event)
     stored = _store_event_once(cursor, event, target, event_type, occurred_at)
     if stored is None:
         return None
