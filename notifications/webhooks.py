@@ -195,7 +195,7 @@ def handle_tracking(sender: Any, event: AnymailTrackingEvent, esp_name: str, **k
 
 def recorded_together(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """`view` (an anymail tracking webhook) with the events of one request recorded together after anymail
-    has parsed them all (`delivery_events_record`: sorted into the lock order, a hundred to a commit) instead
+    has parsed them all (`delivery_events_record`: sorted into the lock order, twenty to a commit) instead
     of one transaction per event. A refused request (credentials, signature) records nothing; an error while
     recording is raised as when recording one at a time (webhook_guard reads a failing batch again event by
     event)."""

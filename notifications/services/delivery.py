@@ -129,9 +129,10 @@ def delivery_event_record(*, event: IncomingEvent) -> int | None:
     return delivery_events_record(events=[event])[0]
 
 
-# A batch's events are recorded this many to a transaction: one commit for them instead of one each, while
-# the orders they lock are held for a few hundred milliseconds at most (an agent's action waits for them).
-EVENTS_PER_TRANSACTION = 100
+# A batch's events are recorded this many to a transaction: one commit for them instead of one each. Not more:
+# a transaction holds its orders' locks until it commits, and concurrent batches sharing an order queue behind
+# it (on the million-order storm, bench/NOTES.md, 100 a transaction was slower than 20).
+EVENTS_PER_TRANSACTION = 20
 
 
 def delivery_events_record(*, events: Sequence[IncomingEvent]) -> list[int | None]:
