@@ -194,3 +194,54 @@ def delivery_event_insert(cursor: Any, values: list[Any], received_at: datetime)
     cursor.execute(_INSERT_EVENT[is_postgres()], [*values, received_at])
     row = cursor.fetchone()
     return row[0] if row else None
+
+
+# What each event's message and order are, before anything is locked (neither changes once a message is
+# queued): a batch's events are recorded in (order, message) order, so two batches never wait on each other
+# in a circle. By the provider's id, as _FIND_BY chooses: an order's message before an account email, then the
+# lowest id.
+_LOCK_KEYS_BY_ID = f"""
+    SELECT {MESSAGE.id}, {MESSAGE.id}, {MESSAGE.order} FROM {MESSAGE} WHERE {MESSAGE.id} = ANY(%s)"""
+_LOCK_KEYS_BY_PROVIDER_ID = f"""
+    SELECT DISTINCT ON ({MESSAGE.provider_message_id}) {MESSAGE.provider_message_id}, {MESSAGE.id}, {MESSAGE.order}
+    FROM {MESSAGE} WHERE {MESSAGE.provider_message_id} = ANY(%s)
+    ORDER BY {MESSAGE.provider_message_id}, {MESSAGE.order} IS NULL, {MESSAGE.id}"""
+
+
+def message_lock_keys(*, ids: list[int], provider_ids: list[str]) -> tuple[dict, dict]:
+    """({id: (message id, order id)}, {provider message id: (message id, order id)}) for the messages found,
+    read without locks (order id None: an account email). Two statements at most, whatever the number of ids.
+    PostgreSQL only (the portable form needs no lock order: SQLite has one writer at a time)."""
+
+    def read(cursor: Any, statement: str, values: list[Any]) -> dict:
+        if not values:
+            return {}
+        cursor.execute(statement, [values])
+        return {key: (message, order) for key, message, order in cursor.fetchall()}
+
+    with connection.cursor() as cursor:
+        return read(cursor, _LOCK_KEYS_BY_ID, list(ids)), read(cursor, _LOCK_KEYS_BY_PROVIDER_ID, list(provider_ids))
+
+
+# A batch's messages with their orders locked in one statement each, in the lock order: orders by id (the
+# locks are taken as the sorted rows come out), then account emails' own rows by id.
+_LOCK_TARGETS_SQL = f"""
+    SELECT m.{MESSAGE.id}, m.{MESSAGE.order}, m.{MESSAGE.organisation}, m.{MESSAGE.kind}, m.{MESSAGE.recipient},
+           m.{MESSAGE.channel}
+    FROM {MESSAGE} m JOIN {ORDER} o ON o.{ORDER.id} = m.{MESSAGE.order}
+    WHERE m.{MESSAGE.id} = ANY(%s) ORDER BY o.{ORDER.id}, m.{MESSAGE.id} FOR UPDATE OF o"""
+_LOCK_ACCOUNT_TARGETS_SQL = f"""
+    SELECT m.{MESSAGE.id}, m.{MESSAGE.order}, m.{MESSAGE.organisation}, m.{MESSAGE.kind}, m.{MESSAGE.recipient},
+           m.{MESSAGE.channel}
+    FROM {MESSAGE} m WHERE m.{MESSAGE.id} = ANY(%s) AND m.{MESSAGE.order} IS NULL ORDER BY m.{MESSAGE.id} FOR UPDATE OF m"""
+
+
+def messages_lock_for_events(cursor: Any, *, order_message_ids: list[int], account_message_ids: list[int]) -> list:
+    """message_for_event's rows for many messages at once, PostgreSQL only: the orders of `order_message_ids`
+    locked in order-id order, then the rows of `account_message_ids` (account emails) in id order."""
+    rows: list = []
+    for statement, ids in ((_LOCK_TARGETS_SQL, order_message_ids), (_LOCK_ACCOUNT_TARGETS_SQL, account_message_ids)):
+        if ids:
+            cursor.execute(statement, [ids])
+            rows.extend(cursor.fetchall())
+    return rows

@@ -3,7 +3,7 @@ emails about no order) and the delivery events the email service's webhooks repo
 from here."""
 
 from .accounts import account_message_queue, customer_message_queue
-from .delivery import IncomingEvent, delivery_event_record
+from .delivery import IncomingEvent, delivery_event_record, delivery_events_record
 from .outbox import (
     SEND_MESSAGE_TASK,
     UNCONFIRMED,
@@ -29,6 +29,7 @@ __all__ = [
     "account_message_queue",
     "customer_message_queue",
     "delivery_event_record",
+    "delivery_events_record",
     "message_claim",
     "message_dispatch",
     "message_hand_over",
