@@ -55,8 +55,8 @@ def bulk_chunk_send(*, bulk: BulkSend, actor: User, order_ids: list[int]) -> Chu
     require_perm(actor, event.organisation, perm, region_id=event.region_id)
     locked = Order.objects.select_for_update(of=("self",)).filter(event_id=event.pk, pk__in=order_ids).order_by("pk")
     by_id = {o.pk: o for o in locked}
-    for order in by_id.values():
-        order.event = event
+    for each in by_id.values():
+        each.event = event  # the job's, read with it: no join in the lock
     key = bulk.message_key
     queued = set(
         OutgoingMessage.objects.filter(order_id__in=by_id, idempotency_key=key).values_list("order_id", flat=True)
