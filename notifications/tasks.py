@@ -162,6 +162,12 @@ def record_sent(self, message_id: int, provider: str, provider_message_id: str) 
     return "sent"
 
 
+@shared_task(name=services.DISPATCH_MANY_TASK, acks_late=True)
+def dispatch_messages(message_ids: list[int]) -> int:
+    """Hand a bulk send chunk's messages to the broker, each with the countdown to its due time (the pacing)."""
+    return services.messages_dispatch_many(message_ids=message_ids)
+
+
 @shared_task
 def sweep_outbox() -> int:
     """Periodic (celery beat): hand messages that should be moving to a worker again (services.messages_requeue_stale)."""

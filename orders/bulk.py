@@ -2,8 +2,9 @@
 
 `bulk_send_plan` says what a selection would do (how many orders, how many distinct addresses, which orders
 are skipped and why) without changing anything; `bulk_send_start` confirms it as a BulkSend row and hands it
-to a task after commit; `bulk_send_run` (the task) queues each order's email through the order's own service
-(`order_send_held_tickets`, `order_resend_tickets`), in chunks that commit with the job's progress.
+to a task after commit; `bulk_send_run` (the task) queues the orders' emails a chunk at a time
+(orders/bulk_chunk.py: the same checks and writes as `order_send_held_tickets` / `order_resend_tickets`, for
+about a hundred orders in a few statements), each chunk committing with the job's progress.
 
 Pacing: the emails don't all go at once. The n-th email of a job is due at `first_send_at + n × 60 /
 per_minute` seconds (BULK_SEND_PER_MINUTE): its outbox message carries that time as `next_attempt_at`, which
@@ -18,7 +19,6 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from celery import current_app
@@ -37,9 +37,9 @@ from organiser_portal.permissions import Perm, require_perm
 from tickets.models import Ticket
 
 from . import rules
+from .bulk_chunk import bulk_chunk_send
 from .errors import OrderActionError
 from .models import BulkSend, Order
-from .services import Bulk, order_resend_tickets, order_send_held_tickets
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -126,9 +126,7 @@ def bulk_send_plan(*, actor: User, event: Event, action: str, order_ids: Sequenc
 def _refusal(order: Order, action: str, suppressed: dict) -> str | None:
     valid_tickets: int = order.valid_tickets  # type: ignore[attr-defined]
     if action == Action.SEND_HELD:
-        if reason := rules.refusal_send_held(order):
-            return reason
-        return "No valid ticket to send" if valid_tickets == 0 else None
+        return rules.refusal_release(order, valid_tickets=valid_tickets)
     if reason := rules.refusal_resend(order, valid_tickets=valid_tickets):
         return reason
     if order.complained:  # type: ignore[attr-defined]
@@ -190,7 +188,7 @@ def bulk_send_hand_over(*, bulk_send_id: int) -> None:
 
 
 def bulk_send_run(*, bulk_send_id: int, chunk: int = CHUNK) -> BulkSend:
-    """Work through the job from where it stands: each order through its own service, as the member who
+    """Work through the job from where it stands, a chunk at a time (orders/bulk_chunk.py), as the member who
     confirmed it, with the job's idempotency key and its due time (the pacing). Safe to run twice and after a
     crash: each chunk commits its emails together with the job's progress, and a message already queued under
     the job's key is found, not queued again. An order that can't be sent any more (cancelled meanwhile …) is
@@ -227,29 +225,14 @@ def bulk_send_run(*, bulk_send_id: int, chunk: int = CHUNK) -> BulkSend:
 
 
 def _run_chunk(bulk: BulkSend, ids: list[int]) -> None:
-    """Send one chunk (the job's row locked) and save the progress in the same transaction."""
+    """Send one chunk (the job's row locked; orders/bulk_chunk.py) and save the progress in the same transaction."""
     if bulk.created_by is None:
         raise PermissionDenied("their account was deleted")
-    actor = bulk.created_by
-    interval = timedelta(seconds=60 / max(bulk.per_minute, 1))
-    orders = Order.objects.select_related("event", "organisation").filter(event=bulk.event, pk__in=ids)
-    by_id = {o.pk: o for o in orders}
-    for order_id in ids:
-        order = by_id.get(order_id)
-        bulk.position += 1
-        if order is None:
-            continue  # deleted meanwhile: nothing to send, nothing to list
-        paced = Bulk(bulk_send_id=bulk.pk, not_before=bulk.first_send_at + interval * bulk.done)
-        try:
-            if bulk.action == Action.SEND_HELD:
-                order_send_held_tickets(actor=actor, order=order, idempotency_key=bulk.message_key, bulk=paced)
-            else:
-                order_resend_tickets(actor=actor, order=order, idempotency_key=bulk.message_key, bulk=paced)
-        except OrderActionError as error:
-            bulk.skipped += 1
-            bulk.skipped_orders.append({"code": order.code, "reason": str(error)})
-            continue
-        bulk.done += 1
+    outcome = bulk_chunk_send(bulk=bulk, actor=bulk.created_by, order_ids=ids)
+    bulk.position += len(ids)
+    bulk.done += outcome.done
+    bulk.skipped += len(outcome.skipped)
+    bulk.skipped_orders.extend(outcome.skipped)
     bulk.save(update_fields=["position", "done", "skipped", "skipped_orders"])
 
 

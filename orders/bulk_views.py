@@ -48,6 +48,26 @@ def _selection(access: Access, event: Event, data: QueryDict) -> tuple[list[int]
     return ids, SCOPE_SELECTED
 
 
+def _bulk_form(
+    request: AuthedRequest, org: str, event_id: str
+) -> tuple[Access, Event, str, list[int], dict[str, object]]:
+    """What the confirmation and the start read from their POST: the member's access (one who may send what the
+    form asks, else PermissionDenied; another organisation's event is a 404), the event, the action, the chosen
+    order ids, and the page context naming the selection."""
+    access = page_access(request, org)
+    event = event_get(access, event_id)
+    action = request.POST.get("action", "")
+    access.require(Perm.SEND_HELD if action == BulkSend.Action.SEND_HELD else Perm.RESEND)
+    ids, scope = _selection(access, event, request.POST)
+    context: dict[str, object] = {
+        "scope": scope,
+        "order_ids": ids,
+        "filters": request.POST.get("filters", ""),
+        "action": action,
+    }
+    return access, event, action, ids, context
+
+
 def _confirm_page(
     request: HttpRequest, access: Access, event: Event, context: dict[str, object], status: int = 200
 ) -> HttpResponse:
@@ -64,17 +84,7 @@ def _confirm_page(
 @require_POST
 def event_bulk_confirm(request: AuthedRequest, org: str, event_id: str) -> HttpResponse:
     """The one confirmation step: how many orders and addresses, and which orders are skipped and why."""
-    access = page_access(request, org)
-    event = event_get(access, event_id)
-    action = request.POST.get("action", "")
-    access.require(Perm.SEND_HELD if action == BulkSend.Action.SEND_HELD else Perm.RESEND)
-    ids, scope = _selection(access, event, request.POST)
-    context: dict[str, object] = {
-        "scope": scope,
-        "order_ids": ids,
-        "filters": request.POST.get("filters", ""),
-        "action": action,
-    }
+    access, event, action, ids, context = _bulk_form(request, org, event_id)
     if not ids:
         context["error"] = "Tick the orders to send, or choose every order matching the filters."
         return _confirm_page(request, access, event, context, status=400)
@@ -91,17 +101,7 @@ def event_bulk_confirm(request: AuthedRequest, org: str, event_id: str) -> HttpR
 def event_bulk_start(request: AuthedRequest, org: str, event_id: str) -> HttpResponse:
     """Start the confirmed bulk send and show its progress. If the selection changed since the confirmation
     (an order was cancelled, the filters match more), the confirmation is shown again with the new figures."""
-    access = page_access(request, org)
-    event = event_get(access, event_id)
-    action = request.POST.get("action", "")
-    access.require(Perm.SEND_HELD if action == BulkSend.Action.SEND_HELD else Perm.RESEND)
-    ids, scope = _selection(access, event, request.POST)
-    context: dict[str, object] = {
-        "scope": scope,
-        "order_ids": ids,
-        "filters": request.POST.get("filters", ""),
-        "action": action,
-    }
+    access, event, action, ids, context = _bulk_form(request, org, event_id)
     try:
         plan = bulk_send_plan(actor=request.user, event=event, action=action, order_ids=ids)
         confirmed = request.POST.get("confirmed", "")

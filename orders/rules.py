@@ -25,6 +25,7 @@ _STATE_REASON: dict[str, str] = {
 }
 
 
+NO_VALID_TICKET = "No valid ticket to send"
 COMPLIMENTARY_NO_REFUND = "Complimentary order: nothing was paid, so nothing can be refunded"
 
 
@@ -43,8 +44,14 @@ def refusal_resend(order: Order, *, valid_tickets: int) -> str | None:
     if order.tickets_held:
         return "Tickets are held for review: use Send held tickets"
     if valid_tickets == 0:
-        return "No valid ticket to send"
+        return NO_VALID_TICKET
     return None
+
+
+def refusal_resend_complained(address: str) -> str:
+    """Why a resend to `address`, which marked this order's tickets email as spam, waits for the agent to confirm
+    that the guest asked for it (the bulk send skips it with the same words)."""
+    return f"{address} marked the tickets email as spam: confirm that the guest asked for it to resend anyway."
 
 
 def refusal_tickets_page(order: Order) -> str | None:
@@ -146,6 +153,13 @@ def refusal_send_held(order: Order) -> str | None:
     if not order.tickets_held:
         return "No tickets are held for this order"
     return None
+
+
+def refusal_release(order: Order, *, valid_tickets: int) -> str | None:
+    """Send held tickets, with the order's count of valid tickets: `refusal_send_held`, then a ticket to send."""
+    if reason := refusal_send_held(order):
+        return reason
+    return NO_VALID_TICKET if valid_tickets == 0 else None
 
 
 # --- Customer accounts (guests.services): create, link, unlink ---------------------------------------------

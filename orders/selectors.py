@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from notifications.models import DeliveryEvent, OutgoingMessage
+from notifications.models import DeliveryEvent, OutgoingMessage, Suppression
 from notifications.selectors import suppressions_for
 from organiser_portal.compiled_queries import CompiledQuery
 from organiser_portal.models import Event, Organisation
@@ -373,8 +373,11 @@ def bulk_sends_recent(event: Event, *, hours: int = 24) -> list[BulkProgress]:
 def suppression_refusal(order: Order, address: str) -> str | None:
     """Why a resend to `address` will probably fail again (it is on the organisation's suppression list), or None."""
     listed = suppressions_for(order.organisation_id, [address]).get(address.lower())
-    if listed is None:
-        return None
+    return None if listed is None else suppression_reason(listed)
+
+
+def suppression_reason(listed: Suppression) -> str:
+    """Why a resend to the listed address will probably fail again, in the resend dialog's words."""
     if listed.reason == listed.Reason.COMPLAINED:
         return f"{listed.address} marked an email as spam: confirm that the guest asked for the tickets again."
     return (

@@ -165,13 +165,12 @@ def email_clean(address: str) -> str:
         raise OrderActionError(str(error)) from None
 
 
-@dataclass(frozen=True)
-class Bulk:
-    """A send that is one of a bulk send's (orders/bulk.py): its job's number for the timeline, and when its
-    email is due (the job's pacing)."""
-
-    bulk_send_id: int
-    not_before: datetime
+def message_by_key(order: Order, idempotency_key: str) -> OutgoingMessage | None:
+    """The order's message queued under `idempotency_key` (a form's, or a bulk send's `message_key`), or None; None
+    for an empty key. Read holding the order lock: then no other request can queue one under the key meanwhile."""
+    if not idempotency_key:
+        return None
+    return OutgoingMessage.objects.filter(order=order, idempotency_key=idempotency_key).first()
 
 
 def _queue_resend(
@@ -181,13 +180,9 @@ def _queue_resend(
     recipient: str,
     idempotency_key: str,
     pdf_attached: bool | None = None,
-    bulk: Bulk | None = None,
 ) -> OutgoingMessage:
-    """Steps 3–6 of a resend, for a caller that checked permission and holds the order lock."""
-    if idempotency_key:
-        done = OutgoingMessage.objects.filter(idempotency_key=idempotency_key, order=order).first()
-        if done is not None:
-            return done
+    """Steps 4–6 of a resend, for a caller that checked permission, holds the order lock and found no message
+    under the idempotency key (`message_by_key`)."""
     if reason := rules.refusal_resend(order, valid_tickets=_valid_ticket_count(order)):
         raise OrderActionError(reason)
     message = message_queue(
@@ -198,16 +193,10 @@ def _queue_resend(
         idempotency_key=idempotency_key,
         record_timeline=False,
         pdf_attached=pdf_attached,
-        not_before=bulk.not_before if bulk else None,
     )
     data = {"recipient": recipient, "other_address": recipient.lower() != order.contact_email.lower()}
-    if bulk:
-        timeline_record(
-            order=order, action="tickets.resent_in_bulk", actor=actor, data={**data, "bulk": bulk.bulk_send_id}
-        )
-    else:
-        action = "tickets.resent" if message.pdf_attached else "tickets.resent_without_pdf"
-        timeline_record(order=order, action=action, actor=actor, data=data)
+    action = "tickets.resent" if message.pdf_attached else "tickets.resent_without_pdf"
+    timeline_record(order=order, action=action, actor=actor, data=data)
     return message
 
 
@@ -220,7 +209,6 @@ def order_resend_tickets(
     complaint_confirmed: bool = False,
     pdf_attached: bool | None = None,
     suppression_confirmed: bool = False,
-    bulk: Bulk | None = None,
 ) -> OutgoingMessage:
     """Email the order's existing valid tickets again, to the contact email or once to `recipient`: with the
     PDF attached, or with `pdf_attached=False` the link to the customer's tickets page instead (None: as the
@@ -230,19 +218,18 @@ def order_resend_tickets(
     The same idempotency key (from the confirmation form) queues one message however often
     it is submitted. An address that marked this order's email as spam is sent to only with
     `complaint_confirmed`, one on the organisation's suppression list only with
-    `suppression_confirmed` (OrderActionError otherwise). `bulk`: one send of a bulk send.
+    `suppression_confirmed` (OrderActionError otherwise). A bulk send does the same for a chunk of orders at
+    once (orders/bulk_chunk.py).
     """
     require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
     with transaction.atomic():
         order = _lock(order)
         address = email_clean(recipient) if recipient.strip() else order.contact_email
-        if idempotency_key and (done := order.messages.filter(idempotency_key=idempotency_key).first()):
+        if done := message_by_key(order, idempotency_key):
             return done
         complained = order.messages.filter(recipient__iexact=address, status=OutgoingMessage.Status.COMPLAINED)
         if not complaint_confirmed and complained.exists():
-            raise OrderActionError(
-                f"{address} marked the tickets email as spam: confirm that the guest asked for it to resend anyway."
-            )
+            raise OrderActionError(rules.refusal_resend_complained(address))
         if not (suppression_confirmed or complaint_confirmed) and (reason := suppression_refusal(order, address)):
             raise OrderActionError(reason)
         return _queue_resend(
@@ -251,7 +238,6 @@ def order_resend_tickets(
             recipient=address,
             idempotency_key=idempotency_key,
             pdf_attached=pdf_attached,
-            bulk=bulk,
         )
 
 
@@ -271,10 +257,8 @@ def order_send_tickets_sms(*, actor: User, order: Order, phone: str, idempotency
         raise OrderActionError(error.messages[0]) from None
     with transaction.atomic():
         order = _lock(order)
-        if idempotency_key:
-            done = OutgoingMessage.objects.filter(idempotency_key=idempotency_key, order=order).first()
-            if done is not None:
-                return done
+        if done := message_by_key(order, idempotency_key):
+            return done
         if reason := rules.refusal_resend(order, valid_tickets=_valid_ticket_count(order)):
             raise OrderActionError(reason)
         sms_number_lock(organisation_id=order.organisation_id, number=number)
@@ -354,27 +338,25 @@ def order_change_contact(
                     "new": {f: value for f, (_o, value) in changed.items()},
                 },
             )
-        if resend_tickets:
+        if resend_tickets and not message_by_key(order, idempotency_key):
             _queue_resend(order=order, actor=actor, recipient=order.contact_email, idempotency_key=idempotency_key)
         return order
 
 
-def order_send_held_tickets(*, actor: User, order: Order, idempotency_key: str = "", bulk: Bulk | None = None) -> Order:
+def order_send_held_tickets(*, actor: User, order: Order, idempotency_key: str = "") -> Order:
     """Release an order held for review: its tickets email is queued to the contact address.
 
     An order with nothing held is refused with the menu's reason (rules.refusal_send_held), never
     answered "sent"; the same idempotency key (a double submit of the form) is the one release again.
-    `bulk`: one send of a bulk send (paced; the timeline names the job).
+    A bulk send releases a chunk of orders at once the same way (orders/bulk_chunk.py).
     """
     require_perm(actor, order.organisation, Perm.SEND_HELD, region_id=order.event.region_id)
     with transaction.atomic():
         order = _lock(order)
-        if idempotency_key and order.messages.filter(idempotency_key=idempotency_key).exists():
+        if message_by_key(order, idempotency_key):
             return order
-        if reason := rules.refusal_send_held(order):
+        if reason := rules.refusal_release(order, valid_tickets=_valid_ticket_count(order)):
             raise OrderActionError(reason)
-        if _valid_ticket_count(order) == 0:
-            raise OrderActionError("No valid ticket to send")
         order.tickets_held = False
         order.save(update_fields=["tickets_held"])
         message_queue(
@@ -384,12 +366,7 @@ def order_send_held_tickets(*, actor: User, order: Order, idempotency_key: str =
             actor=actor,
             idempotency_key=idempotency_key,
             record_timeline=False,
-            not_before=bulk.not_before if bulk else None,
         )
-        if bulk:
-            data = {"recipient": order.contact_email, "bulk": bulk.bulk_send_id}
-            timeline_record(order=order, action="order.held_tickets_sent_in_bulk", actor=actor, data=data)
-        else:
-            data = {"recipient": order.contact_email}
-            timeline_record(order=order, action="order.held_tickets_sent", actor=actor, data=data)
+        data = {"recipient": order.contact_email}
+        timeline_record(order=order, action="order.held_tickets_sent", actor=actor, data=data)
         return order

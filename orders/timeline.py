@@ -118,6 +118,21 @@ def timeline_record(
     )
 
 
+def timeline_record_many(*, entries: list[tuple[Order, str, dict[str, Any]]], actor: User | None) -> None:
+    """Append one entry per (order, action, data), all by `actor`, in one INSERT: `timeline_record` for a batch
+    (a bulk send's chunk). Call inside the transaction that makes the changes they record."""
+    for _order, action, _data in entries:
+        if action not in ACTIONS:
+            raise ValueError(f"Unknown timeline action {action!r}: add its sentence to orders.timeline.ACTIONS")
+    kind = ActorKind.USER if actor is not None else ActorKind.SYSTEM
+    TimelineEntry.objects.bulk_create(
+        TimelineEntry(
+            organisation_id=order.organisation_id, order=order, actor=actor, actor_kind=kind, action=action, data=data
+        )
+        for order, action, data in entries
+    )
+
+
 @dataclass(frozen=True)
 class ScanEntry:
     """A door scan as the order's timeline shows it, beside the TimelineEntry rows (same attributes the page

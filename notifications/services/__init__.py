@@ -1,6 +1,6 @@
-"""Every write to messages: the outbox (`outbox.py`: queue, claim, sent or failed, the sweeper; `accounts.py`: the
-emails about no order) and the delivery events the email service's webhooks report (`delivery.py`). Callers import
-from here."""
+"""Every write to messages: the outbox (`outbox.py`: queue, claim, sent or failed, the sweeper; `outbox_many.py`: a
+bulk send's chunk at once; `accounts.py`: the emails about no order) and the delivery events the email service's
+webhooks report (`delivery.py`). Callers import from here."""
 
 from .accounts import account_message_queue, customer_message_queue
 from .delivery import IncomingEvent, delivery_event_record, delivery_events_record
@@ -19,13 +19,16 @@ from .outbox import (
     message_timeline_data,
     messages_requeue_stale,
 )
+from .outbox_many import DISPATCH_MANY_TASK, MessageRequest, messages_dispatch_many, messages_queue_many
 from .suppression import SUPPRESSING, SuppressionError, suppression_add, suppression_remove
 
 __all__ = [
+    "DISPATCH_MANY_TASK",
     "SEND_MESSAGE_TASK",
     "SUPPRESSING",
     "UNCONFIRMED",
     "IncomingEvent",
+    "MessageRequest",
     "account_message_queue",
     "customer_message_queue",
     "delivery_event_record",
@@ -40,6 +43,8 @@ __all__ = [
     "message_release_for_retry",
     "message_settle_unconfirmed",
     "message_timeline_data",
+    "messages_dispatch_many",
+    "messages_queue_many",
     "messages_requeue_stale",
     "SuppressionError",
     "suppression_add",

@@ -12,6 +12,7 @@ from orders.bulk import bulk_send_plan, bulk_send_run, bulk_send_start
 from orders.errors import OrderActionError
 from orders.models import BulkSend, Order
 from orders.selectors import bulk_send_progress
+from organiser_portal.celery import app as celery_app
 from organiser_portal.models import Membership
 from tests.factories import EventFactory, MembershipFactory, RegionFactory, TicketTypeFactory
 
@@ -268,6 +269,7 @@ def test_paced_messages_are_handed_over_with_their_countdown(
         return True
 
     monkeypatch.setattr("notifications.services.outbox.message_dispatch", dispatch)
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # the chunk's hand-over task, in process
     bulk = start(agent, event, "resend", [make_order(), make_order(), make_order()])
     with django_capture_on_commit_callbacks(execute=True):
         bulk_send_run(bulk_send_id=bulk.pk)
