@@ -3,6 +3,7 @@
     import_run_create(actor, event, file_name, data)   → ImportRun (checked; its errors and counts stored)
     import_run_start(actor, run, send_tickets)         → ImportRun (queued; the task is sent after commit)
     import_run_execute(run_id)                         → ImportRun (done or failed; the task calls it)
+    import_run_orders(run, offset, limit)              → the orders the run wrote, by reference (a read)
 
 Every imported order is paid (a confirmed "manual" payment, method "Imported", referencing the other system's
 order), its tickets are issued, and it has one timeline entry "order.imported" naming the file, the run and who
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from notifications.models import OutgoingMessage
@@ -64,6 +65,24 @@ def import_progress(run: ImportRun) -> int:
     if run.status == Status.RUNNING:
         return int(_progress.get(_progress_key(run.pk)) or 0)
     return run.progress
+
+
+def import_run_orders(run: ImportRun, *, offset: int = 0, limit: int = 50) -> list[Order]:
+    """The orders a done run wrote, by external reference: `limit` of them from `offset`, each with its `lines`
+    (and their ticket types) prefetched. Found through their "order.imported…" timeline entry naming the run,
+    among the event's imported orders (the unique (event, reference) index), so a large event stays quick."""
+    entry = TimelineEntry.objects.filter(
+        order=OuterRef("pk"), action__in=("order.imported", "order.imported_held"), data__run=run.pk
+    )
+    lines = Prefetch("lines", queryset=OrderLine.objects.select_related("ticket_type").order_by("pk"))
+    orders = (
+        Order.objects.filter(event_id=run.event_id)
+        .exclude(external_reference="")
+        .filter(Exists(entry))
+        .order_by("external_reference")
+        .prefetch_related(lines)
+    )
+    return list(orders[offset : offset + limit])
 
 
 def import_run_create(*, actor: User, event: Event, file_name: str, data: bytes) -> ImportRun:
