@@ -81,7 +81,7 @@ def test_a_large_import_is_listed_a_page_at_a_time(client, manager, organisation
     client.force_login(manager)
     url = run_url(organisation, event, run)
     first = text(client.get(url))
-    assert "1–2 of 5, by reference" in first and "Guest 1 " in first and "Guest 3 " not in first
+    assert "1–2 of 5, in the file's order" in first and "Guest 1 " in first and "Guest 3 " not in first
     assert "Next orders" in first and "Previous orders" not in first
     last = text(client.get(f"{url}?page=3"))
     assert "5–5 of 5" in last and "Guest 5 " in last and "Previous orders" in last and "Next orders" not in last
