@@ -1,8 +1,9 @@
 """An event's New order page (event → Guests & orders → New order): the box office sells, a manager gives away.
 
 Fill in → review the summary with the total, and the attendee details of each ticket whose type asks for them
-(optional here: a ticket left blank stays "missing personal data", as personalisation says) → confirm: one service (orders.box_office) makes the paid order,
-its tickets and their email (or holds them), then the order page opens. A plain page, no JavaScript needed.
+(optional here: a ticket left blank stays "missing personal data", as personalisation says) → confirm: one
+service (orders.box_office) makes the paid order, its tickets with the details given, and their email (or holds
+them), then the order page opens. A plain page, no JavaScript needed.
 """
 
 from __future__ import annotations
