@@ -13,6 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -21,6 +24,7 @@ from organiser_portal.permissions import Perm, page_access
 
 from .errors import CustomerAccountError
 from .forms import ChooseCustomerForm, CustomerAccountForm
+from .models import Customer
 from .search import search
 from .selectors import customer_get
 from .services import customer_create, customer_verification_send, customer_verify, customers_merge
@@ -55,9 +59,28 @@ def customer_new(request: AuthenticatedRequest, org: str) -> HttpResponse:
     return render(request, "guests/customer_new.html", context)
 
 
+def merge_warnings(keep: Customer, merge: Customer) -> list[str]:
+    """What the merge confirmation warns of before `merge` is deleted: a verified account or an older one."""
+    warnings = []
+    if merge.verified and not keep.verified:
+        warnings.append(
+            f"{merge.email} is verified and {keep.email} is not: the merge deletes the verified account, and the "
+            "account kept stays not verified."
+        )
+    elif merge.verified:
+        warnings.append(f"Both accounts are verified: the merge deletes {merge.email}, confirmed by the customer.")
+    if merge.created_at < keep.created_at:
+        warnings.append(
+            f"{merge.email} is the older account (since {date_format(localtime(merge.created_at), 'j M Y')}; "
+            f"{keep.email} since {date_format(localtime(keep.created_at), 'j M Y')}): the customer may know it as their own."
+        )
+    return warnings
+
+
 @login_required
 def customer_merge(request: AuthenticatedRequest, org: str, customer_id: int) -> HttpResponse:
-    """Merge another account of the same person into this one: find it, see both side by side, confirm."""
+    """Merge another account of the same person into this one: find it, see both side by side with warnings when
+    the account to be deleted is verified or older, swap which one is kept in one click, confirm."""
     access = page_access(request, org)
     keep = customer_get(access, customer_id)
     access.require(Perm.MANAGE_CUSTOMERS)
@@ -80,6 +103,9 @@ def customer_merge(request: AuthenticatedRequest, org: str, customer_id: int) ->
     context = {"access": access, "keep": keep, "merge": merge, "form": form, "query": query, "results": results}
     if merge is not None:
         context["keep_orders"], context["merge_orders"] = keep.orders.count(), merge.orders.count()
+        context["warnings"] = merge_warnings(keep, merge)
+        swap = reverse("customer_merge", kwargs={"org": org, "customer_id": merge.pk})
+        context["swap_url"] = f"{swap}?customer={keep.pk}"
     return render(request, "guests/customer_merge.html", context)
 
 

@@ -9,7 +9,7 @@ A refusal (capacity, a bad address) writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -23,6 +23,8 @@ from organiser_portal.models import Event
 from organiser_portal.money import money_format
 from organiser_portal.permissions import Access, Perm, require_perm
 from organiser_portal.phones import phone_validate
+from tickets.models import Ticket
+from tickets.personalisation import AttendeeDetails, ticket_personalise_at_sale
 
 from .errors import OrderActionError
 from .models import Order, TimelineEntry
@@ -130,6 +132,22 @@ def _record(*, order: Order, actor: User, payment: PaidAtBoxOffice | Complimenta
     )
 
 
+def _attendees_give(
+    *, order: Order, actor: User, attendees: Mapping[int, Sequence[AttendeeDetails | None]]
+) -> list[Ticket]:
+    """The attendee details taken with the sale onto the order's new tickets, in issue order per ticket type."""
+    by_type: dict[int, list[Ticket]] = {}
+    for ticket in Ticket.objects.filter(order=order).order_by("pk"):
+        by_type.setdefault(ticket.ticket_type_id, []).append(ticket)
+    details = {
+        ticket.public_id: given
+        for type_id, per_ticket in attendees.items()
+        for ticket, given in zip(by_type.get(type_id, []), per_ticket, strict=False)
+        if given is not None
+    }
+    return ticket_personalise_at_sale(actor=actor, order=order, details=details) if details else []
+
+
 def box_office_order_create(
     *,
     actor: User,
@@ -141,6 +159,7 @@ def box_office_order_create(
     customer_email: str = "",
     payment: PaidAtBoxOffice | Complimentary,
     idempotency_key: str,
+    attendees: Mapping[int, Sequence[AttendeeDetails | None]] | None = None,
 ) -> Order:
     """A paid order made by `actor` in the portal, its tickets issued and sent (or held, per the event).
 
@@ -148,10 +167,13 @@ def box_office_order_create(
     (managers and owners, Perm.COMPLIMENTARY): every ticket at no charge and no booking fee, total 0, the order
     marked `complimentary`, with a confirmed payment of 0. `customer_email`: link the order to the organisation's
     customer account with that email. The same `idempotency_key` (the form's, ≤ 80 characters) returns the order
-    it made, however often and however simultaneously it is submitted.
+    it made, however often and however simultaneously it is submitted. `attendees`: ticket type id → the
+    attendee details of its tickets in turn (None: left blank, the ticket stays "missing personal data"), saved
+    as personalisation does (tickets.personalisation.ticket_personalise_at_sale), with its timeline entries.
 
     Raises OrderActionError, writing nothing, for capacity that is short, an address or phone the contact form
-    would refuse, no customer account with `customer_email`, or a payment without its method or reason;
+    would refuse, no customer account with `customer_email`, a payment without its method or reason, or
+    attendee details personalisation refuses (PersonalisationError, `errors` by the new tickets' IDs);
     PermissionDenied / Http404 as organiser_portal.permissions.require_perm.
     """
     access = require_perm(actor, event.organisation, Perm.CREATE_ORDERS, region_id=event.region_id)
@@ -197,7 +219,10 @@ def box_office_order_create(
                 actor_kind=USER,
             )
             order_mark_confirming_payment(order=order, actor=actor, actor_kind=USER)
-            return order_mark_paid(order=order, actor=actor, actor_kind=USER)
+            order = order_mark_paid(order=order, actor=actor, actor_kind=USER)
+            if attendees:
+                _attendees_give(order=order, actor=actor, attendees=attendees)
+            return order
     except IntegrityError:
         # The same form posted twice at once: the other request's order holds the key (its insert made this one wait).
         if (order := made.first()) is None:

@@ -1,4 +1,5 @@
-"""The New order form of an event (orders.box_office): tickets, contact, and how it was paid.
+"""The New order form of an event (orders.box_office): tickets, contact, and how it was paid; on the review, the
+attendee details of each ticket whose type asks for them (the personalisation form, tickets.attendee_forms).
 
 Two steps on one form, like the refund's: "review" shows the summary with the total, "confirm" creates the order,
 "edit" goes back to the form filled in. The service checks everything again; the form says it early, per field.
@@ -13,6 +14,9 @@ from django.core.exceptions import ValidationError
 
 from organiser_portal.models import Event, TicketType
 from organiser_portal.phones import phone_validate
+from tickets.attendee_forms import AttendeeDetailsForm
+from tickets.models import Ticket
+from tickets.personalisation import AttendeeDetails, personal_data_fields
 
 from .box_office import BOX_OFFICE_METHODS, Complimentary, PaidAtBoxOffice
 from .forms import EmailAddressField, IdempotentForm
@@ -141,3 +145,36 @@ class BoxOfficeOrderForm(IdempotentForm):
     @property
     def editing(self) -> bool:
         return self.cleaned_data.get("step") == self.EDIT
+
+
+def sale_attendee_form(data, lines: Sequence[LineRequest]) -> AttendeeDetailsForm | None:
+    """The personalisation form for the tickets these lines will issue whose type asks for personal data (None
+    when none does), so its fields and checks are personalisation's own: a ticket's block left wholly blank is
+    filled in later, a block started needs every required detail. The tickets don't exist yet: each stands in
+    under a placeholder ID "<ticket type id>n<number>" (bound to `data`, the POST, when given)."""
+    tickets = [
+        Ticket(
+            public_id=f"{line.ticket_type.pk}n{number}",
+            ticket_type=line.ticket_type,
+            attendee_data={},
+            personal_data_missing=True,
+        )
+        for line in lines
+        if line.ticket_type.requires_personal_data
+        for number in range(1, line.quantity + 1)
+    ]
+    if not tickets:
+        return None
+    return AttendeeDetailsForm(
+        data, tickets=tickets, fields_by_type=personal_data_fields(t.ticket_type_id for t in tickets)
+    )
+
+
+def sale_attendees(form: AttendeeDetailsForm) -> dict[int, list[AttendeeDetails | None]]:
+    """What `box_office_order_create` takes as `attendees` from a valid `sale_attendee_form`: ticket type id →
+    each of its tickets' details in turn, None for a block left blank."""
+    given = form.details()
+    attendees: dict[int, list[AttendeeDetails | None]] = {}
+    for ticket in form.tickets:
+        attendees.setdefault(ticket.ticket_type_id, []).append(given.get(ticket.public_id))
+    return attendees

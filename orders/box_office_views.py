@@ -1,7 +1,9 @@
 """An event's New order page (event → Guests & orders → New order): the box office sells, a manager gives away.
 
-Fill in → review the summary with the total → confirm: one service (orders.box_office) makes the paid order,
-its tickets and their email (or holds them), then the order page opens. A plain page, no JavaScript needed.
+Fill in → review the summary with the total, and the attendee details of each ticket whose type asks for them
+(optional here: a ticket left blank stays "missing personal data", as personalisation says) → confirm: one
+service (orders.box_office) makes the paid order, its tickets with the details given, and their email (or holds
+them), then the order page opens. A plain page, no JavaScript needed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from organiser_portal.permissions import Perm, page_access
 from organiser_portal.selectors import event_get
 
 from .box_office import box_office_customer, box_office_order_create, box_office_quote
-from .box_office_forms import BoxOfficeOrderForm
+from .box_office_forms import BoxOfficeOrderForm, sale_attendee_form, sale_attendees
 from .capacity import capacity_left, capacity_shortfall
 from .errors import OrderActionError
 from .models import Order
@@ -29,6 +31,11 @@ def _created_text(order: Order) -> str:
         done = f"Complimentary order {order.code} created."
     else:
         done = f"Order {order.code} created and paid: {money_format(order.total, order.currency, style='code')}."
+    if missing := order.tickets.filter(personal_data_missing=True).count():
+        done += (
+            f" {missing} ticket{'s' if missing != 1 else ''} still need{'s' if missing == 1 else ''} attendee "
+            "details: fill them in with “Open personalisation”."
+        )
     if order.tickets_held:
         return f"{done} Its tickets are held for review: send them with “Send held tickets” once it is checked."
     return f"{done} Tickets queued for {order.contact_email}."
@@ -62,9 +69,13 @@ def order_new(request: HtmxHttpRequest, org: str, event_id: str) -> HttpResponse
     )
     context: dict = {"access": access, "event": event, "form": form, "quote": None, "customer": None}
     if request.method == "POST" and form.is_valid() and not form.editing:
-        if form.confirmed:  # the service first: a double submit gets the first order back
+        attendees = context["attendees"] = sale_attendee_form(request.POST if form.confirmed else None, form.lines())
+        if form.confirmed and attendees is not None and not attendees.is_valid():
+            _review(form, event, context)  # the review again, each refused detail named
+        elif form.confirmed:  # the service first: a double submit gets the first order back
+            given = sale_attendees(attendees) if attendees is not None else None
             try:
-                order = box_office_order_create(actor=request.user, event=event, **form.service_args())
+                order = box_office_order_create(actor=request.user, event=event, attendees=given, **form.service_args())
             except OrderActionError as error:
                 form.add_error(None, str(error))
             else:

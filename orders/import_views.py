@@ -21,7 +21,7 @@ from .errors import OrderActionError
 from .import_check import template_header
 from .import_files import ImportFileError, csv_write
 from .import_forms import ImportStartForm, ImportUploadForm
-from .imports import import_progress, import_run_create, import_run_start
+from .imports import import_progress, import_run_create, import_run_orders, import_run_start
 from .models import ImportRun
 
 
@@ -29,6 +29,7 @@ class AuthedRequest(HttpRequest):
     user: User  # every view here is login_required: the actor the service checks
 
 
+ORDERS_PAGE = 50  # imported orders listed per page of a done run
 TEMPLATE_EXAMPLE = ["WEB-1001", "Ada Lovelace", "ada@example.com", "+44 20 7946 0000", "", "2", "", "2026-05-01 18:30"]
 
 
@@ -64,12 +65,31 @@ def import_upload(request: AuthedRequest, org: str, event_id: str) -> HttpRespon
     return render(request, "orders/import_upload.html", context, status=400 if form.errors else 200)
 
 
+def _imported(run: ImportRun, page: str | None) -> dict:
+    """The page of the done run's orders the `page` parameter asks for (1 for anything unreadable or too far)."""
+    pages = max(1, -(-run.progress // ORDERS_PAGE))
+    number = (
+        int(page) if page and page.isascii() and page.isdigit() and len(page) < 7 and 1 <= int(page) <= pages else 1
+    )
+    offset = (number - 1) * ORDERS_PAGE
+    orders = import_run_orders(run, offset=offset, limit=ORDERS_PAGE)
+    return {
+        "orders": orders,
+        "first": offset + 1,
+        "last": offset + len(orders),
+        "previous": number - 1 if number > 1 else None,
+        "next": number + 1 if number < pages else None,
+    }
+
+
 @login_required
 def import_run(request: HttpRequest, org: str, event_id: str, run_id: int) -> HttpResponse:
-    """One import: its preview (counts and every row with a problem), the confirm form, or its progress."""
+    """One import: its preview (counts and every row with a problem), the confirm form, or its progress; once
+    done, the orders it created (a page of ORDERS_PAGE at a time, `?page=`), each linked to its order page."""
     access, event = _event(request, org, event_id)
     run = _run(event, run_id)
     context = {
+        "imported": _imported(run, request.GET.get("page")) if run.status == ImportRun.Status.DONE else None,
         "access": access,
         "event": event,
         "tab": "import",

@@ -3,6 +3,7 @@
     import_run_create(actor, event, file_name, data)   → ImportRun (checked; its errors and counts stored)
     import_run_start(actor, run, send_tickets)         → ImportRun (queued; the task is sent after commit)
     import_run_execute(run_id)                         → ImportRun (done or failed; the task calls it)
+    import_run_orders(run, offset, limit)              → the orders the run wrote, in the file's order (a read)
 
 Every imported order is paid (a confirmed "manual" payment, method "Imported", referencing the other system's
 order), its tickets are issued, and it has one timeline entry "order.imported" naming the file, the run and who
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from notifications.models import OutgoingMessage
@@ -41,7 +42,7 @@ from .capacity import capacity_reserve
 from .errors import OrderActionError
 from .import_check import ImportCheck, PlannedOrder, check_errors, import_check
 from .import_files import ImportFileError, file_read
-from .models import ImportRun, Order, OrderLine, Payment, TimelineEntry
+from .models import IMPORTED, ImportRun, Order, OrderLine, Payment, TimelineEntry
 from .pricing import line_amounts
 
 if TYPE_CHECKING:
@@ -64,6 +65,20 @@ def import_progress(run: ImportRun) -> int:
     if run.status == Status.RUNNING:
         return int(_progress.get(_progress_key(run.pk)) or 0)
     return run.progress
+
+
+def import_run_orders(run: ImportRun, *, offset: int = 0, limit: int = 50) -> list[Order]:
+    """The orders a done run wrote, in the file's order: `limit` of them from `offset`, each with its `lines`
+    (and their ticket types) prefetched. Found through their "order.imported…" timeline entry naming the run
+    (the partial index timeline_run), so a page costs the same in a large event as in a small one."""
+    entries = TimelineEntry.objects.filter(
+        organisation_id=run.organisation_id, action__in=IMPORTED, data__run=run.pk
+    ).order_by("id")
+    ids = list(entries.values_list("order_id", flat=True)[offset : offset + limit])
+    lines = Prefetch("lines", queryset=OrderLine.objects.select_related("ticket_type").order_by("pk"))
+    orders = Order.objects.filter(pk__in=ids, event_id=run.event_id).prefetch_related(lines)
+    by_id = {order.pk: order for order in orders}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def import_run_create(*, actor: User, event: Event, file_name: str, data: bytes) -> ImportRun:

@@ -21,6 +21,7 @@ from .bulk_record import BulkSend as BulkSend
 from .import_models import ImportRun as ImportRun  # a model of this app, in its own module for its size
 
 ZERO = Decimal("0")
+IMPORTED = ["order.imported", "order.imported_held"]  # the timeline entry an import writes on each of its orders
 
 
 class OrderEmailStatus(models.TextChoices):
@@ -387,6 +388,7 @@ class TimelineEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "timeline entries"
         indexes = [models.Index(fields=["order", "-created_at", "-id"], name="timeline_order_created")]
+        indexes += [models.Index(F("data__run"), F("id"), name="timeline_run", condition=Q(action__in=IMPORTED))]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.action}"

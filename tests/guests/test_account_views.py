@@ -3,6 +3,8 @@ Customers list's New customer account, the customer page (since when, verificati
 public verification link. Who may open each: a viewer is refused with the role's reason, another organisation or
 region is a 404."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -236,3 +238,18 @@ def test_the_customer_page_offers_to_link_guest_checkouts_with_its_email(agent, 
     customer = CustomerFactory(organisation=organisation, email="ANNA@example.com")
     page = agent.get(customer_url("customer_detail", customer)).content.decode()
     assert f'href="{order_url("order_customer_link", order)}?customer={customer.pk}">Link {order.code}…' in page
+
+
+def test_a_guest_checkout_shows_no_verification_badge(agent, organisation, order):
+    """ "Not verified" is about a customer account's email: a guest checkout has none to verify."""
+    contact = text_of(agent.get(order_url("order_detail", order)), "contact")
+    assert "Guest checkout: no customer account" in contact and "verified" not in contact.lower()
+    Order.objects.filter(pk=order.pk).update(customer=CustomerFactory(organisation=organisation))
+    assert "Not verified" in text_of(agent.get(order_url("order_detail", order)), "contact")
+
+
+def text_of(response, element_id: str) -> str:
+    """The text of the element with this id (a section), tags dropped."""
+    body = response.content.decode()
+    start = body.index(f'id="{element_id}"')
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body[start : body.index("</section>", start)]))
