@@ -32,9 +32,19 @@ check-services:
 	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) scripts/check_services.py
 
 # Run a second time with the compiled-SQL shortcut off (organiser_portal/compiled_queries.py): the plain ORM
-# must give the same orders and the same access decisions.
-PLAIN_ORM_TESTS := tests/orders tests/security tests/organiser_portal/test_permissions.py \
-	tests/guests/test_my_events.py
+# must give the same orders and the same access decisions. Only two places read through CompiledQuery, so only
+# the tests that exercise them run again:
+# - orders/selectors.py order_detail (the order page: order, tickets, timeline, payments, messages with their
+#   delivery events, refunds): tests/orders/test_selectors.py (its data, region scoping) and test_views.py (the
+#   page, its query budget);
+# - organiser_portal/permissions.py access_organisation (every page's membership, region limit, organisation
+#   switcher): test_permissions.py, guests/test_my_events.py (limits, switcher), security/test_every_url.py (who
+#   gets 404/403 on every URL, region-limited managers too) and test_scoping.py (other organisations, regions).
+# The rest of tests/orders and tests/security (services called directly, property tests of bad input, headers)
+# reads nothing through it: the main pass covers them once.
+PLAIN_ORM_TESTS := tests/orders/test_selectors.py tests/orders/test_views.py \
+	tests/organiser_portal/test_permissions.py tests/guests/test_my_events.py \
+	tests/security/test_every_url.py tests/security/test_scoping.py
 
 test: install lint check-services
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run

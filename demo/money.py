@@ -7,6 +7,7 @@ the demo payment provider's processing fee is here too."""
 from __future__ import annotations
 
 import random
+import zlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
@@ -178,8 +179,9 @@ def _transfer(ctx: StoryContext, order: Order, ticket: Ticket, at: datetime) -> 
     new_id = ctx.b.code(len(ticket.public_id))
     agent = ctx.rng.choice(ctx.agents)
     ctx.clock.at = at
-    email = f"{email_local_part(to) or 'guest'}@{DOMAINS[order.pk % len(DOMAINS)]}"
-    transfer = ticket_transfer(actor=agent, ticket=ticket, name=to, email=email, idempotency_key=f"demo-{order.pk}-t")
+    # By the order's code, not its id: a fresh seed (other ids) gives the same address.
+    email = f"{email_local_part(to) or 'guest'}@{DOMAINS[zlib.crc32(order.code.encode()) % len(DOMAINS)]}"
+    transfer = ticket_transfer(actor=agent, ticket=ticket, name=to, email=email, idempotency_key=f"demo-{order.code}-t")
     _rename(transfer, new_id, "ticket.transfer_created")
     aside = _Aside(ctx.b, ctx.clock, f"transfer {order.code}")
     deliver(cast("StoryContext", aside), _email_of(transfer), MailStory.DELIVERED, at + timedelta(minutes=1))

@@ -128,6 +128,21 @@ def _order_access(actor: User, order: Order) -> Access:
     return require_perm(actor, order.organisation, Perm.LINK_CUSTOMERS, region_id=order.event.region_id)
 
 
+def _set_customer(
+    order: Order, customer: Customer | None, *, actor: User, action: str, account: Customer, **data
+) -> None:
+    """Save the locked order's customer account (None: a guest checkout again) and record `action` on its
+    timeline, naming `account` (the account it joined or left) with any further `data`."""
+    order.customer = customer
+    order.save(update_fields=["customer"])
+    timeline_record(
+        order=order,
+        action=action,
+        actor=actor,
+        data={"customer": account_words(account), "customer_id": account.pk, **data},
+    )
+
+
 def order_customer_create(*, actor: User, order: Order, name: str, email: str, phone: str = "") -> Order:
     """Create a customer account for a guest-checkout order's buyer and link the order to it, in one step.
 
@@ -145,14 +160,7 @@ def order_customer_create(*, actor: User, order: Order, name: str, email: str, p
         if reason := rules.refusal_link_customer(order):
             raise CustomerAccountError(reason)
         customer = _insert(access=access, name=name, email=email, phone=phone, address=order.address)
-        order.customer = customer
-        order.save(update_fields=["customer"])
-        timeline_record(
-            order=order,
-            action="order.customer_created",
-            actor=actor,
-            data={"customer": account_words(customer), "customer_id": customer.pk},
-        )
+        _set_customer(order, customer, actor=actor, action="order.customer_created", account=customer)
         return order
 
 
@@ -175,18 +183,14 @@ def order_customer_link(*, actor: User, order: Order, customer_id: int) -> Order
         # the account is gone rather than left with an order that its deletion would silently unlink.
         if not Customer.objects.select_for_update().filter(pk=customer.pk).exists():
             raise CustomerAccountError("The customer account was merged or deleted meanwhile: look again.")
-        order.customer = customer
-        order.save(update_fields=["customer"])
-        timeline_record(
-            order=order,
-            action="order.customer_linked",
+        _set_customer(
+            order,
+            customer,
             actor=actor,
-            data={
-                "customer": account_words(customer),
-                "customer_id": customer.pk,
-                "contact_email": order.contact_email,
-                "same_email": order.contact_email.lower() == customer.email.lower(),
-            },
+            action="order.customer_linked",
+            account=customer,
+            contact_email=order.contact_email,
+            same_email=order.contact_email.lower() == customer.email.lower(),
         )
         return order
 
@@ -205,14 +209,7 @@ def order_customer_unlink(*, actor: User, order: Order, customer_id: int | None 
         if customer_id is not None and order.customer_id != customer_id:
             raise CustomerAccountError("The order moved to another customer account meanwhile: look again.")
         customer = Customer.objects.get(pk=order.customer_id)
-        order.customer = None
-        order.save(update_fields=["customer"])
-        timeline_record(
-            order=order,
-            action="order.customer_unlinked",
-            actor=actor,
-            data={"customer": account_words(customer), "customer_id": customer.pk},
-        )
+        _set_customer(order, None, actor=actor, action="order.customer_unlinked", account=customer)
         return order
 
 

@@ -1,8 +1,10 @@
 """seed_demo: the same data every time, and every status a support agent meets."""
 
+import re
 import unicodedata
 from collections import Counter
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
@@ -41,6 +43,8 @@ def snapshot() -> dict:
         "ticket_ids": set(Ticket.objects.values_list("public_id", flat=True)),
         "actions": Counter(TimelineEntry.objects.values_list("action", flat=True)),
         "contacts": set(Order.objects.values_list("code", "contact_email", "total", "refunded_total")),
+        "held": Counter(Order.objects.filter(tickets_held=True).values_list("event__name", flat=True)),
+        "attendees": set(Ticket.objects.values_list("public_id", "attendee_name", "attendee_email")),
     }
 
 
@@ -220,3 +224,10 @@ def test_every_account_is_older_than_its_first_order(seeded):
     with_orders = accounts.filter(first__isnull=False)
     assert with_orders.exists() and with_orders.filter(created_at__lt=F("first")).count() == with_orders.count()
     assert len({c.created_at.date() for c in accounts}) > 20  # spread over many days, not the seeding day
+
+
+def test_the_readme_counts_the_winter_galas_held_orders_right(seeded):
+    """README's bulk-send paragraph names how many Winter Gala orders the demo holds for review."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [said] = re.findall(r"Winter Gala's (\d+) held orders", readme)
+    assert seeded["first"]["held"]["Winter Gala"] == int(said)

@@ -1,13 +1,11 @@
 """Box-office and complimentary orders (orders.box_office): one transaction from the order to its tickets email,
 the event's "send tickets automatically" respected, capacity refused with nothing written, one order per form."""
 
-import threading
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
 from django.http import Http404
 
 from notifications.models import OutgoingMessage
@@ -18,6 +16,7 @@ from orders.models import Order, OrderLine, Payment, TimelineEntry
 from orders.services import LineRequest, order_cancel, order_refund
 from organiser_portal.models import Membership
 from tests.factories import CustomerFactory, EventFactory, RegionFactory, TicketTypeFactory
+from tests.race import race
 from tickets.models import Ticket
 from tickets.pdf import ticket_pages
 
@@ -186,30 +185,17 @@ def test_who_may_sell(member, organisation, other_organisation, event, standing)
 def test_a_double_click_racing_on_two_connections_makes_one_order(organisation, member, event):
     agent = member(Role.SUPPORT)
     tt = TicketTypeFactory(event=event, capacity=None)  # nothing to lock: only the key keeps them to one
-    orders: list[int | BaseException] = []
+    orders: list[int] = []
 
-    def run() -> None:
-        try:
-            orders.append(sell(agent, event, (tt, 1), key="double-click").pk)
-        except BaseException as error:
-            orders.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    with transaction.atomic():
+    def hold() -> None:
         # Both requests pass the "already made?" look-up, then wait at the insert behind this one's key.
         blocker = Order.objects.create(
             organisation=organisation, event=event, contact_name="x", contact_email="x@example.com", currency="EUR"
         )
         Order.objects.filter(pk=blocker.pk).update(idempotency_key="double-click")
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=0.5)
-        transaction.set_rollback(True)
-    for thread in threads:
-        thread.join(timeout=30)
+
+    outcomes = race(calls=[lambda: orders.append(sell(agent, event, (tt, 1), key="double-click").pk)] * 2, hold=hold)
+    assert outcomes == [None, None]
     assert all(isinstance(o, int) for o in orders), orders
     assert len(set(orders)) == 1
     assert Order.objects.filter(idempotency_key="double-click").count() == 1

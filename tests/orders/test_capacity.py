@@ -1,11 +1,9 @@
 """A ticket type's capacity: new orders can't take more admissions than are left, freed admissions count again,
 and two orders racing for the last seats on separate connections get them once."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
 
 from orders.capacity import capacity_taken
 from orders.errors import OrderActionError
@@ -21,6 +19,7 @@ from orders.services import (
 )
 from organiser_portal.models import TicketType
 from tests.factories import TicketTypeFactory
+from tests.race import race
 
 D = Decimal
 
@@ -89,24 +88,10 @@ def test_line_amounts_split_price_tax_fee_and_discount():
 @pytest.mark.django_db(transaction=True)
 def test_two_orders_racing_for_the_last_seats_get_them_once(event):
     tt = TicketTypeFactory(event=event, capacity=3)
-    outcomes: list[BaseException | None] = [None, None]
-
-    def run(index: int) -> None:
-        try:
-            buy(event, (tt, 2))
-        except BaseException as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    with transaction.atomic():
-        TicketType.objects.select_for_update().get(pk=tt.pk)  # both wait inside order_create
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=0.5)
-    for thread in threads:
-        thread.join(timeout=30)
+    # Both wait inside order_create behind the ticket type's row lock.
+    outcomes = race(
+        calls=[lambda: buy(event, (tt, 2))] * 2,
+        hold=lambda: TicketType.objects.select_for_update().get(pk=tt.pk),
+    )
     assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "OrderActionError"]
     assert capacity_taken([tt.pk]) == {tt.pk: 2}

@@ -3,17 +3,17 @@ an attempt reaches the provider once, a provider error leaves the order consiste
 or cancelled ticket no longer opens the door. Only Stripe's HTTP answers are mocked (responses)."""
 
 import json
-import threading
 from decimal import Decimal
 
 import pytest
 import responses
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.test import Client
 
 from orders.errors import OrderActionError
 from orders.models import Order, Refund
 from orders.refunds import refund_move, refund_poll, refund_submit
+from tests.race import order_locked, race
 from tickets import selectors as ticket_selectors
 from tickets.models import Ticket
 from tickets.services import scanner_device_create
@@ -46,31 +46,6 @@ def move(refund: Refund, status: str, **kwargs) -> Refund:
         return refund_move(refund, status, **kwargs)
 
 
-def run_together_while_order_locked(order_id: int, calls: list) -> list[BaseException | None]:
-    """Run each call in its own thread (its own database connection) at once: the threads start while the test
-    holds the order's row lock, so all of them are inside the service, waiting, before any can go on."""
-    outcomes: list[BaseException | None] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            calls[index]()
-        except BaseException as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    with transaction.atomic():
-        Order.objects.select_for_update().get(pk=order_id)
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=0.5)  # they wait on the lock
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
-
-
 # --- The database refuses more money back than was paid ------------------------------------------------
 
 
@@ -91,8 +66,9 @@ def test_two_retries_racing_for_the_last_money_hold_it_once(event, ticket_type):
     first = move(requested_refund(order, amount=Decimal("60.00")), Status.FAILED, error="Card expired")
     second = move(requested_refund(order, amount=Decimal("60.00")), Status.FAILED, error="Card expired")
 
-    outcomes = run_together_while_order_locked(
-        order.pk, [lambda: move(first, Status.REQUESTED), lambda: move(second, Status.REQUESTED)]
+    outcomes = race(
+        hold=order_locked(order.pk),
+        calls=[lambda: move(first, Status.REQUESTED), lambda: move(second, Status.REQUESTED)],
     )
 
     assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "OrderActionError"]
@@ -112,7 +88,7 @@ def test_simultaneous_submissions_of_one_refund_reach_stripe_exactly_once(stripe
     refund = requested_refund(order)
     responses.post(STRIPE_REFUNDS, json=stripe_refund_json(refund, status="pending", stripe_id="re_once"))
 
-    outcomes = run_together_while_order_locked(order.pk, [lambda: refund_submit(refund.pk)] * 3)
+    outcomes = race(hold=order_locked(order.pk), calls=[lambda: refund_submit(refund.pk)] * 3)
 
     assert outcomes == [None, None, None]
     assert len(responses.calls) == 1

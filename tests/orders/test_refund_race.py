@@ -1,14 +1,12 @@
 """Two managers asking at the same moment, on real PostgreSQL connections: the order's row lock lets exactly
 one refund through for the same tickets, and a double submit racing itself makes one refund."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
 
 from orders.errors import OrderActionError
-from orders.models import Order, Refund, TimelineEntry
+from orders.models import Refund, TimelineEntry
 from orders.services import (
     LineRequest,
     order_cancel,
@@ -20,33 +18,9 @@ from orders.services import (
 )
 from organiser_portal.models import Membership
 from tests.factories import TicketTypeFactory
+from tests.race import order_locked, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(order_id: int, calls: list) -> list[BaseException | None]:
-    """Each call in its own thread (its own connection), all started while the test holds the order's row lock,
-    so every one is inside the service, waiting, before any goes on. Returns each call's exception or None."""
-    outcomes: list[BaseException | None] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            calls[index]()
-        except BaseException as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    with transaction.atomic():
-        Order.objects.select_for_update().get(pk=order_id)
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=0.5)  # they wait on the lock
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 @pytest.fixture
@@ -61,9 +35,9 @@ def order(event):
 def test_two_requests_for_the_same_ticket_make_one_refund(order, member):
     a, b = member(Membership.Role.MANAGER), member(Membership.Role.OWNER)
     ticket = order.tickets.order_by("id").first().public_id
-    outcomes = _race(
-        order.pk,
-        [
+    outcomes = race(
+        hold=order_locked(order.pk),
+        calls=[
             lambda: order_refund(actor=a, order=order, tickets=[ticket], reason="x", idempotency_key="from-a"),
             lambda: order_refund(actor=b, order=order, tickets=[ticket], reason="x", idempotency_key="from-b"),
         ],
@@ -80,7 +54,7 @@ def test_two_requests_for_the_same_ticket_make_one_refund(order, member):
 def test_a_double_submit_racing_itself_makes_one_refund(order, member):
     manager = member(Membership.Role.MANAGER)
     ask = lambda: order_refund(actor=manager, order=order, all_tickets=True, reason="x", idempotency_key="same")  # noqa: E731
-    assert _race(order.pk, [ask, ask, ask]) == [None, None, None]
+    assert race(hold=order_locked(order.pk), calls=[ask, ask, ask]) == [None, None, None]
     assert Refund.objects.filter(order=order).count() == 1
     order.refresh_from_db()
     assert order.refunding_total + order.refunded_total == Decimal("100.00")
@@ -88,9 +62,9 @@ def test_a_double_submit_racing_itself_makes_one_refund(order, member):
 
 def test_a_refund_and_a_cancel_racing_never_go_over_the_total(order, member):
     manager = member(Membership.Role.MANAGER)
-    outcomes = _race(
-        order.pk,
-        [
+    outcomes = race(
+        hold=order_locked(order.pk),
+        calls=[
             lambda: order_refund(actor=manager, order=order, amount=Decimal("100.00"), reason="x", idempotency_key="r"),
             lambda: order_cancel(actor=manager, order=order, refund=True, reason="x", idempotency_key="c"),
         ],

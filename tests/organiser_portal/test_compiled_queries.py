@@ -2,6 +2,7 @@
 switched off, or on another Django release, every fetch is the plain ORM."""
 
 import threading
+from pathlib import Path
 
 import django
 import pytest
@@ -162,3 +163,17 @@ def test_this_django_is_the_verified_release():
     """Upgrading Django turns the shortcut off (the pages still work, a few ms of CPU slower): run this module's
     tests against the new release with VERIFIED_DJANGO moved to it, and keep the move if they pass."""
     assert django.VERSION[:2] == VERIFIED_DJANGO
+
+
+def test_the_plain_orm_pass_knows_every_module_that_compiles_queries():
+    """CI's second pass (Makefile, PLAIN_ORM_TESTS) reruns with COMPILED_QUERIES=0 only the tests of the modules
+    that read through CompiledQuery: a new one needs its tests added there, and its name here."""
+    root = Path(__file__).resolve().parents[2]
+    apps = ("guests", "notifications", "orders", "organiser_portal", "setup", "tickets")
+    users = {
+        str(path.relative_to(root))
+        for app in apps
+        for path in (root / app).rglob("*.py")
+        if "CompiledQuery(" in path.read_text(encoding="utf-8") and path.name != "compiled_queries.py"
+    }
+    assert users == {"orders/selectors.py", "organiser_portal/permissions.py"}

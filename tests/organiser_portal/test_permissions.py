@@ -1,10 +1,13 @@
 """access_organisation / access_for: who gets which Access, and in how many queries."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.http import Http404
 
 from organiser_portal.models import Event, Membership
-from organiser_portal.permissions import Perm, access_for, access_organisation
+from organiser_portal.permissions import ROLE_PERMS, Perm, access_for, access_organisation
 from tests.factories import EventFactory, MembershipFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +75,17 @@ def test_a_member_of_every_region_is_not_limited_by_an_empty_region_list(organis
     EventFactory(organisation=organisation, region=region)
     access = access_organisation(member(Role.SUPPORT), organisation.slug)
     assert access.region_ids is None and access.allows_region(region.pk) and access.allows_region(None)
+
+
+def test_the_readme_role_table_names_each_roles_permissions():
+    """README's "Roles" table lists, per role, the permissions it adds to the role above it: as ROLE_PERMS says."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {
+        cells[0]: set(re.findall(r"`([A-Z_]+)`", cells[1]))
+        for line in readme.split("### Roles", 1)[1].split("\n\n")[2].splitlines()[2:]
+        if (cells := [c.strip() for c in line.strip("|").split("|")])
+    }
+    above: frozenset[Perm] = frozenset()
+    for role in (Role.VIEWER, Role.SUPPORT, Role.MANAGER, Role.OWNER):
+        assert rows[role] == {perm.name for perm in ROLE_PERMS[role] - above}, role
+        above = ROLE_PERMS[role]

@@ -17,12 +17,15 @@ Every URL name must be in ACCESS: a new view makes this test fail until someone 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from organiser_portal.models import Membership
 from organiser_portal.permissions import ROLE_PERMS, Perm
+from tests.factories import OrganisationFactory
 
 from .site import build_world, fingerprint, url_for, url_names
 
@@ -164,10 +167,14 @@ def _expected(name: str, person: str | None, method: str = "get") -> str:
     return "allowed" if rule in ROLE_PERMS[person] else "refused"
 
 
-@pytest.fixture
-def world(organisation):
-    """One organisation's objects, every URL's arguments, and the people who ask (site.build_world)."""
-    return build_world(organisation)
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[dict]:
+    """One organisation's objects, every URL's arguments, and the people who ask (site.build_world): built once
+    for the module (a few seconds each time) and rolled back after it; each test's own writes are rolled back
+    after the test, so every URL meets the same data."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world(OrganisationFactory(name="Festival GmbH", slug="festival"))
+        transaction.set_rollback(True)
 
 
 PEOPLE: list[str | None] = [None, *Role.values, "manager in the South", "another organisation's owner"]

@@ -3,18 +3,18 @@ or typed) is denied "reissued", the new ticket is admitted, a transferred origin
 old code costs the scanner no extra statement. And two transfers of one ticket at once make exactly one."""
 
 import json
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orders.errors import OrderActionError
-from orders.models import Order, TimelineEntry
+from orders.models import TimelineEntry
 from orders.selectors import order_detail
 from orders.services import ticket_reissue, ticket_transfer, ticket_transfer_cancel
 from organiser_portal.models import Membership
 from organiser_portal.permissions import access_for
+from tests.race import order_locked, race
 from tickets.models import Scan, Ticket, TicketReplacement
 
 URL = "/api/v1/check-ins/"
@@ -114,33 +114,18 @@ def test_two_transfers_of_one_ticket_at_once_make_exactly_one(make_order, member
     order = make_order()
     ticket = order.tickets.get()
     agents = [member(Role.SUPPORT), member(Role.SUPPORT)]
-    outcomes: list[BaseException | None] = [None, None]
 
-    def run(index: int) -> None:
-        try:
-            ticket_transfer(
-                actor=agents[index],
-                ticket=Ticket.objects.select_related("order__event", "order__organisation").get(pk=ticket.pk),
-                name=f"Holder {index}",
-                email=f"holder{index}@example.com",
-                idempotency_key=f"form-{index}",
-            )
-        except BaseException as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
+    def transfer(index: int) -> None:
+        ticket_transfer(
+            actor=agents[index],
+            ticket=Ticket.objects.select_related("order__event", "order__organisation").get(pk=ticket.pk),
+            name=f"Holder {index}",
+            email=f"holder{index}@example.com",
+            idempotency_key=f"form-{index}",
+        )
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    with transaction.atomic():
-        Order.objects.select_for_update().get(
-            pk=order.pk
-        )  # both are inside the service, waiting, before either goes on
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=0.5)
-    for thread in threads:
-        thread.join(timeout=30)
+    # Both are inside the service, waiting behind the order's row lock, before either goes on.
+    outcomes = race(calls=[lambda: transfer(0), lambda: transfer(1)], hold=order_locked(order.pk))
 
     assert TicketReplacement.objects.filter(old_ticket=ticket).count() == 1
     assert order.tickets.count() == 2
