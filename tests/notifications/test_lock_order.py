@@ -15,9 +15,11 @@ import psycopg
 import pytest
 from django.db import connection, connections
 
-from notifications.models import OutgoingMessage
+from notifications.models import OutgoingMessage, Suppression
 from notifications.services import IncomingEvent, delivery_event_record, message_claim, message_release_for_retry
+from notifications.services.suppression import suppression_add, suppression_remove
 from orders.models import Order
+from organiser_portal.models import Membership
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,3 +96,49 @@ def test_a_send_step_and_a_webhook_racing_for_one_message_both_finish(make_order
     message.refresh_from_db()
     assert message.status == OutgoingMessage.Status.DELIVERED
     assert Order.objects.get(pk=order.pk).email_status == "delivered"
+
+
+def test_taking_an_address_off_the_list_while_its_bounce_is_recorded_both_finish(make_order, member):
+    """The removal locks the order before the suppression row, as the webhook does: the webhook holds the order and
+    adds the address again (waiting on the row the removal changes); a removal holding that row and then waiting
+    for the order (its timeline entry) would close the circle, and PostgreSQL would kill one of them."""
+    order = make_order()
+    message = order.messages.get()
+    suppression_add(
+        organisation_id=order.organisation_id, address=message.recipient, reason="bounced", message_id=message.pk
+    )
+    listed = Suppression.objects.get()
+    agent = member(Membership.Role.SUPPORT)
+    event = IncomingEvent(
+        "Postmark", "bounced", AT, message.recipient, "550 5.1.1 unknown", "bounce-2", portal_message_id=str(message.pk)
+    )
+    params = connection.get_connection_params()
+    dsn = psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if k in ("dbname", "host", "port", "user")})
+
+    with psycopg.connect(dsn) as blocker:
+        blocker.execute(
+            "INSERT INTO notifications_deliveryevent (event_type, occurred_at, reason, provider, dedup_key, raw,"
+            " received_at) VALUES ('bounced', now(), '', 'Postmark', %s, '{}', now())",
+            [event.dedup_key()],
+        )
+        results: dict = {}
+        webhook = run_in_thread(lambda: delivery_event_record(event=event), results, "webhook")
+        wait_until(lambda: waiting_backends(dsn) == 1)  # the webhook holds the order, waits for the event row
+        remove = run_in_thread(
+            lambda: suppression_remove(
+                actor=agent, organisation=order.organisation, suppression_id=listed.pk, reason="Guest fixed it"
+            ),
+            results,
+            "remove",
+        )
+        wait_until(lambda: waiting_backends(dsn) == 2)  # the removal waits for the order too
+        blocker.rollback()
+    webhook.join(20)
+    remove.join(20)
+
+    assert not isinstance(results["webhook"], Exception), results["webhook"]
+    assert not isinstance(results["remove"], Exception), results["remove"]
+    listed.refresh_from_db()
+    assert listed.removed_at is not None
+    # The bounce came first: the address was listed already, so the removal is what stands.
+    assert not Suppression.objects.filter(removed_at=None).exists()
