@@ -9,17 +9,26 @@ the webhook holds the order and waits for the message: PostgreSQL would kill one
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from notifications.models import OutgoingMessage, Suppression
-from notifications.services import IncomingEvent, delivery_event_record, message_claim, message_release_for_retry
+from notifications.services import (
+    IncomingEvent,
+    delivery_event_record,
+    delivery_events_record,
+    message_claim,
+    message_release_for_retry,
+)
 from notifications.services.suppression import suppression_add, suppression_remove
-from orders.models import Order
+from orders.models import Order, TimelineEntry
 from organiser_portal.models import Membership
+from tests.factories import EventFactory, TicketTypeFactory
+from tickets.find_tickets import find_my_tickets_send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -142,3 +151,45 @@ def test_taking_an_address_off_the_list_while_its_bounce_is_recorded_both_finish
     assert listed.removed_at is not None
     # The bounce came first: the address was listed already, so the removal is what stands.
     assert not Suppression.objects.filter(removed_at=None).exists()
+
+
+def test_find_my_tickets_and_a_webhook_batch_for_the_same_orders_both_finish(make_order, organisation):
+    """ "Find my tickets" writes a timeline entry on each of the address's orders (soonest event first) while a
+    webhook batch locks the same orders by id. The request takes its orders' locks by id up front: holding the
+    soonest event's order (a higher id) and then waiting for the other's, it would close a circle with the batch
+    holding the lower id and waiting for the higher."""
+    later = EventFactory(organisation=organisation, starts_at=timezone.now() + timedelta(days=60))
+    sooner = EventFactory(organisation=organisation, starts_at=timezone.now() + timedelta(days=10))
+    low = make_order(event=later, ticket_type=TicketTypeFactory(event=later), contact_email="anna@example.com")
+    high = make_order(event=sooner, ticket_type=TicketTypeFactory(event=sooner), contact_email="anna@example.com")
+    assert low.pk < high.pk
+    events = [
+        IncomingEvent("Postmark", "delivered", AT, "anna@example.com", "", f"d-{o.pk}", portal_message_id=str(m.pk))
+        for o in (low, high)
+        for m in [o.messages.get()]
+    ]
+    params = connection.get_connection_params()
+    dsn = psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if k in ("dbname", "host", "port", "user")})
+
+    with psycopg.connect(dsn) as blocker:
+        # No timeline entry can be written: the request stops after taking its lock(s), before its first entry.
+        blocker.execute(f"LOCK TABLE {TimelineEntry._meta.db_table} IN SHARE MODE")
+        results: dict = {}
+        request = run_in_thread(
+            lambda: find_my_tickets_send(
+                organisation_id=organisation.pk, email="anna@example.com", request_key="find-tickets:1"
+            ),
+            results,
+            "request",
+        )
+        wait_until(lambda: waiting_backends(dsn) == 1)
+        webhook = run_in_thread(lambda: delivery_events_record(events=events), results, "webhook")
+        wait_until(lambda: waiting_backends(dsn) == 2)  # the batch waits for an order the request holds
+        blocker.rollback()
+    request.join(20)
+    webhook.join(20)
+
+    assert not isinstance(results["request"], Exception), results["request"]
+    assert not isinstance(results["webhook"], Exception), results["webhook"]
+    assert TimelineEntry.objects.filter(action="tickets_page.links_requested").count() == 2
+    assert OutgoingMessage.objects.filter(kind=OutgoingMessage.Kind.TICKETS_LINKS).count() == 1
