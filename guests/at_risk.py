@@ -233,7 +233,10 @@ def at_risk_orders(
     """One page of the event's at-risk orders (newest order first, keyset paging from the cursor `after`), each
     with its reasons and latest tickets email; `reason` (a REASONS code) keeps the orders with that reason.
     404 for an event `access` can't see. Three queries: the counts, the page's rows (each branch walks its
-    index newest first and stops after the page), the page's orders with their latest tickets emails."""
+    index newest first and stops after the page), the page's orders with their latest tickets emails.
+    ValueError for a `reason` that is not "" or a REASONS code (the page reads an unknown one as "")."""
+    if reason and reason not in REASONS:
+        raise ValueError(f"Unknown at-risk reason {reason!r}: one of {', '.join(REASONS)}")
     if event.organisation_id != access.organisation.pk or not access.allows_region(event.region_id):
         raise Http404("No such event.")
     mark = parse_cursor(after)

@@ -157,11 +157,11 @@ def _attach_fix_urls(org: str, rows) -> None:
     _attach_row_urls(org, [row.order for row in rows])
     fixes = {
         name: reverse(name, kwargs={"org": org, "code": _SLOT}).split(_SLOT)
-        for name in ("order_fix_and_resend", "order_resend", "order_personalise")
+        for name in ("order_fix_and_resend", "order_resend", "order_resend_sms", "order_personalise")
     }
     for row in rows:
         code = quote(row.order.code, safe=RFC3986_SUBDELIMS + "/~:@")
-        row.fix_url, row.resend_url, row.personalise_url = (code.join(fixes[name]) for name in fixes)
+        row.fix_url, row.resend_url, row.sms_url, row.personalise_url = (code.join(fixes[name]) for name in fixes)
 
 
 @login_required

@@ -87,8 +87,16 @@ def find_my_tickets_send(*, organisation_id: int, email: str, request_key: str) 
     if not orders:
         return None
     with transaction.atomic():
-        # The first order's lock (with its event, as every order write takes it) serialises two runs of a request.
-        Order.objects.select_for_update().select_related("event").get(pk=orders[0].pk)
+        # Every listed order's row locked, by id as a webhook batch locks them: two runs of a request wait for each
+        # other, and the timeline entries below wait for no lock held elsewhere (the soonest event's order first and
+        # then the others' would deadlock with a batch holding a lower id). The rows only: their events locked too
+        # would be taken in another order by a request for another address with orders at the same events.
+        list(
+            Order.objects.select_for_update(of=("self",))
+            .filter(pk__in=[o.pk for o in orders])
+            .order_by("pk")
+            .only("pk")
+        )
         done = OutgoingMessage.objects.filter(
             organisation_id=organisation_id, kind=OutgoingMessage.Kind.TICKETS_LINKS, idempotency_key=request_key
         ).first()

@@ -144,7 +144,8 @@ def _e(value: object) -> str:
 @register.simple_tag
 def at_risk_rows(rows, time_zone: str, can_fix: bool, can_personalise: bool) -> SafeString:
     """The at-risk list's rows (guests.at_risk.AtRiskRow): guest, order, why, the latest tickets email, and the
-    fixes this role may use. Needs `row.order.detail_url` and each row's `fix_url`, `resend_url`, `personalise_url`
+    fixes this role may use. Needs `row.order.detail_url` and each row's `fix_url`, `resend_url`, `sms_url`,
+    `personalise_url`
     (guests.views.event_at_risk). One tag for the page: a template loop with a tag per row cost more than the rows.
     On a phone (portal.css, table-cards) a row is a card: the order, the guest, why and the fix first."""
     return mark_safe("".join(_at_risk_row(row, time_zone, can_fix, can_personalise) for row in rows))
@@ -174,7 +175,7 @@ def _at_risk_row(row, time_zone: str, can_fix: bool, can_personalise: bool) -> s
         else:
             fixes.append(f'<a class="btn btn-sm btn-primary" href="{_e(row.resend_url)}">Resend</a>')
         if order.contact_phone:
-            fixes.append(f'<a class="btn btn-sm btn-outline-primary" href="{_e(row.resend_url)}">Send by SMS</a>')
+            fixes.append(f'<a class="btn btn-sm btn-outline-primary" href="{_e(row.sms_url)}">Send by SMS</a>')
     if "data_missing" in reasons and can_personalise:
         fixes.append(
             f'<a class="btn btn-sm btn-outline-primary" href="{_e(row.personalise_url)}">Open personalisation</a>'

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from orders.models import Order
+from orders.status import order_lock
 from orders.timeline import timeline_record
 from organiser_portal.models import Organisation
 from organiser_portal.permissions import Perm, require_perm
@@ -72,21 +73,30 @@ def suppression_remove(
     if not reason:
         raise SuppressionError("Say why the address may receive emails again.")
     with transaction.atomic():
-        suppression = (
-            Suppression.objects.select_for_update(of=("self",))
-            .select_related("source_message__order")
+        found = (
+            Suppression.objects.select_related("source_message__order")
             .filter(organisation=organisation, pk=suppression_id)
             .first()
         )
+        if found is None:
+            raise Http404("No such suppression.")
+        source = found.source_message
+        order = order if order is not None else (source.order if source is not None else None)
+        if order is not None and order.organisation_id != organisation.pk:
+            order = None
+        if order is not None:
+            # The order row before the suppression row (docs/reliability.md): a bounce being recorded holds the
+            # order and adds the address again, waiting on this row; holding it and then waiting for the order
+            # (the timeline entry) would deadlock.
+            order_lock(order.pk)
+        suppression = Suppression.objects.select_for_update(of=("self",)).filter(pk=found.pk).first()
         if suppression is None:
             raise Http404("No such suppression.")
         if suppression.removed_at is not None:
             return suppression
         suppression.removed_at, suppression.removed_by, suppression.removed_reason = timezone.now(), actor, reason
         suppression.save(update_fields=["removed_at", "removed_by", "removed_reason"])
-        source = suppression.source_message
-        order = order if order is not None else (source.order if source is not None else None)
-        if order is not None and order.organisation_id == organisation.pk:
+        if order is not None:
             timeline_record(
                 order=order,
                 action="email.suppression_removed",

@@ -145,7 +145,8 @@ def test_the_page_shows_each_fix(client, member, make_order, event):
     ).content.decode()
     org = event.organisation.slug
     assert reverse("order_fix_and_resend", kwargs={"org": org, "code": bounced.code}) in html
-    assert "Send by SMS" in html and reverse("order_resend", kwargs={"org": org, "code": bounced.code}) in html
+    sms = reverse("order_resend_sms", kwargs={"org": org, "code": bounced.code})
+    assert f'href="{sms}">Send by SMS</a>' in html  # the SMS dialog, not the email resend
     assert reverse("order_resend", kwargs={"org": org, "code": complained.code}) in html
     assert reverse("order_personalise", kwargs={"org": org, "code": missing.code}) in html
     assert "3 orders at risk" in html and 'aria-current="page">At risk' in html
@@ -175,3 +176,11 @@ def test_my_events_shows_the_count_and_the_days_left(client, member, make_order,
     assert reverse("event_at_risk", kwargs={"org": organisation.slug, "event_id": event.public_id}) in html
     shown = {e.pk: e for e in response.context["events"]}
     assert not hasattr(shown[past.pk], "at_risk_count")
+
+
+def test_an_unknown_reason_is_refused_by_the_service_not_sent_to_the_database(member, event):
+    access = access_for(member(Role.SUPPORT), event.organisation)
+
+    with pytest.raises(ValueError, match="Unknown at-risk reason"):
+        at_risk_orders(access, event, reason="no-such-reason")
+    assert at_risk_orders(access, event, reason="bounced").total == 0  # the connection is still usable
