@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from orders.forms import ConfirmForm
+from organiser_portal.matching import fold
 from organiser_portal.permissions import Perm, page_access
 
 from .errors import CustomerAccountError
@@ -60,8 +61,14 @@ def customer_new(request: AuthenticatedRequest, org: str) -> HttpResponse:
 
 
 def merge_warnings(keep: Customer, merge: Customer) -> list[str]:
-    """What the merge confirmation warns of before `merge` is deleted: a verified account or an older one."""
+    """What the merge confirmation warns of before `merge` is deleted: another person's name (accents and case
+    aside), a verified account or an older one."""
     warnings = []
+    if fold(merge.name) != fold(keep.name):
+        warnings.append(
+            f"The names differ ({merge.name}; {keep.name}): merge only two accounts of the same person, the "
+            "orders can't be moved back."
+        )
     if merge.verified and not keep.verified:
         warnings.append(
             f"{merge.email} is verified and {keep.email} is not: the merge deletes the verified account, and the "

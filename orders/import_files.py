@@ -122,7 +122,7 @@ def _read_csv(text: str) -> Table:
             if table is None:
                 table = Table(header=_header(record))
                 continue
-            _add_row(table, record, number)
+            _add_row(table, [_csv_unescape(cell) for cell in record], number)
     except csv.Error as error:
         raise ImportFileError(f"The CSV can't be read near row {reader.line_num}: {error}.") from None
     finally:
@@ -130,6 +130,12 @@ def _read_csv(text: str) -> Table:
     if table is None:
         raise ImportFileError("The file has no header row.")
     return table
+
+
+def _csv_unescape(cell: str) -> str:
+    """The value `csv_safe` wrote: its apostrophe before a formula's first character dropped, as a spreadsheet hides
+    it, so the template's "'+44 20 …" imports as "+44 20 …". Any other apostrophe stays."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS) else cell
 
 
 def _header(record: list[str]) -> list[str]:

@@ -332,6 +332,11 @@ class BulkProgress:
         return not self.bulk.finished or self.sent < self.bulk.done
 
     @property
+    def waiting(self) -> int:
+        """Emails queued but not yet taken by the email service (waiting for their turn in the pacing)."""
+        return max(self.bulk.done - self.sent, 0)
+
+    @property
     def sent_percent(self) -> float:
         """Of the orders to send: emails the email service took."""
         return round(100 * self.sent / self.bulk.total, 1) if self.bulk.total else 0.0

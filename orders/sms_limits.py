@@ -76,6 +76,20 @@ def sms_number_lock(*, organisation_id: int, number: str) -> None:
         )
 
 
+def sms_order_limit_refusal(*, order: Order, now: datetime | None = None) -> str:
+    """Why the order may have no more tickets SMS for now, whatever the number (a per-order limit, and when it may
+    again, on the event's clock); "" when it may. The dialog says it before a number is typed."""
+    now = now or timezone.now()
+    sms = OutgoingMessage.objects.filter(channel=OutgoingMessage.Channel.SMS, order=order)
+    for limit in order_limits():
+        if frees_at := _frees_at(sms, limit, now):
+            return (
+                f"This order already had {limit.most} SMS in the last {limit.window_words}, the most allowed "
+                f"({limit.setting}). The next SMS can be sent from {local_text(frees_at, order.event.tzinfo)}."
+            )
+    return ""
+
+
 def sms_limit_refusal(*, order: Order, number: str, now: datetime | None = None) -> str:
     """Why one more tickets SMS of `order` to `number` (E.164) would pass a limit, naming the limit and when an SMS
     may be sent again (on the event's clock); "" when it may be sent.
@@ -83,14 +97,10 @@ def sms_limit_refusal(*, order: Order, number: str, now: datetime | None = None)
     The sending service asks inside its transaction, with the order row and the number (`sms_number_lock`)
     locked, so the SMS it writes is counted by every later check; the dialog asks before the confirmation."""
     now = now or timezone.now()
+    if reason := sms_order_limit_refusal(order=order, now=now):
+        return reason
     sms = OutgoingMessage.objects.filter(channel=OutgoingMessage.Channel.SMS)
     tz = order.event.tzinfo
-    for limit in order_limits():
-        if frees_at := _frees_at(sms.filter(order=order), limit, now):
-            return (
-                f"This order already had {limit.most} SMS in the last {limit.window_words}, the most allowed "
-                f"({limit.setting}). The next SMS can be sent from {local_text(frees_at, tz)}."
-            )
     shown = phone_international(number)
     for limit in number_limits():
         sent = sms.filter(organisation_id=order.organisation_id, recipient=number)

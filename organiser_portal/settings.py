@@ -131,8 +131,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         statement=DB_STATEMENT_TIMEOUT, lock=DB_LOCK_TIMEOUT
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the in-process task runner and the web request read at the same time.
-    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+    # WAL lets the in-process task runner and the web request read at the same time. IMMEDIATE takes the write
+    # lock when a transaction begins, so a transaction that read first and writes later waits its turn (timeout,
+    # seconds) instead of failing at once with "database is locked" when the sandbox's delivery-report thread
+    # wrote in between (seen on Resend by SMS).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The order page's and every page's fixed-shape queries reuse SQL compiled once per process (a few ms of CPU

@@ -39,6 +39,48 @@ from orders.models import Order
 print("STATUS", Order.objects.get(code="ANNA7MU").email_status)
 """
 
+# A transaction that reads, then writes after another connection (the sandbox's delivery-report thread) wrote
+# and committed in between: on a deferred SQLite transaction the write fails at once with "database is
+# locked"; with IMMEDIATE transactions the other writer waits for it instead.
+READ_THEN_WRITE = """
+import threading, time
+from django.db import connection, transaction
+with connection.cursor() as c:
+    c.execute("CREATE TABLE t (x integer)")
+    c.execute("INSERT INTO t VALUES (0)")
+
+def other_writer():
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute("UPDATE t SET x = x + 1")
+
+with transaction.atomic():
+    with connection.cursor() as c:
+        c.execute("SELECT x FROM t")
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        time.sleep(0.5)
+        c.execute("UPDATE t SET x = x + 10")
+writer.join()
+with connection.cursor() as c:
+    c.execute("SELECT x FROM t")
+    print("X", c.fetchone()[0])
+"""
+
+
+def test_embedded_default_lets_a_read_then_write_transaction_wait_for_another_writer(tmp_path):
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
+    env.pop("REDIS_URL", None)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", READ_THEN_WRITE],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "X 11" in done.stdout
+
 
 def test_embedded_default_seeds_sends_and_plays_a_delivery(tmp_path):
     env = {

@@ -61,6 +61,12 @@ def test_the_header_and_pages_fit_a_phone(demo, live_server, phone: Page, screen
     first = page.locator("#guest-table tbody tr").first
     assert_in_view(first.locator("code"), "the first order's code on the guest list")
     assert_in_view(first.locator(".badge").first, "the first order's status on the guest list")
+    # Its tick box (bulk send) is big enough for a finger, and a tap ticks it.
+    tick = first.get_by_role("checkbox")
+    box = tick.bounding_box()
+    assert box is not None and box["width"] >= 24 and box["height"] >= 24, f"the tick box is too small: {box}"
+    tick.tap()
+    expect(tick).to_be_checked()
     page.screenshot(path=str(screenshot_dir / "phone-guest-list.png"), full_page=True)
 
     page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{ANNA_CODE}/")

@@ -33,9 +33,11 @@ def manager_client(client, member):
     return client
 
 
-def accounts(organisation, *, keep_verified=False, merge_verified=False, merge_older=False):
-    keep = CustomerFactory(organisation=organisation, email="new@example.com", verified=keep_verified)
-    merge = CustomerFactory(organisation=organisation, email="old@example.com", verified=merge_verified)
+def accounts(organisation, *, keep_verified=False, merge_verified=False, merge_older=False, name="Anna Muller"):
+    keep = CustomerFactory(organisation=organisation, name=name, email="new@example.com", verified=keep_verified)
+    merge = CustomerFactory(
+        organisation=organisation, name="ANNA MÜLLER", email="old@example.com", verified=merge_verified
+    )
     now = timezone.now()
     Customer.objects.filter(pk=keep.pk).update(created_at=now - timedelta(days=10))
     Customer.objects.filter(pk=merge.pk).update(created_at=now - timedelta(days=400 if merge_older else 1))
@@ -84,3 +86,12 @@ def test_the_swapped_merge_keeps_the_verified_account(manager_client, organisati
     manager_client.post(merge_url(merge), {"customer": keep.pk})
     assert list(Customer.objects.values_list("email", "verified")) == [("old@example.com", True)]
     assert Order.objects.get(pk=order.pk).customer_id == merge.pk
+
+
+def test_another_persons_name_is_warned(manager_client, organisation):
+    keep, merge = accounts(organisation, name="Edda Siering")
+    response = manager_client.get(merge_url(keep), {"customer": merge.pk})
+    page = text(response)
+    assert 'id="merge-warnings"' in response.content.decode()
+    assert "The names differ (ANNA MÜLLER; Edda Siering): merge only two accounts of the same person" in page
+    # The same name in other case and without its accents is no warning (the test above).

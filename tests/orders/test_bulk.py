@@ -217,6 +217,7 @@ def test_confirm_then_start_every_order_matching_the_filters(client, agent, held
     bulk_send_run(bulk_send_id=bulk.pk)  # the task (tests have no worker)
     detail = client.get(response["Location"])
     assert "Sending: 0 of 3 emails" in detail.content.decode()
+    assert "0 of 3 sent · 3 waiting their turn" in detail.content.decode()
     assert bulk_send_progress(BulkSend.objects.get()).sending
     for order in ready:
         order.refresh_from_db()
@@ -244,6 +245,7 @@ def test_the_progress_survives_a_reload_and_stops_polling_when_done(client, agen
     OutgoingMessage.objects.filter(idempotency_key=bulk.message_key).update(status="delivered")
     html = client.get(url).content.decode()
     assert "Done: 1 of 1 emails sent" in html and "every 2s" not in html
+    assert "1 of 1 sent" in html and "waiting their turn" not in html  # not "1 sent · 1 queued of 1"
     # The guest list shows the job's bar too.
     assert f"bulk-progress-{bulk.pk}" in client.get(urls(event)["event_guests"]).content.decode()
 

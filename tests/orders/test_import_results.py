@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from orders import import_views
+from orders.import_files import csv_write, file_read
 from orders.imports import import_run_orders
 from orders.models import Order
 from tests.factories import EventFactory, TicketTypeFactory
@@ -103,3 +104,14 @@ def test_the_order_page_shows_the_external_reference(client, manager, organisati
     assert "External reference WEB-2 imported: the order's number where it was sold" in page
     page = text(client.get(reverse("order_detail", kwargs={"org": organisation.slug, "code": shop.code})))
     assert "External reference" not in page
+
+
+def test_the_templates_escaped_phone_imports_without_its_apostrophe():
+    # The template and the error report write "'+44 …" so no spreadsheet reads a formula; the file uploaded back
+    # as it is must give the number, not "'+44 …" on the order's contact.
+    values = ["WEB-1", "+44 20 7946 0000", "=1+1", "'Ofa", "O'Brien", "-"]
+    table = file_read("template.csv", csv_write([["reference", "phone", "a", "b", "c", "d"], values]).encode())
+    assert table.rows == [values]
+    assert file_read("orders.csv", b"reference,phone\nWEB-1,'+44 20 7946 0000\n").rows == [
+        ["WEB-1", "+44 20 7946 0000"]
+    ]

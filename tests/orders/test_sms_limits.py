@@ -193,3 +193,15 @@ def test_two_orders_sending_to_one_number_at_the_edge_pass_once(agent, make_orde
     outcomes = race(agent, [one, two])
     assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "OrderActionError"]
     assert OutgoingMessage.objects.filter(channel="sms", recipient=NUMBER).count() == 1
+
+
+def test_the_dialog_says_the_order_limit_before_a_number_is_typed(client, agent, make_order):
+    order = make_order(contact_phone="0151 23456789")
+    client.force_login(agent)
+    url = reverse("order_resend_sms", kwargs={"org": order.organisation.slug, "code": order.code})
+    assert "already had" not in client.get(url).content.decode()
+    send(agent, order)
+    send(agent, order)
+    html = client.get(url).content.decode()
+    assert "This order already had 2 SMS in the last hour" in html and "The next SMS can be sent from" in html
+    assert written(order) == (2, 2)
