@@ -32,7 +32,7 @@ NUMBER_LOCK_SPACE = 0x534D53  # "SMS"
 
 @dataclass(frozen=True)
 class SmsLimit:
-    """One limit: at most `most` SMS in `window`; `setting` names it for the refusal."""
+    """One limit: at most `most` SMS in `window`; `setting` is the setting that sets it."""
 
     setting: str
     most: int
@@ -84,8 +84,8 @@ def sms_order_limit_refusal(*, order: Order, now: datetime | None = None) -> str
     for limit in order_limits():
         if frees_at := _frees_at(sms, limit, now):
             return (
-                f"This order already had {limit.most} SMS in the last {limit.window_words}, the most allowed "
-                f"({limit.setting}). The next SMS can be sent from {local_text(frees_at, order.event.tzinfo)}."
+                f"This order already had {limit.most} SMS in the last {limit.window_words}, the most allowed. "
+                f"The next SMS can be sent from {local_text(frees_at, order.event.tzinfo)}."
             )
     return ""
 
@@ -107,6 +107,6 @@ def sms_limit_refusal(*, order: Order, number: str, now: datetime | None = None)
         if frees_at := _frees_at(sent, limit, now):
             return (
                 f"{shown} already had {limit.most} SMS from this organisation in the last {limit.window_words}, "
-                f"the most allowed ({limit.setting}). The next SMS to it can be sent from {local_text(frees_at, tz)}."
+                f"the most allowed. The next SMS to it can be sent from {local_text(frees_at, tz)}."
             )
     return ""
