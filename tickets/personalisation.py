@@ -292,8 +292,10 @@ def ticket_personalise(*, actor: User, order: Order, details: Mapping[str, Atten
 def ticket_personalise_at_sale(*, actor: User, order: Order, details: Mapping[str, AttendeeDetails]) -> list[Ticket]:
     """As `ticket_personalise`, for the details the seller took with the order (orders.box_office, inside the
     sale's transaction, after the tickets were issued): the same checks and timeline entries, but no
-    Perm.PERSONALISE and no freeze, since the details are given with the sale, not changed (the caller checked
-    Perm.CREATE_ORDERS). PersonalisationError, and the caller's transaction undoes the sale, on a refused value."""
+    Perm.PERSONALISE and no freeze, since the details are given with the sale, not changed: Perm.CREATE_ORDERS
+    instead (PermissionDenied). PersonalisationError, and the caller's transaction undoes the sale, on a refused
+    value."""
+    require_perm(actor, order.organisation, Perm.CREATE_ORDERS, region_id=order.event.region_id)
     kind = TimelineEntry.ActorKind.USER
     return _personalise(order=order, details=details, actor=actor, actor_kind=kind, may_change_frozen=True)
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from orders.services import LineRequest
 from organiser_portal.models import Membership
 from tests.factories import TicketTypeFactory
 from tickets.models import PersonalDataField, Ticket
-from tickets.personalisation import AttendeeDetails, PersonalisationError
+from tickets.personalisation import AttendeeDetails, PersonalisationError, ticket_personalise_at_sale
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +183,13 @@ def test_details_are_taken_at_the_door_after_the_freeze(member, event, vip):
     first, second = order.tickets.order_by("pk")
     assert (first.personal_data_missing, second.personal_data_missing) == (True, False)
     assert second.attendee_name == "Grace Hopper"
+
+
+def test_details_at_sale_need_the_right_to_create_orders(member, event, vip):
+    order = sell(member(Role.SUPPORT), event, vip, {vip.pk: [None, None]})
+    good = AttendeeDetails("Grace Hopper", "grace@example.com", {"company": "Navy"})
+    ticket = order.tickets.order_by("pk").first()
+    with pytest.raises(PermissionDenied):
+        ticket_personalise_at_sale(actor=member(Role.VIEWER), order=order, details={ticket.public_id: good})
+    ticket.refresh_from_db()
+    assert (ticket.personal_data_missing, ticket.attendee_name) == (True, "")
