@@ -10,14 +10,17 @@ from django.db import connection, transaction
 from orders.models import Order
 
 
-def race(calls: Sequence[Callable[[], object]], hold: Callable[[], object]) -> list[BaseException | None]:
+def race(
+    calls: Sequence[Callable[[], object]], hold: Callable[[], object], *, commit: bool = False
+) -> list[BaseException | None]:
     """Run every call at once, each in its own thread (so its own database connection), and return what each
     raised, or None, in the calls' order.
 
     The threads start inside a transaction in which `hold` has run (taken the order's row lock, say, or written a
     row the calls' inserts collide with), and get half a second each to reach it and wait; only then does that
-    transaction end, rolled back, so every call is inside the service, waiting, before any can go on. Each thread
-    closes its connection when done; a call still running 30 s later is left behind (its outcome stays None).
+    transaction end, rolled back (committed with `commit`: what `hold` did got there first), so every call is
+    inside the service, waiting, before any can go on. Each thread closes its connection when done; AssertionError
+    when a call is still running 30 s later (a deadlock, or a lock never released).
     """
     outcomes: list[BaseException | None] = [None] * len(calls)
 
@@ -36,9 +39,10 @@ def race(calls: Sequence[Callable[[], object]], hold: Callable[[], object]) -> l
             thread.start()
         for thread in threads:
             thread.join(timeout=0.5)  # they wait behind what `hold` did
-        transaction.set_rollback(True)
+        transaction.set_rollback(not commit)
     for thread in threads:
         thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a racing call still waits after 30 s"
     return outcomes
 
 

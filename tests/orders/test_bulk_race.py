@@ -3,10 +3,7 @@ orders (by id, order rows first) and re-reads them, so a refund or cancellation 
 with its reason, a single resend racing it queues its own email once beside the job's, and nothing deadlocks.
 A viewer may not start a bulk send and another organisation's event is a 404."""
 
-import threading
-
 import pytest
-from django.db import connection, transaction
 from django.urls import reverse
 
 from notifications.models import OutgoingMessage
@@ -15,37 +12,9 @@ from orders.models import BulkSend, Order
 from orders.services import order_cancel, order_resend_tickets
 from organiser_portal.models import Membership
 from tests.factories import MembershipFactory
+from tests.race import order_locked, race
 
 Role = Membership.Role
-
-
-def _while_locked(order_id: int, calls: list, *, then=None) -> list[BaseException | None]:
-    """Each call in its own thread (its own connection), started while the test holds `order_id`'s row lock
-    (and runs `then` under it), so each is waiting inside its service before any goes on."""
-    outcomes: list[BaseException | None] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            calls[index]()
-        except BaseException as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    with transaction.atomic():
-        Order.objects.select_for_update().get(pk=order_id)
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=0.5)  # they wait on the lock
-        assert all(thread.is_alive() for thread in threads)
-        if then:
-            then()
-    for thread in threads:
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "deadlocked"
-    return outcomes
 
 
 @pytest.fixture
@@ -62,11 +31,11 @@ def job(member, make_order, event):
 def test_a_cancellation_that_gets_there_first_is_skipped_not_sent(job):
     agent, orders, bulk = job
     target = orders[2]
-    outcomes = _while_locked(
-        target.pk,
-        [lambda: bulk_send_run(bulk_send_id=bulk.pk, chunk=100)],
-        then=lambda: order_cancel(actor=agent, order=Order.objects.get(pk=target.pk), idempotency_key="c"),
-    )
+
+    def cancel_first() -> None:  # it takes the order's row lock, held until the threads wait behind it
+        order_cancel(actor=agent, order=Order.objects.get(pk=target.pk), idempotency_key="c")
+
+    outcomes = race([lambda: bulk_send_run(bulk_send_id=bulk.pk, chunk=100)], cancel_first, commit=True)
     assert outcomes == [None]
     done = BulkSend.objects.get(pk=bulk.pk)
     assert (done.status, done.done, done.skipped) == ("done", 3, 1)
@@ -79,13 +48,13 @@ def test_a_cancellation_that_gets_there_first_is_skipped_not_sent(job):
 def test_a_single_resend_racing_the_chunk_sends_once_and_neither_deadlocks(job):
     agent, orders, bulk = job
     target = orders[1]
-    outcomes = _while_locked(
-        target.pk,
+    outcomes = race(
         [
             lambda: bulk_send_run(bulk_send_id=bulk.pk, chunk=100),
             lambda: order_resend_tickets(actor=agent, order=target, idempotency_key="form-1"),
             lambda: order_resend_tickets(actor=agent, order=target, idempotency_key="form-1"),  # a double submit
         ],
+        order_locked(target.pk),
     )
     assert outcomes == [None, None, None]
     assert BulkSend.objects.get(pk=bulk.pk).done == 4
@@ -100,7 +69,7 @@ def test_a_single_resend_racing_the_chunk_sends_once_and_neither_deadlocks(job):
 def test_two_runs_of_the_same_job_at_once_queue_each_email_once(job):
     _agent, orders, bulk = job
     run = lambda: bulk_send_run(bulk_send_id=bulk.pk, chunk=2)  # noqa: E731
-    assert _while_locked(orders[0].pk, [run, run]) == [None, None]
+    assert race([run, run], order_locked(orders[0].pk)) == [None, None]
     done = BulkSend.objects.get(pk=bulk.pk)
     assert (done.status, done.done, done.position) == ("done", 4, 4)
     assert OutgoingMessage.objects.filter(idempotency_key=bulk.message_key).count() == 4
