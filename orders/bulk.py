@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from celery import current_app
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -30,7 +29,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from notifications.models import OutgoingMessage
-from notifications.pacing import run_later
+from notifications.pacing import queue_task
 from notifications.selectors import suppressions_for
 from organiser_portal.models import Event
 from organiser_portal.permissions import Perm, require_perm
@@ -177,12 +176,8 @@ def bulk_send_start(
 def bulk_send_hand_over(*, bulk_send_id: int) -> None:
     """Hand the job to a worker (by the task's name: services don't import tasks). With tasks in process it runs
     on the pacing thread, so the confirmation page answers at once and the progress bar has something to show."""
-    signature = current_app.signature(BULK_SEND_TASK, args=(bulk_send_id,))
     try:
-        if current_app.conf.task_always_eager:
-            run_later(0, signature.apply_async, retry=False)
-        else:
-            signature.apply_async(retry=False)
+        queue_task(BULK_SEND_TASK, bulk_send_id)
     except Exception:
         log.warning("Could not queue bulk send %s; it waits until it is handed over again", bulk_send_id, exc_info=True)
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 import logging
 import uuid
 
-from celery import current_app
 from django.db import transaction
 
 from notifications.models import OutgoingMessage
-from notifications.pacing import run_later
+from notifications.pacing import queue_task
 from notifications.services import message_queue
 from orders.models import Order, TimelineEntry
 from orders.timeline import timeline_record
@@ -64,12 +63,8 @@ def find_my_tickets_hand_over(*, organisation_id: int, email: str, request_key: 
     """Queue the task (with tasks in process: on the pacing thread, so the page never waits for the lookup).
     A broker that refuses is logged: the customer may ask again; the page can't tell them without telling
     who bought."""
-    signature = current_app.signature(FIND_TICKETS_TASK, args=(organisation_id, email, request_key))
     try:
-        if current_app.conf.task_always_eager:
-            run_later(0, signature.apply_async, retry=False)
-        else:
-            signature.apply_async(retry=False)
+        queue_task(FIND_TICKETS_TASK, organisation_id, email, request_key)
     except Exception:
         log.warning("Could not queue a find-my-tickets request of organisation %s", organisation_id, exc_info=True)
 
