@@ -235,7 +235,9 @@ def customers_merge(*, actor: User, organisation: Organisation, keep_id: int, me
         if merge.pk not in locked or keep.pk not in locked:
             raise CustomerAccountError("One of the accounts was merged or deleted meanwhile: look again.")
         keep, merge = locked[keep.pk], locked[merge.pk]
-        orders = list(Order.objects.select_for_update().filter(customer=merge).select_related("event").order_by("pk"))
+        # The orders' rows only (OF self): their events' rows stay free for other merges and the event's editors.
+        moving = Order.objects.select_for_update(of=("self",)).filter(customer=merge).select_related("event")
+        orders = list(moving.order_by("pk"))
         if any(not access.allows_region(order.event.region_id) for order in orders):
             raise CustomerAccountError(
                 f"{merge.name} has orders in regions you can't see: ask a member who sees every region to merge."
