@@ -27,7 +27,7 @@ from .errors import CustomerAccountError
 from .forms import ChooseCustomerForm, CustomerAccountForm
 from .models import Customer
 from .search import search
-from .selectors import customer_get
+from .selectors import customer_get, customer_was_merged_into
 from .services import customer_create, customer_verification_send, customer_verify, customers_merge
 from .verification import VerificationRefused, customer_for_token
 
@@ -93,6 +93,9 @@ def customer_merge(request: AuthenticatedRequest, org: str, customer_id: int) ->
     access.require(Perm.MANAGE_CUSTOMERS)
     form = ChooseCustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if customer_was_merged_into(keep, form.cleaned_data["customer"]):  # confirmed twice: done the first time
+            messages.info(request, "That account was already merged into this one.")
+            return redirect("customer_detail", org=org, customer_id=keep.pk)
         merged = customer_get(access, form.cleaned_data["customer"])
         try:
             customers_merge(actor=request.user, organisation=access.organisation, keep_id=keep.pk, merge_id=merged.pk)

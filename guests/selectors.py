@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 
 from notifications.models import OutgoingMessage
-from orders.models import Order, OrderEmailStatus, OrderLine
+from orders.models import Order, OrderEmailStatus, OrderLine, TimelineEntry
 from orders.selectors import orders_visible, refunds_stuck
 from organiser_portal.codes import ALPHABET, ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from organiser_portal.keyset import keyset_page
@@ -260,6 +260,14 @@ def customer_get(access: Access, customer_id: int) -> Customer:
     if customer is None:
         raise Http404("No such customer.")
     return customer
+
+
+def customer_was_merged_into(keep: Customer, merged_id: int) -> bool:
+    """Whether account `merged_id` was merged into `keep` (a timeline entry on an order it moved): a merge
+    confirmed twice finds the other account gone and says so rather than 404."""
+    return TimelineEntry.objects.filter(
+        order__customer=keep, action="order.customer_merged", data__merged_id=merged_id
+    ).exists()
 
 
 def customer_with_email(organisation: Organisation, email: str) -> Customer | None:

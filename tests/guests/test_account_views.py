@@ -225,6 +225,9 @@ def test_merge_shows_both_accounts_then_moves_the_orders(client, member, organis
     response = client.post(url, {"customer": merge.pk}, follow=True)
     assert "merged into this account" in response.content.decode()
     assert Order.objects.get(pk=order.pk).customer_id == keep.pk and not Customer.objects.filter(pk=merge.pk).exists()
+    again = client.post(url, {"customer": merge.pk}, follow=True)  # a double submit, or the back button
+    assert again.status_code == 200 and "already merged into this one" in again.content.decode()
+    assert TimelineEntry.objects.filter(order=order, action="order.customer_merged").count() == 1
 
 
 def test_support_sees_no_merge_button_and_may_not_merge(agent, organisation):
