@@ -167,12 +167,14 @@ def message_claim(*, message_id: int) -> OutgoingMessage | None:
     now = timezone.now()
     with transaction.atomic():
         attempt = sql.message_start_sending(message_id=message_id, at=now, due=now + CLAIM_EARLY)
-    if attempt is None:
-        return None
-    # With the order, event and organisation the email is built from: no second read in build_email.
-    return OutgoingMessage.objects.select_related(
-        "order__event", "order__organisation", "organisation", "user", "customer", "created_by"
-    ).get(pk=message_id)
+        if attempt is None:
+            return None
+        # Read in the claim's transaction: a connection lost before this read undoes the claim with it, so the
+        # task's retry finds the message still queued (read after commit, it stayed "sending" for the sweeper).
+        # With the order, event and organisation the email is built from: no second read in build_email.
+        return OutgoingMessage.objects.select_related(
+            "order__event", "order__organisation", "organisation", "user", "customer", "created_by"
+        ).get(pk=message_id)
 
 
 def message_hand_over(*, message_id: int, attempt: int) -> bool:

@@ -5,8 +5,10 @@ import logging
 
 import pytest
 import requests
+from django.db import OperationalError
 
 from notifications.models import OutgoingMessage
+from notifications.services import message_claim
 from notifications.tasks import send_message
 from orders.models import Order, TimelineEntry
 
@@ -115,3 +117,21 @@ def test_an_address_the_service_refuses_is_rejected(queued, test_backend):
     send_message.apply(args=[message.pk])
     assert outcome(message) == (Status.REJECTED, "rejected", "email.rejected")
     assert message.status_reason.startswith("Invalid address")
+
+
+def test_a_claim_whose_connection_is_lost_before_its_read_leaves_the_message_queued(queued, monkeypatch):
+    """The claim and the read of what the email is built from are one transaction: a connection lost between them
+    (the database restarting) undoes the claim, so the task's retry claims it, not the sweeper minutes later."""
+    message = queued()
+
+    def lost(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(OutgoingMessage.objects, "select_related", lost)
+    with pytest.raises(OperationalError):
+        message_claim(message_id=message.pk)
+    monkeypatch.undo()
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (OutgoingMessage.Status.QUEUED, 0)
+    claimed = message_claim(message_id=message.pk)
+    assert claimed is not None and (claimed.status, claimed.attempts) == (OutgoingMessage.Status.SENDING, 1)
