@@ -14,6 +14,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
 from notifications.selectors import suppressions_for
+from organiser_portal.db_snapshot import consistent_read
 from organiser_portal.permissions import Access, Perm, access_organisation, page_access
 
 from . import rules
@@ -150,15 +151,17 @@ def _money_rows(access: Access, detail: OrderDetail) -> dict:
 
 def _order_refresh(request: HttpRequest, access: Access, code: str, flash: str = "") -> HttpResponse:
     """The order page's changeable sections, each swapped in place by id (out of band)."""
-    context = {**_order_page_context(access, code), "flash": flash}
-    with timezone.override(context["order"].event.time_zone):
-        return render(request, "orders/order_refresh.html", context)
+    with consistent_read():
+        context = {**_order_page_context(access, code), "flash": flash}
+        with timezone.override(context["order"].event.time_zone):
+            return render(request, "orders/order_refresh.html", context)
 
 
 @login_required
 def order_detail(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     access = page_access(request, org)
-    return render(request, "orders/order_detail.html", _order_page_context(access, code))
+    with consistent_read():  # the sections agree with each other though a task commits mid-page
+        return render(request, "orders/order_detail.html", _order_page_context(access, code))
 
 
 @login_required
