@@ -4,8 +4,10 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/organiser_portal
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-# The embedded default: SQLite under var/, tasks in process, email to var/mail/.
-RUN_ENV := DEBUG=1
+# The embedded default: SQLite under var/, tasks in process, email to var/mail/. `make run PORT=8001` serves on
+# another port; links in emails and SMS (PORTAL_URL) follow it unless .env sets PORTAL_URL.
+PORT ?= 8000
+RUN_ENV := DEBUG=1 PORT=$(PORT)
 
 .PHONY: install run test test-faults lint check-services bench bench-data bench-smoke clean
 
@@ -20,7 +22,7 @@ install: $(VENV)/.installed
 run: install
 	$(RUN_ENV) $(PY) manage.py migrate --no-input
 	$(RUN_ENV) $(PY) manage.py seed_demo --if-empty
-	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -115,3 +115,22 @@ def test_embedded_default_seeds_sends_and_plays_a_delivery(tmp_path):
     token = manage("scanner_device_create", "--org", "nordlicht", "--name", "Gate A").strip().splitlines()[-1]
     checked_in = manage("shell", "-c", CHECK_IN.replace("TOKEN", token))
     assert "CHECK-IN admitted  True" in checked_in and "CHECK-IN denied already_used True" in checked_in
+
+
+def test_make_run_on_another_port_puts_that_port_in_email_and_sms_links(tmp_path):
+    """`make run PORT=8123`: the links the worker writes into emails and SMS (PORTAL_URL) reach that server."""
+    env = {**os.environ, "DEBUG": "1", "PORT": "8123", "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
+    env.pop("PORTAL_URL", None)
+    show = "from django.conf import settings; print('URL', settings.PORTAL_URL)"
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", show],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "URL http://127.0.0.1:8123\n" in done.stdout
+    makefile = (ROOT / "Makefile").read_text()
+    assert "runserver 127.0.0.1:$(PORT)" in makefile and "PORT=$(PORT)" in makefile
