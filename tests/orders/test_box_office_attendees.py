@@ -89,6 +89,9 @@ def test_the_review_asks_each_ticket_of_a_type_needing_personal_data(client, mem
     page = text(review)
     assert "Attendee details" in page and "2 tickets ask for the attendee's details" in page
     assert "Ticket 1 · VIP" in page and "Ticket 2 · VIP" in page and "· Standing" not in page
+    # Personalisation's blocks, numbered: the tickets have no IDs yet, so nothing is "missing" so far.
+    assert 'id="attendee-1"' in review.content.decode() and 'id="attendee-2"' in review.content.decode()
+    assert "Details missing" not in page
     assert "Attendee name *" in page and "Company *" in page and "T-shirt size" in page
     assert Order.objects.count() == 0
 

@@ -113,6 +113,42 @@ def test_capacity_gone_by_the_confirmation_is_a_form_error(client, member, event
     assert Order.objects.count() == 1
 
 
+def sell_out_standing(client, types, new_url) -> None:
+    """Another till sells the last 3 'Standing' tickets."""
+    standing, _ = types
+    client.post(
+        new_url, filled(types, idempotency_key="other-till", step="confirm", **{f"quantity_{standing.pk}": "3"})
+    )
+    assert Order.objects.count() == 1
+
+
+def test_a_sold_out_type_says_so_in_place_of_its_quantity(client, member, event, types, new_url):
+    client.force_login(member(Role.SUPPORT))
+    sell_out_standing(client, types, new_url)
+    standing, balcony = types
+    response = client.get(new_url)
+    content = response.content.decode()
+    assert f'name="quantity_{standing.pk}"' not in content  # nothing to fill in
+    assert f'for="id_quantity_{standing.pk}"' not in content  # and no label pointing at a missing input
+    assert f'name="quantity_{balcony.pk}"' in content
+    assert "Standing 40.00 EUR + 2.50 EUR booking fee 0 Sold out" in text(response)
+    assert "Balcony 60.00 EUR no limit" in text(response)
+
+
+def test_a_quantity_posted_for_a_sold_out_type_is_refused(client, member, event, types, new_url):
+    client.force_login(member(Role.SUPPORT))
+    sell_out_standing(client, types, new_url)
+    standing, _ = types
+    for step in ("review", "confirm"):
+        response = client.post(new_url, filled(types, step=step))
+        page = text(response)
+        assert response.status_code == 200
+        assert "'Standing' is sold out (capacity 3)." in page
+        assert "New order" in page and "Confirm the order" not in page
+        assert f'name="quantity_{standing.pk}"' not in response.content.decode()
+    assert Order.objects.count() == 1
+
+
 def test_the_review_refuses_what_the_service_would(client, member, organisation, event, types, new_url):
     client.force_login(member(Role.SUPPORT))
     standing, _ = types
