@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from notifications.models import OutgoingMessage
+from orders.email_typos import suggest_email
 from orders.models import Order, OrderEmailStatus
 from organiser_portal.db import Table
 from organiser_portal.keyset import cursor, parse_cursor
@@ -216,6 +217,18 @@ class AtRiskRow:
     @property
     def email_problem(self) -> bool:
         return any(r != "data_missing" for r in self.reasons)
+
+    @property
+    def email_suggestion(self) -> str | None:
+        """The address the guest probably meant (orders.email_typos), as the order page's bounce banner offers it:
+        when the tickets email bounced or was rejected at the order's own contact email, not at an address it was
+        sent to once. None otherwise, or when the address looks fine."""
+        if not {EmailStatus.BOUNCED, EmailStatus.REJECTED} & set(self.reasons):
+            return None
+        contact = self.order.contact_email or ""
+        if self.message is not None and self.message.recipient.lower() != contact.lower():
+            return None
+        return suggest_email(contact)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from . import rules
 from .models import Payment
 from .payment_providers import UnknownProvider, provider_for
 from .selectors import OrderDetail
+from .sms_limits import order_sms_refusal
 
 NOT_AVAILABLE_YET = "Not available yet"
 
@@ -40,6 +41,15 @@ def refund_refusal(detail: OrderDetail) -> str | None:
         except UnknownProvider:
             return rules.refusal_unknown_provider(payment)
     return None
+
+
+def resend_sms_refusal(detail: OrderDetail) -> str | None:
+    """Why no tickets SMS can go now: the resend rules, then the per-order SMS limits in the dialog's words
+    (orders/sms_limits.py), counted on the messages the page has read: no query. The per-number limit depends on
+    the number typed, so only the dialog checks it."""
+    if reason := rules.refusal_resend(detail.order, valid_tickets=detail.valid_ticket_count):
+        return reason
+    return order_sms_refusal(order=detail.order, sms_sent_at=detail.sms_sent_at) or None
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Resend tickets by SMS",
         Perm.RESEND,
         "order_resend_sms",
-        lambda d: rules.refusal_resend(d.order, valid_tickets=d.valid_ticket_count),
+        resend_sms_refusal,
     ),
     ActionSpec(
         "edit_contact",

@@ -103,6 +103,11 @@ class OrderDetail:
         return f"{sms.pk}.{sms.status}" if sms is not None and sms.status in EMAIL_IN_FLIGHT else ""
 
     @property
+    def sms_sent_at(self) -> list[datetime]:
+        """When each of the order's SMS was written, newest first: what the per-order SMS limits count."""
+        return [m.created_at for m in self.messages if m.channel == OutgoingMessage.Channel.SMS]
+
+    @property
     def valid_ticket_count(self) -> int:
         return sum(1 for t in self.tickets if t.is_valid)
 

@@ -12,6 +12,7 @@ lock on the number so that two orders sending to one number at once count each o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -55,14 +56,21 @@ def number_limits() -> list[SmsLimit]:
     return [limit] if limit.most > 0 else []
 
 
-def _frees_at(sent: QuerySet[OutgoingMessage], limit: SmsLimit, now: datetime) -> datetime | None:
-    """None when one more SMS stays within `limit`; else when it will: once the `most`-th latest leaves the window."""
-    latest = list(
-        sent.filter(created_at__gt=now - limit.window)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[: limit.most]
-    )
+def _frees_at(sent_at: Iterable[datetime], limit: SmsLimit, now: datetime) -> datetime | None:
+    """None when one more SMS stays within `limit`, given when the SMS counted were written (`sent_at`, any order);
+    else when it will: once the `most`-th latest leaves the window."""
+    latest = sorted((at for at in sent_at if at > now - limit.window), reverse=True)[: limit.most]
     return latest[-1] + limit.window if len(latest) >= limit.most else None
+
+
+def _sent_at(sent: QuerySet[OutgoingMessage], limits: list[SmsLimit], now: datetime) -> list[datetime]:
+    """When the SMS of `sent` that `limits` may count were written, newest first: those inside the widest window,
+    at most the largest `most` of them (the newest rows of a narrower window are among those)."""
+    if not limits:
+        return []
+    since = now - max(limit.window for limit in limits)
+    rows = sent.filter(created_at__gt=since).order_by("-created_at").values_list("created_at", flat=True)
+    return list(rows[: max(limit.most for limit in limits)])
 
 
 def sms_number_lock(*, organisation_id: int, number: str) -> None:
@@ -78,11 +86,22 @@ def sms_number_lock(*, organisation_id: int, number: str) -> None:
 
 def sms_order_limit_refusal(*, order: Order, now: datetime | None = None) -> str:
     """Why the order may have no more tickets SMS for now, whatever the number (a per-order limit, and when it may
-    again, on the event's clock); "" when it may. The dialog says it before a number is typed."""
+    again, on the event's clock); "" when it may. The dialog says it before a number is typed. One query over the
+    order's messages, none when no per-order limit is in force."""
     now = now or timezone.now()
+    limits = order_limits()
     sms = OutgoingMessage.objects.filter(channel=OutgoingMessage.Channel.SMS, order=order)
+    return order_sms_refusal(order=order, sms_sent_at=_sent_at(sms, limits, now), now=now)
+
+
+def order_sms_refusal(*, order: Order, sms_sent_at: Iterable[datetime], now: datetime | None = None) -> str:
+    """`sms_order_limit_refusal` from when the order's SMS were written (`sms_sent_at`, any order; at least those of
+    the last day), read by the caller: no query. The order page's ⋯ menu passes the messages it has already read
+    (OrderDetail.sms_sent_at), so the item says the dialog's words at no cost."""
+    now = now or timezone.now()
+    sent_at = list(sms_sent_at)
     for limit in order_limits():
-        if frees_at := _frees_at(sms, limit, now):
+        if frees_at := _frees_at(sent_at, limit, now):
             return (
                 f"This order already had {limit.most} SMS in the last {limit.window_words}, the most allowed. "
                 f"The next SMS can be sent from {local_text(frees_at, order.event.tzinfo)}."
@@ -102,9 +121,10 @@ def sms_limit_refusal(*, order: Order, number: str, now: datetime | None = None)
     sms = OutgoingMessage.objects.filter(channel=OutgoingMessage.Channel.SMS)
     tz = order.event.tzinfo
     shown = phone_international(number)
-    for limit in number_limits():
-        sent = sms.filter(organisation_id=order.organisation_id, recipient=number)
-        if frees_at := _frees_at(sent, limit, now):
+    limits = number_limits()
+    sent_at = _sent_at(sms.filter(organisation_id=order.organisation_id, recipient=number), limits, now)
+    for limit in limits:
+        if frees_at := _frees_at(sent_at, limit, now):
             return (
                 f"{shown} already had {limit.most} SMS from this organisation in the last {limit.window_words}, "
                 f"the most allowed. The next SMS to it can be sent from {local_text(frees_at, tz)}."

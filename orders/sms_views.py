@@ -17,7 +17,7 @@ from . import rules
 from .errors import OrderActionError
 from .forms import SmsForm
 from .services import order_send_tickets_sms
-from .sms_limits import sms_limit_refusal, sms_order_limit_refusal
+from .sms_limits import order_sms_refusal, sms_limit_refusal
 from .views import HtmxHttpRequest, _delivery_context, _done, _form_page
 
 
@@ -56,7 +56,10 @@ def order_resend_sms(request: HtmxHttpRequest, org: str, code: str) -> HttpRespo
         "refusal": refusal,
         "confirming": confirming,
         # Past a per-order limit, said before a number is typed, not only after "Check the number…".
-        "limit_notice": sms_order_limit_refusal(order=order) if request.method == "GET" else "",
+        # Counted on the messages the page read, as the ⋯ menu's disabled item counts them (orders.menu).
+        "limit_notice": order_sms_refusal(order=order, sms_sent_at=context["detail"].sms_sent_at)
+        if request.method == "GET"
+        else "",
         "by_sms": True,
         "order_phone_shown": phone_international(order_number) if order_number else order.contact_phone,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 
 from django import template
+from django.template.loader import get_template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -18,6 +19,9 @@ from notifications.models import MessageStatus
 from organiser_portal.templatetags.portal import email_status_badge, event_time, order_status_badge
 
 register = template.Library()
+
+# The address the guest probably meant and the link to fix it: the order page's bounce banner renders it too.
+SUGGESTION = "orders/_email_suggestion.html"
 
 
 def _badges(order) -> tuple[SafeString, SafeString]:
@@ -166,7 +170,11 @@ def _at_risk_row(row, time_zone: str, can_fix: bool, can_personalise: bool) -> s
         email = "—"
     fixes = []
     if row.email_problem and can_fix:
-        if "bounced" in reasons or "rejected" in reasons:
+        if suggestion := row.email_suggestion:
+            # The order page's bounce banner's words and link (one template for both), to the same fix page.
+            context = {"suggestion": suggestion, "fix_url": row.fix_url, "button": "btn-primary"}
+            fixes.append(get_template(SUGGESTION).render(context).strip())
+        elif "bounced" in reasons or "rejected" in reasons:
             fixes.append(f'<a class="btn btn-sm btn-primary" href="{_e(row.fix_url)}">Fix the address and resend</a>')
         elif "deferred" in reasons:
             fixes.append(
@@ -187,5 +195,5 @@ def _at_risk_row(row, time_zone: str, can_fix: bool, can_personalise: bool) -> s
         f'<div class="small text-secondary text-break">{_e(order.contact_email)}</div></td>'
         f'<td class="card-first"><a class="fw-semibold" href="{_e(order.detail_url)}"><code>{_e(order.code)}</code></a></td>'
         f'<td class="card-key">{why}</td><td class="small card-line" data-label="Latest tickets email">{email}</td>'
-        f'<td class="text-nowrap card-key card-line">{" ".join(fixes)}</td></tr>'
+        f'<td class="text-nowrap card-key card-line at-risk-fix">{" ".join(fixes)}</td></tr>'
     )

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from demo.specs import ANNA_CODE, ANNA_EMAIL, DEMO_ORG_SLUG
 from notifications.models import OutgoingMessage
+from orders.models import Order
 from organiser_portal.celery import app as celery_app
 
 from .login import log_in
@@ -83,3 +84,20 @@ def test_fix_and_resend_from_the_bounce_banner_until_delivered(
         "support@demo.example"
     )
     page.screenshot(path=str(screenshot_dir / "fix-and-resend.png"), full_page=True)
+
+
+def test_the_at_risk_row_suggests_the_address_and_fixes_it(demo, live_server, page: Page, screenshot_dir):
+    log_in(page, live_server, "support@demo.example", "demo-support")
+    event = Order.objects.get(code=ANNA_CODE).event
+    page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/events/{event.public_id}/at-risk/")
+    row = page.get_by_role("row").filter(has_text=ANNA_CODE)
+    expect(row.locator(".suggested-email")).to_have_text(FIXED_EMAIL)
+    expect(row).to_contain_text(f"Did they mean {FIXED_EMAIL}?")
+    page.screenshot(path=str(screenshot_dir / "at-risk-suggestion.png"), full_page=True)
+    row.get_by_role("link", name=f"Fix and resend to {FIXED_EMAIL}").click()
+
+    confirm = page.locator("#fix-and-resend")
+    expect(confirm).to_contain_text(f"from {ANNA_EMAIL} to {FIXED_EMAIL}")
+    confirm.get_by_role("button", name="Fix and resend", exact=True).click()
+    expect(page.get_by_text(f"tickets queued for {FIXED_EMAIL}")).to_be_visible()
+    expect(page.locator("#contact")).to_contain_text(FIXED_EMAIL)

@@ -78,3 +78,26 @@ def test_resend_by_sms_reaches_delivered_on_the_order_page(
     assert [e.event_type for e in events] == ["sent", "delivered"]  # through the signed webhook
     (written,) = [path.read_text() for path in embedded_default.iterdir()]
     assert "To: +4915123456789" in written and "/my-tickets/" in written
+
+
+def test_at_the_order_limit_the_menu_item_is_disabled_and_says_when(
+    embedded_default, live_server, page: Page, screenshot_dir, settings
+):
+    settings.SMS_LIMIT_PER_ORDER_HOUR = 1
+    log_in(page, live_server, "support@demo.example", "demo-support")
+    page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{ANNA_CODE}/")
+    page.get_by_text("⋯ Actions").click()
+    page.get_by_role("link", name="Resend tickets by SMS").click()
+    dialog = page.locator("dialog#action-dialog #resend-sms")
+    dialog.get_by_label("The order's phone").check()
+    dialog.get_by_role("button", name="Check the number…").click()
+    dialog.get_by_role("button", name=f"Send SMS to {SHOWN}").click()
+    expect(page.get_by_role("status").filter(has_text=f"Tickets link queued by SMS for {SHOWN}")).to_be_visible()
+
+    # The menu, swapped in place, no longer offers it: it says the dialog's words, and when the next SMS may go.
+    page.get_by_text("⋯ Actions").click()
+    expect(page.get_by_role("link", name="Resend tickets by SMS")).to_have_count(0)
+    item = page.locator(".actions-disabled").filter(has_text="Resend tickets by SMS")
+    expect(item).to_contain_text("This order already had 1 SMS in the last hour, the most allowed.")
+    expect(item).to_contain_text("The next SMS can be sent from")
+    page.screenshot(path=str(screenshot_dir / "sms-limit-menu.png"))

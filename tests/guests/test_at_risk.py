@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -184,3 +186,47 @@ def test_an_unknown_reason_is_refused_by_the_service_not_sent_to_the_database(me
     with pytest.raises(ValueError, match="Unknown at-risk reason"):
         at_risk_orders(access, event, reason="no-such-reason")
     assert at_risk_orders(access, event, reason="bounced").total == 0  # the connection is still usable
+
+
+def at_risk_page(client, event) -> str:
+    url = reverse("event_at_risk", kwargs={"org": event.organisation.slug, "event_id": event.public_id})
+    return client.get(url).content.decode()
+
+
+def test_a_typo_bounce_shows_the_order_pages_suggestion_and_its_fix(client, member, make_order, event):
+    order = with_email(make_order(contact_email="anna@gmial.com"), "bounced", reason="550 5.1.1 no such user")
+    client.force_login(member(Role.SUPPORT))
+    html = at_risk_page(client, event)
+    fix = reverse("order_fix_and_resend", kwargs={"org": event.organisation.slug, "code": order.code})
+    suggestion = 'Did they mean <strong class="suggested-email">anna@gmail.com</strong>?'
+    assert suggestion in html and f'href="{fix}">Fix and resend to anna@gmail.com…</a>' in html
+    assert "Fix the address and resend</a>" not in html
+    # The order page's bounce banner says the same words (one template), and the link's page fixes to it.
+    order_page = client.get(reverse("order_detail", kwargs={"org": event.organisation.slug, "code": order.code}))
+    assert suggestion in order_page.content.decode()
+    assert "to <strong>anna@gmail.com</strong> and send the tickets there" in client.get(fix).content.decode()
+
+
+def test_no_suggestion_without_a_typo_or_for_a_send_to_another_address(client, member, make_order, event, access):
+    plain = with_email(make_order(), "bounced")
+    other = with_email(make_order(contact_email="anna@gmial.com"), "bounced")
+    # The bounce was a send once to another address: the order's contact is not in question (as on the order page).
+    OutgoingMessage.objects.filter(order=other).update(recipient="friend@example.com")
+    rejected = with_email(make_order(contact_email="bob@outlok.com"), "rejected")
+    rows = {row.order.code: row.email_suggestion for row in at_risk_orders(access, event).rows}
+    assert rows == {plain.code: None, other.code: None, rejected.code: "bob@outlook.com"}
+    client.force_login(member(Role.SUPPORT))
+    html = at_risk_page(client, event)
+    assert html.count("Did they mean") == 1 and html.count("Fix the address and resend</a>") == 2
+
+
+def test_the_suggestion_costs_the_page_no_query(client, member, make_order, event):
+    client.force_login(member(Role.SUPPORT))
+    with_email(make_order(), "bounced")
+    at_risk_page(client, event)  # the session notes the organisation once
+    with CaptureQueriesContext(connection) as plain:
+        at_risk_page(client, event)
+    with_email(make_order(contact_email="anna@gmial.com"), "bounced")
+    with CaptureQueriesContext(connection) as typo:
+        html = at_risk_page(client, event)
+    assert "Did they mean" in html and len(typo) == len(plain)

@@ -8,12 +8,14 @@ from datetime import timedelta
 import pytest
 from django.db import connection, transaction
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications.models import OutgoingMessage
 from orders.errors import OrderActionError
 from orders.models import Order, TimelineEntry
 from orders.services import order_send_tickets_sms
+from orders.sms_limits import sms_order_limit_refusal
 from organiser_portal.models import Membership
 from organiser_portal.times import local_text
 from tests.factories import EventFactory, TicketTypeFactory
@@ -206,3 +208,64 @@ def test_the_dialog_says_the_order_limit_before_a_number_is_typed(client, agent,
     html = client.get(url).content.decode()
     assert "This order already had 2 SMS in the last hour" in html and "The next SMS can be sent from" in html
     assert written(order) == (2, 2)
+
+
+def sms_item(client, order: Order):
+    url = reverse("order_detail", kwargs={"org": order.organisation.slug, "code": order.code})
+    response = client.get(url)
+    return next(i for i in response.context["actions"] if i.key == "resend_sms"), response.content.decode()
+
+
+def test_the_menu_item_is_disabled_at_the_order_limit_in_the_dialogs_words(client, agent, make_order):
+    order = make_order(contact_phone="0151 23456789")
+    client.force_login(agent)
+    assert sms_item(client, order)[0].enabled
+    send(agent, order)
+    send(agent, order)
+    item, html = sms_item(client, order)
+    dialog = reverse("order_resend_sms", kwargs={"org": order.organisation.slug, "code": order.code})
+    assert not item.enabled and item.url is None
+    assert item.reason == sms_order_limit_refusal(order=order)  # the dialog's words, from the dialog's function
+    assert item.reason.startswith("This order already had 2 SMS in the last hour, the most allowed. The next SMS")
+    assert f'<small class="actions-reason">{item.reason}</small>' in html and f'href="{dialog}"' not in html
+    assert item.reason in client.get(dialog).content.decode()
+    age(61, order=order)  # the hour is over: the day's limit (3) still has room
+    assert sms_item(client, order)[0].enabled
+
+
+def test_the_menu_item_names_the_day_limit_and_when_it_frees_up(client, agent, make_order):
+    order = make_order()
+    first = send(agent, order)
+    send(agent, order)
+    age(61, order=order)
+    send(agent, order)
+    client.force_login(agent)
+    item, _ = sms_item(client, order)
+    frees_at = local_text(first.created_at - timedelta(minutes=61) + timedelta(days=1), order.event.tzinfo)
+    assert item.reason == (
+        f"This order already had 3 SMS in the last 24 hours, the most allowed. The next SMS can be sent from {frees_at}."
+    )
+
+
+def test_the_number_limit_stays_in_the_dialog(client, agent, make_order, settings):
+    """The per-number limit depends on the number typed: the menu item stays enabled for it."""
+    settings.SMS_LIMIT_PER_NUMBER_DAY = 1
+    order = make_order(contact_phone=NUMBER)
+    send(agent, make_order())  # another order used up the number's day
+    client.force_login(agent)
+    assert sms_item(client, order)[0].enabled
+
+
+def test_the_limit_costs_the_order_page_no_query(client, agent, make_order):
+    quiet, busy = make_order(), make_order()
+    send(agent, busy)
+    send(agent, busy)
+    client.force_login(agent)
+    counts = []
+    for order in (quiet, busy, quiet, busy):  # the first page view notes the organisation in the session
+        url = reverse("order_detail", kwargs={"org": order.organisation.slug, "code": order.code})
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[2] == counts[3]
+    assert not sms_item(client, busy)[0].enabled
