@@ -67,11 +67,10 @@ with connection.cursor() as c:
 """
 
 
-def test_embedded_default_lets_a_read_then_write_transaction_wait_for_another_writer(tmp_path):
-    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
-    env.pop("REDIS_URL", None)
+def _shell(env: dict[str, str], code: str) -> str:
+    """What `manage.py shell -c code` printed in a subprocess with `env`; AssertionError when it failed."""
     done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", READ_THEN_WRITE],
+        [sys.executable, "manage.py", "shell", "-c", code],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -79,7 +78,13 @@ def test_embedded_default_lets_a_read_then_write_transaction_wait_for_another_wr
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "X 11" in done.stdout
+    return done.stdout
+
+
+def test_embedded_default_lets_a_read_then_write_transaction_wait_for_another_writer(tmp_path):
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
+    env.pop("REDIS_URL", None)
+    assert "X 11" in _shell(env, READ_THEN_WRITE)
 
 
 def test_embedded_default_seeds_sends_and_plays_a_delivery(tmp_path):
@@ -121,16 +126,7 @@ def test_make_run_on_another_port_puts_that_port_in_email_and_sms_links(tmp_path
     """`make run PORT=8123`: the links the worker writes into emails and SMS (PORTAL_URL) reach that server."""
     env = {**os.environ, "DEBUG": "1", "PORT": "8123", "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
     env.pop("PORTAL_URL", None)
-    show = "from django.conf import settings; print('URL', settings.PORTAL_URL)"
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", show],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "URL http://127.0.0.1:8123\n" in done.stdout
+    shown = _shell(env, "from django.conf import settings; print('URL', settings.PORTAL_URL)")
+    assert "URL http://127.0.0.1:8123\n" in shown
     makefile = (ROOT / "Makefile").read_text()
     assert "runserver 127.0.0.1:$(PORT)" in makefile and "PORT=$(PORT)" in makefile
