@@ -84,6 +84,25 @@ def sms_number_lock(*, organisation_id: int, number: str) -> None:
         )
 
 
+def _latest_frees_at(
+    sent_at: list[datetime], limits: list[SmsLimit], now: datetime
+) -> tuple[SmsLimit, datetime] | None:
+    """Of `limits`, the one passed that frees up last, and when: an SMS may go only once every limit has room, so
+    the refusal names that one (an hour's limit freeing up sooner would promise a time the day's still refuses)."""
+    passed = [(limit, frees_at) for limit in limits if (frees_at := _frees_at(sent_at, limit, now))]
+    return max(passed, key=lambda passed_at: passed_at[1]) if passed else None
+
+
+def _order_refusal(order: Order, sent_at: list[datetime], now: datetime) -> tuple[datetime, str] | None:
+    if not (passed := _latest_frees_at(sent_at, order_limits(), now)):
+        return None
+    limit, frees_at = passed
+    return frees_at, (
+        f"This order already had {limit.most} SMS in the last {limit.window_words}, the most allowed. "
+        f"The next SMS can be sent from {local_text(frees_at, order.event.tzinfo)}."
+    )
+
+
 def sms_order_limit_refusal(*, order: Order, now: datetime | None = None) -> str:
     """Why the order may have no more tickets SMS for now, whatever the number (a per-order limit, and when it may
     again, on the event's clock); "" when it may. The dialog says it before a number is typed. One query over the
@@ -98,35 +117,33 @@ def order_sms_refusal(*, order: Order, sms_sent_at: Iterable[datetime], now: dat
     """`sms_order_limit_refusal` from when the order's SMS were written (`sms_sent_at`, any order; at least those of
     the last day), read by the caller: no query. The order page's ⋯ menu passes the messages it has already read
     (OrderDetail.sms_sent_at), so the item says the dialog's words at no cost."""
-    now = now or timezone.now()
-    sent_at = list(sms_sent_at)
-    for limit in order_limits():
-        if frees_at := _frees_at(sent_at, limit, now):
-            return (
-                f"This order already had {limit.most} SMS in the last {limit.window_words}, the most allowed. "
-                f"The next SMS can be sent from {local_text(frees_at, order.event.tzinfo)}."
-            )
-    return ""
+    refusal = _order_refusal(order, list(sms_sent_at), now or timezone.now())
+    return refusal[1] if refusal else ""
 
 
 def sms_limit_refusal(*, order: Order, number: str, now: datetime | None = None) -> str:
     """Why one more tickets SMS of `order` to `number` (E.164) would pass a limit, naming the limit and when an SMS
-    may be sent again (on the event's clock); "" when it may be sent.
+    may be sent again (on the event's clock); "" when it may be sent. Past limits of both the order and the number,
+    the one that frees up last.
 
     The sending service asks inside its transaction, with the order row and the number (`sms_number_lock`)
     locked, so the SMS it writes is counted by every later check; the dialog asks before the confirmation."""
     now = now or timezone.now()
-    if reason := sms_order_limit_refusal(order=order, now=now):
-        return reason
     sms = OutgoingMessage.objects.filter(channel=OutgoingMessage.Channel.SMS)
-    tz = order.event.tzinfo
-    shown = phone_international(number)
+    refusals = []
+    limits = order_limits()
+    if refusal := _order_refusal(order, _sent_at(sms.filter(order=order), limits, now), now):
+        refusals.append(refusal)
     limits = number_limits()
     sent_at = _sent_at(sms.filter(organisation_id=order.organisation_id, recipient=number), limits, now)
-    for limit in limits:
-        if frees_at := _frees_at(sent_at, limit, now):
-            return (
-                f"{shown} already had {limit.most} SMS from this organisation in the last {limit.window_words}, "
-                f"the most allowed. The next SMS to it can be sent from {local_text(frees_at, tz)}."
+    if passed := _latest_frees_at(sent_at, limits, now):
+        limit, frees_at = passed
+        refusals.append(
+            (
+                frees_at,
+                f"{phone_international(number)} already had {limit.most} SMS from this organisation in the last "
+                f"{limit.window_words}, the most allowed. The next SMS to it can be sent from "
+                f"{local_text(frees_at, order.event.tzinfo)}.",
             )
-    return ""
+        )
+    return max(refusals, key=lambda refusal: refusal[0])[1] if refusals else ""

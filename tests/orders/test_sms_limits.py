@@ -269,3 +269,36 @@ def test_the_limit_costs_the_order_page_no_query(client, agent, make_order):
         counts.append(len(queries))
     assert counts[2] == counts[3]
     assert not sms_item(client, busy)[0].enabled
+
+
+def test_past_the_hour_and_the_day_limit_the_refusal_names_the_one_that_frees_up_last(client, agent, make_order):
+    """Past both per-order limits, an SMS may go only when the day's has room: the hour's time would be refused."""
+    order = make_order()
+    first = send(agent, order)
+    age(300, order=order)
+    send(agent, order)
+    send(agent, order)
+    frees_at = local_text(first.created_at - timedelta(minutes=300) + timedelta(days=1), order.event.tzinfo)
+    said = f"This order already had 3 SMS in the last 24 hours, the most allowed. The next SMS can be sent from {frees_at}."
+    with pytest.raises(OrderActionError) as refused:
+        send(agent, order, key="k4")
+    assert str(refused.value) == said
+    client.force_login(agent)
+    assert sms_item(client, order)[0].reason == said  # the ⋯ menu's disabled item, in the same words
+    assert written(order) == (3, 3)
+
+
+def test_past_the_order_and_the_number_limit_the_refusal_names_the_one_that_frees_up_last(agent, make_order, settings):
+    settings.SMS_LIMIT_PER_NUMBER_DAY = 2
+    order = make_order()
+    earlier = send(agent, make_order())  # another order's SMS to the number, 5 hours ago
+    age(300)
+    send(agent, order)
+    send(agent, order, "+43 664 1234567")  # the order's hour is full too, and frees up sooner
+    frees_at = local_text(earlier.created_at - timedelta(minutes=300) + timedelta(days=1), order.event.tzinfo)
+    with pytest.raises(OrderActionError) as refused:
+        send(agent, order, key="k3")
+    assert str(refused.value) == (
+        "+49 1512 3456789 already had 2 SMS from this organisation in the last 24 hours, the most allowed. "
+        f"The next SMS to it can be sent from {frees_at}."
+    )
