@@ -256,9 +256,12 @@ EMAIL_RETRY_DELAY = env.float("EMAIL_RETRY_DELAY", default=30.0)
 EMAIL_UNCONFIRMED_RESEND_AFTER = env.int("EMAIL_UNCONFIRMED_RESEND_AFTER", default=3600)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tickets <tickets@portal.example>")
 # Where the portal is reached, for the links in emails sent outside a request (invitations, password resets).
-# Under DEBUG the address `make run` serves (its PORT, 8000 unless given), so links work on any port.
-_LOCAL_URL = f"http://127.0.0.1:{env.int('PORT', default=8000)}"
-PORTAL_URL = env.str("PORTAL_URL", default=_LOCAL_URL if DEBUG else f"https://{ALLOWED_HOSTS[0]}")
+# Under DEBUG the address `make run` serves (its PORT, 8000 unless given), so links work on any port. Outside
+# DEBUG, PORT is not read: a platform's own PORT (or a non-number there) changes nothing.
+PORTAL_URL = env.str(
+    "PORTAL_URL",
+    default=f"http://127.0.0.1:{env.int('PORT', default=8000)}" if DEBUG else f"https://{ALLOWED_HOSTS[0]}",
+)
 PORTAL_URL = PORTAL_URL.rstrip("/")
 # How long a team invitation's link to set a password works, in seconds (default 7 days); a password reset
 # link works PASSWORD_RESET_TIMEOUT seconds (default 1 hour).

@@ -148,3 +148,29 @@ def test_with_debug_on_twilio_without_its_token_starts_but_check_deploy_says_so(
     checked = check_deploy(production_image, image_env(DEBUG="1", SMS_PROVIDER="twilio", TWILIO_ACCOUNT_SID="AC1"))
     assert checked.returncode != 0
     assert "organiser_portal.E004" in checked.stderr and "TWILIO_AUTH_TOKEN" in checked.stderr
+
+
+@pytest.mark.parametrize("port", ["9000", "tcp://10.0.0.3:80", ""])
+def test_outside_debug_port_changes_nothing(port):
+    """`make run PORT=…` moves the demo's links; in production PORT (a platform's, whatever it holds) is not read."""
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.PORTAL_URL)",
+        ],
+        cwd=production.ROOT,
+        env=production.bare_env(
+            DJANGO_SETTINGS_MODULE="organiser_portal.settings",
+            DEBUG="0",
+            SECRET_KEY=STRONG_KEY,
+            ANYMAIL_WEBHOOK_SECRET="anymail:0123456789abcdefXYZ",
+            ALLOWED_HOSTS="portal.example.com",
+            PORT=port,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert started.returncode == 0, started.stderr[-2000:]
+    assert started.stdout.strip() == "https://portal.example.com"
