@@ -21,14 +21,33 @@ def consistent_read() -> Iterator[None]:
     """Run the block's queries in one snapshot, reading only.
 
     Inside a transaction already (a service, a test case) the block joins it: that transaction's isolation holds.
-    On SQLite every transaction is serializable already; the block runs in one. A write inside the block raises
-    (PostgreSQL: "cannot execute … in a read-only transaction").
+    On SQLite every transaction is serializable already; the block runs in a DEFERRED one, whatever the
+    connection's `transaction_mode`: under WAL it reads one snapshot and takes no lock, where the embedded
+    default's IMMEDIATE would take the write lock for the page, waiting behind (and then failing with "database
+    is locked") every task or webhook writing meanwhile. A write inside the block raises (PostgreSQL: "cannot
+    execute … in a read-only transaction").
     """
     if connection.in_atomic_block:
         yield
         return
-    with transaction.atomic():
+    with _deferred_on_sqlite(), transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
+
+
+@contextmanager
+def _deferred_on_sqlite() -> Iterator[None]:
+    """Begin the block's transaction as SQLite's DEFERRED (Django's sqlite backend begins `BEGIN
+    <connection.transaction_mode>`, set from OPTIONS when it connects: so connect first, then lend the mode)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    mode = connection.transaction_mode  # type: ignore[attr-defined]
+    connection.transaction_mode = None  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        connection.transaction_mode = mode  # type: ignore[attr-defined]

@@ -66,6 +66,27 @@ with connection.cursor() as c:
     print("X", c.fetchone()[0])
 """
 
+# The order page's snapshot (organiser_portal.db_snapshot) beside a writer mid-transaction (a task, the sandbox's
+# delivery report): it reads at once, and the same value though the writer commits between its two reads.
+SNAPSHOT_BESIDE_A_WRITER = """
+import sqlite3, time
+from django.db import connection
+from organiser_portal.db_snapshot import consistent_read
+with connection.cursor() as c:
+    c.execute("CREATE TABLE t (x integer)")
+    c.execute("INSERT INTO t VALUES (1)")
+other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None, timeout=20)
+other.execute("BEGIN IMMEDIATE")
+other.execute("UPDATE t SET x = 2")
+started = time.monotonic()
+with consistent_read(), connection.cursor() as c:
+    c.execute("SELECT x FROM t")
+    first = c.fetchone()[0]
+    other.execute("COMMIT")
+    c.execute("SELECT x FROM t")
+    print("READ", first, c.fetchone()[0], "waited" if time.monotonic() - started > 5 else "at once")
+"""
+
 
 def _shell(env: dict[str, str], code: str) -> str:
     """What `manage.py shell -c code` printed in a subprocess with `env`; AssertionError when it failed."""
@@ -130,3 +151,10 @@ def test_make_run_on_another_port_puts_that_port_in_email_and_sms_links(tmp_path
     assert "URL http://127.0.0.1:8123\n" in shown
     makefile = (ROOT / "Makefile").read_text()
     assert "runserver 127.0.0.1:$(PORT)" in makefile and "PORT=$(PORT)" in makefile
+
+
+def test_embedded_default_reads_the_order_page_snapshot_beside_a_writer(tmp_path):
+    """The snapshot takes no write lock: the page neither waits for a task's write nor fails "database is locked"."""
+    env = {**os.environ, "DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
+    env.pop("REDIS_URL", None)
+    assert "READ 1 1 at once" in _shell(env, SNAPSHOT_BESIDE_A_WRITER)
