@@ -58,9 +58,16 @@ def number_limits() -> list[SmsLimit]:
 
 def _frees_at(sent_at: Iterable[datetime], limit: SmsLimit, now: datetime) -> datetime | None:
     """None when one more SMS stays within `limit`, given when the SMS counted were written (`sent_at`, any order);
-    else when it will: once the `most`-th latest leaves the window."""
+    else when it will: once the `most`-th latest leaves the window, from the next whole minute."""
     latest = sorted((at for at in sent_at if at > now - limit.window), reverse=True)[: limit.most]
-    return latest[-1] + limit.window if len(latest) >= limit.most else None
+    return _next_minute(latest[-1] + limit.window) if len(latest) >= limit.most else None
+
+
+def _next_minute(when: datetime) -> datetime:
+    """`when` rounded up to the minute: the refusal shows hours and minutes, and at the minute it names an SMS
+    may go (rounded down, "from 19:52" would still refuse at 19:52:10)."""
+    minute = when.replace(second=0, microsecond=0)
+    return minute if minute == when else minute + timedelta(minutes=1)
 
 
 def _sent_at(sent: QuerySet[OutgoingMessage], limits: list[SmsLimit], now: datetime) -> list[datetime]:

@@ -3,13 +3,14 @@ day; a refusal names the limit and when it frees up and writes nothing; other or
 passing allows again; two sends at the limit's edge on separate connections pass once."""
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from notifications.models import OutgoingMessage
 from orders.errors import OrderActionError
@@ -37,6 +38,12 @@ def limits(settings):
     settings.SMS_LIMIT_PER_NUMBER_DAY = 4
 
 
+def shown_from(when: datetime, order: Order) -> str:
+    """How a refusal shows the time an SMS may go again: `when` on the event's clock, rounded up to the minute."""
+    minute = when.replace(second=0, microsecond=0)
+    return local_text(minute if minute == when else minute + timedelta(minutes=1), order.event.tzinfo)
+
+
 def send(agent, order: Order, phone: str = NUMBER, key: str = "") -> OutgoingMessage:
     return order_send_tickets_sms(actor=agent, order=order, phone=phone, idempotency_key=key)
 
@@ -59,7 +66,7 @@ def test_the_hour_limit_of_an_order_refuses_naming_it_and_when_it_frees_up_and_w
     before = written(order)
     with pytest.raises(OrderActionError) as refused:
         send(agent, order, "+43 664 7654321", key="k3")
-    frees_at = local_text(first.created_at + timedelta(hours=1), order.event.tzinfo)
+    frees_at = shown_from(first.created_at + timedelta(hours=1), order)
     assert str(refused.value) == (
         f"This order already had 2 SMS in the last hour, the most allowed. The next SMS can be sent from {frees_at}."
     )
@@ -241,7 +248,7 @@ def test_the_menu_item_names_the_day_limit_and_when_it_frees_up(client, agent, m
     send(agent, order)
     client.force_login(agent)
     item, _ = sms_item(client, order)
-    frees_at = local_text(first.created_at - timedelta(minutes=61) + timedelta(days=1), order.event.tzinfo)
+    frees_at = shown_from(first.created_at - timedelta(minutes=61) + timedelta(days=1), order)
     assert item.reason == (
         f"This order already had 3 SMS in the last 24 hours, the most allowed. The next SMS can be sent from {frees_at}."
     )
@@ -278,7 +285,7 @@ def test_past_the_hour_and_the_day_limit_the_refusal_names_the_one_that_frees_up
     age(300, order=order)
     send(agent, order)
     send(agent, order)
-    frees_at = local_text(first.created_at - timedelta(minutes=300) + timedelta(days=1), order.event.tzinfo)
+    frees_at = shown_from(first.created_at - timedelta(minutes=300) + timedelta(days=1), order)
     said = f"This order already had 3 SMS in the last 24 hours, the most allowed. The next SMS can be sent from {frees_at}."
     with pytest.raises(OrderActionError) as refused:
         send(agent, order, key="k4")
@@ -295,10 +302,24 @@ def test_past_the_order_and_the_number_limit_the_refusal_names_the_one_that_free
     age(300)
     send(agent, order)
     send(agent, order, "+43 664 1234567")  # the order's hour is full too, and frees up sooner
-    frees_at = local_text(earlier.created_at - timedelta(minutes=300) + timedelta(days=1), order.event.tzinfo)
+    frees_at = shown_from(earlier.created_at - timedelta(minutes=300) + timedelta(days=1), order)
     with pytest.raises(OrderActionError) as refused:
         send(agent, order, key="k3")
     assert str(refused.value) == (
         "+49 1512 3456789 already had 2 SMS from this organisation in the last 24 hours, the most allowed. "
         f"The next SMS to it can be sent from {frees_at}."
     )
+
+
+def test_the_time_named_is_a_whole_minute_from_which_an_sms_may_go(agent, make_order):
+    order = make_order()
+    send(agent, order)
+    send(agent, order)
+    OutgoingMessage.objects.filter(order=order).update(
+        created_at=timezone.now().replace(second=30, microsecond=0) - timedelta(minutes=2)
+    )
+    said = sms_order_limit_refusal(order=order)
+    frees_at = OutgoingMessage.objects.filter(order=order).first().created_at + timedelta(hours=1, seconds=30)
+    assert said.endswith(f"The next SMS can be sent from {local_text(frees_at, order.event.tzinfo)}.")
+    assert sms_order_limit_refusal(order=order, now=frees_at) == ""  # at the minute named, it may go
+    assert sms_order_limit_refusal(order=order, now=frees_at - timedelta(seconds=31)) == said
