@@ -18,6 +18,7 @@ from notifications.services import (
     message_mark_failed,
     message_mark_sent,
 )
+from orders.email_typos import suggest_email
 from orders.errors import OrderActionError
 from orders.models import Order
 from orders.services import order_change_contact, order_resend_tickets, order_send_tickets_sms
@@ -30,6 +31,8 @@ EventType = DeliveryEvent.Type
 PROVIDER = "postmark"
 SMS_PROVIDER = "SMS sandbox"
 BOUNCE_REASON = "550 5.1.1 mailbox does not exist"
+# A typo'd domain (gmial.com) has no mail server: the receiving side says so, as the sandbox does for one.
+TYPO_BOUNCE_REASON = "550 5.1.2 domain not found"
 DEFER_REASON = "451 4.7.1 greylisted, please try again later"
 REJECT_REASON = "recipient is on the suppression list after an earlier hard bounce"
 FAIL_REASON = "the email service did not answer after 3 attempts (connection timed out)"
@@ -171,7 +174,8 @@ def deliver(ctx: StoryContext, message: OutgoingMessage | None, story: str, queu
         if rng.random() < 0.3:
             events.append((EventType.DEFERRED, at, DEFER_REASON))
             at += timedelta(minutes=rng.randint(5, 40))
-        events.append((EventType.BOUNCED, at, BOUNCE_REASON))
+        reason = TYPO_BOUNCE_REASON if suggest_email(message.recipient) else BOUNCE_REASON
+        events.append((EventType.BOUNCED, at, reason))
     else:
         events.append((EventType.DELIVERED, at, ""))
         if story in (MailStory.OPENED, MailStory.CLICKED):

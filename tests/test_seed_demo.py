@@ -114,7 +114,7 @@ def test_the_stories_around_the_statuses(seeded):
     assert OutgoingMessage.objects.filter(channel="sms", status="delivered", provider="SMS sandbox").exists()
     assert TimelineEntry.objects.filter(action="order.contact_changed").exists()
     bounce = OutgoingMessage.objects.filter(status="bounced", recipient__contains="@gmial.com")
-    assert bounce.filter(status_reason__contains="mailbox does not exist").exists()
+    assert bounce.exists() and not bounce.exclude(status_reason__contains="5.1.2 domain not found").exists()
 
 
 def test_sums_and_email_status_are_consistent(seeded):
@@ -130,7 +130,7 @@ def test_the_demo_guest(seeded):
     anna = Order.objects.get(code=ANNA_CODE)
     assert (anna.contact_name, anna.contact_email) == ("Anna Müller", "anna.mueller@gmial.com")
     assert anna.email_status == "bounced" and anna.customer is None
-    assert "mailbox does not exist" in anna.messages.get().status_reason
+    assert "5.1.2 domain not found" in anna.messages.get().status_reason  # gmial.com has no mail server
     assert ANNA_CODE in seeded["output"]
 
 
