@@ -16,6 +16,7 @@ from .clock import Clock
 
 if TYPE_CHECKING:
     from orders.services import LineRequest
+    from organiser_portal.models import TicketType
 
     from .people import People
 
@@ -38,6 +39,7 @@ class StoryContext(Protocol):
     rng: random.Random
     clock: Clock
     event: Event
+    ticket_types: list[TicketType]
     staff: list[Any]
     agents: list[Any]
 

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 
 from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
 from notifications.services import IncomingEvent, message_timeline_data
+from orders.capacity import capacity_left
 from orders.models import Order, OrderEmailStatus, OrderLine, Payment, TimelineEntry
 from orders.pricing import line_amounts
+from orders.services import LineRequest
 from organiser_portal.codes import ORDER_CODE_LENGTH, TICKET_ID_LENGTH
 from tickets.models import Ticket
 
@@ -43,7 +45,8 @@ class _Planned:
 def crowd_orders(ctx: StoryContext, count: int) -> list[Order]:
     """`count` plain orders for ctx.event: about nine in ten paid (tickets delivered, or held), the rest expired."""
     rng, event = ctx.rng, ctx.event
-    planned = [_plan(ctx, expired=rng.random() < 0.1) for _ in range(count)]
+    left = capacity_left(ctx.ticket_types)  # the stories sold first; the crowd takes only what is free
+    planned = [_plan(ctx, left, expired=rng.random() < 0.1) for _ in range(count)]
     Order.objects.bulk_create([p.order for p in planned])
     for p in planned:
         for line in p.lines:
@@ -77,7 +80,21 @@ def crowd_orders(ctx: StoryContext, count: int) -> list[Order]:
     return [p.order for p in planned]
 
 
-def _plan(ctx: StoryContext, *, expired: bool) -> _Planned:
+def _within_capacity(requests: list[LineRequest], left: dict[int, int | None]) -> list[LineRequest]:
+    """`requests` cut to what the ticket types have left (`left`, counted down as the crowd sells), a type that
+    is sold out dropped: the crowd never sells past a capacity, as order_create's capacity check would refuse."""
+    fitted = []
+    for request in requests:
+        free = left[request.ticket_type.pk]
+        quantity = request.quantity if free is None else min(request.quantity, free)
+        if quantity > 0:
+            fitted.append(LineRequest(request.ticket_type, quantity))
+            if free is not None:
+                left[request.ticket_type.pk] = free - quantity
+    return fitted
+
+
+def _plan(ctx: StoryContext, left: dict[int, int | None], *, expired: bool) -> _Planned:
     rng, event, b = ctx.rng, ctx.event, ctx.b
     contact = b.people.contact(event.organisation)
     created = ctx.sale_time("crowd", "")
@@ -92,7 +109,11 @@ def _plan(ctx: StoryContext, *, expired: bool) -> _Planned:
     p = _Planned(order=order)
     p.times["created"] = created
     total = Decimal("0")
-    for request in ctx.lines("crowd"):
+    requests = ctx.lines("crowd")
+    if not expired:  # an expired reservation holds no capacity
+        fitted = _within_capacity(requests, left)
+        requests, expired = (fitted, False) if fitted else (requests, True)  # sold out: the reservation timed out
+    for request in requests:
         tt = request.ticket_type
         amounts = line_amounts(
             price=tt.price,

@@ -17,6 +17,7 @@ from demo.specs import ANNA_CODE, LOGINS
 from guests.models import Customer
 from notifications.models import DeliveryEvent, MessageStatus, OutgoingMessage
 from notifications.services import IncomingEvent, delivery_event_record, message_claim, message_mark_sent
+from orders.capacity import capacity_taken
 from orders.models import Order, OrderLine, Payment, Refund, TimelineEntry
 from organiser_portal.matching import has_cjk, name_key
 from organiser_portal.models import Event, Membership, Organisation, Region, TicketType
@@ -231,3 +232,13 @@ def test_the_readme_counts_the_winter_galas_held_orders_right(seeded):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     [said] = re.findall(r"Winter Gala's (\d+) held orders", readme)
     assert seeded["first"]["held"]["Winter Gala"] == int(said)
+
+
+def test_no_ticket_type_is_sold_past_its_capacity(seeded):
+    """The crowd written in bulk sells only what the stories left free, as order_create's capacity check would."""
+    limited = list(TicketType.objects.filter(capacity__isnull=False))
+    taken = capacity_taken(tt.pk for tt in limited)
+    assert limited and all(taken[tt.pk] <= tt.capacity for tt in limited), {
+        tt.name: (taken[tt.pk], tt.capacity) for tt in limited
+    }
+    assert any(taken[tt.pk] == tt.capacity for tt in limited)  # the demo still has a sold-out type to show
