@@ -6,7 +6,8 @@ object. Which providers are enabled is configuration (settings.PAYMENT_PROVIDERS
 
 The providers:
 
-- **manual** ("Cash / bank transfer / box office"): cash, bank transfer, box office, complimentary tickets.
+- **manual** ("Recorded by staff"): paid at the box office (cash, card terminal), by bank transfer, or complimentary;
+  the method column says which.
   Staff pay the money back outside the portal and record the refund here with a note: it succeeds at once.
 - **paypal** ("PayPal"): records only. PayPal payments are refunded in PayPal; staff record them here.
 - **sandbox** ("Sandbox"): for the embedded default, the demo and the tests; nothing leaves the machine. A refund
@@ -78,7 +79,7 @@ class PaymentProvider(Protocol):
     """What the order side needs of a payment provider; the attributes are read-only.
 
     key: "manual", "sandbox", "stripe", "paypal" (the value of `Payment.provider`). label: its name as a page
-    shows it ("Stripe", "Cash / bank transfer / box office"). records_refunds: staff pay the money back outside
+    shows it ("Stripe", "Recorded by staff"). records_refunds: staff pay the money back outside
     the portal and record it here with a note; the refund succeeds at once (manual, PayPal). refund_hint: one
     sentence the refund form shows, "" when none. poll_seconds: after how long a refund in processing or
     confirming is asked about again (refunds.refund_poll); None when the provider tells by webhook.
@@ -137,7 +138,7 @@ class RecordingProvider:
 
 MANUAL = RecordingProvider(
     key="manual",
-    label="Cash / bank transfer / box office",
+    label="Recorded by staff",
     refund_hint="Pay the money back in cash or by bank transfer first, then record it here with a note.",
 )
 PAYPAL = RecordingProvider(

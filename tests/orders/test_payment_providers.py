@@ -72,7 +72,7 @@ def test_each_payment_finds_its_provider_and_an_unknown_key_is_refused(make_orde
 def test_records_only_providers_say_why_in_one_sentence():
     assert MANUAL.records_refunds and PAYPAL.records_refunds
     assert PAYPAL.refund_hint == "PayPal payments are refunded in PayPal: refund there first, then record it here."
-    assert MANUAL.label == "Cash / bank transfer / box office"
+    assert MANUAL.label == "Recorded by staff"
     assert provider_get("sandbox").records_refunds is False
 
 
