@@ -146,7 +146,8 @@ def _build_verification_email(message: OutgoingMessage) -> AnymailMessage:
 
 def build_email(message: OutgoingMessage) -> AnymailMessage:
     """The email for `message`; ticket emails carry every valid ticket of the order as one PDF, or with
-    `pdf_attached` off the link to the customer's tickets page (tickets.pages) instead; member invitations,
+    `pdf_attached` off only the link to the customer's tickets page (tickets.pages), which the email with the
+    PDF carries as well; member invitations,
     password resets and customer verifications carry their link; "Find my tickets" the links to the recipient's
     current orders."""
     if message.kind in OutgoingMessage.ACCOUNT_KINDS:
@@ -169,8 +170,9 @@ def build_email(message: OutgoingMessage) -> AnymailMessage:
         context["tickets"] = tickets
         # The worker renders outside any page: the start is written on the event's clocks here, with its label.
         context["starts"] = local_text(order.event.starts_at, order.event.tzinfo)
-        if not message.pdf_attached:
-            context["tickets_page_url"] = tickets_page_url(order)
+        # With the PDF too: a customer whose PDF doesn't open (or whose mailbox strips it) has the page.
+        context["tickets_page_url"] = tickets_page_url(order)
+        context["pdf_attached"] = message.pdf_attached
     elif message.kind in OutgoingMessage.ONE_TICKET_KINDS:
         tickets = [_replacement_ticket(message)]
         context.update(ticket=tickets[0], starts=local_text(order.event.starts_at, order.event.tzinfo))

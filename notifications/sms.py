@@ -65,16 +65,24 @@ def error_reason(code: str, fallback: str = "") -> str:
     return f"Twilio {code}: {words}" if code else words
 
 
+# The SMS's date: short, as a phone shows it ("Sat 7 Mar 2026, 19:00"), to leave room for the link.
+SMS_DATE_FORMAT = "D j M Y, H:i"
+
+
 def sms_body(message: OutgoingMessage) -> str:
-    """The SMS's text: the event, its start, and the link to the order's tickets page; short enough for 2 parts."""
+    """The SMS's text: the event, its start, and the link to the order's tickets page; short enough for 2 parts.
+
+    The fixed words are GSM-7 only (no dash, quote or ellipsis outside it), so an SMS whose names are too is
+    sent in GSM-7: 160 characters in one part, 153 a part in more; one character outside GSM-7 (in a name)
+    makes the whole SMS UCS-2, 70 and 67."""
     order = message.order
     if order is None:
         raise PermanentSendError("An SMS is always about an order")
     event = order.event
-    starts = local_text(event.starts_at, event.tzinfo)
+    starts = local_text(event.starts_at, event.tzinfo, SMS_DATE_FORMAT)
     return (
-        f"Your tickets for {event.name[:60]} ({starts}), order {order.code}: {tickets_page_url(order)}"
-        f" — {order.organisation.name[:40]}"
+        f"Tickets for {event.name[:60]}, {starts}, order {order.code}: {tickets_page_url(order)}"
+        f" - {order.organisation.name[:40]}"
     )
 
 

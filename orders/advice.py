@@ -28,11 +28,14 @@ EDIT_CONTACT = "edit_contact"
 RESEND = "resend"  # the resend dialog, to the contact email
 RESEND_OTHER = "resend_other"  # the resend dialog with "another address, once" chosen
 RESEND_NOW = "resend_now"  # one click: resend to the current contact email
+RESEND_WITHOUT_PDF = "resend_without_pdf"  # the resend dialog with "without the PDF" (the tickets page link) chosen
 
 
 @dataclass(frozen=True)
 class Advice:
-    kind: str  # delivered, deferred, bounced, bounced_verified, rejected, failed, complained, not_resent
+    # delivered, deferred, bounced, bounced_verified, rejected, failed, complained, not_resent,
+    # refused_content (for what it carried: the PDF), refused_sender (the sending domain) …
+    kind: str
     tone: str  # the alert's colour: danger, warning, info, secondary
     text: SafeString
     offers: tuple[str, ...] = ()
@@ -87,6 +90,7 @@ def _allowed(access: Access, detail: OrderDetail, *offers: str) -> tuple[str, ..
         RESEND: can_resend,
         RESEND_OTHER: can_resend,
         RESEND_NOW: can_resend,
+        RESEND_WITHOUT_PDF: can_resend,
     }
     return tuple(offer for offer in offers if needs[offer])
 
@@ -146,6 +150,43 @@ def delivery_advice(access: Access, detail: OrderDetail) -> Advice | None:
                 "Not delivered yet: the mail server of <strong>{}</strong> asked to try again later{} — "
                 "for example a full mailbox or greylisting. The email service keeps trying by itself; "
                 "nothing to do unless it stays Deferred for hours.",
+                recipient,
+                because,
+            ),
+        )
+    if latest is not None and rules.refused_for_content(status, reason):
+        # A content filter (often: PDF attachments from unknown senders), not the address: the same email
+        # with the tickets page link instead of the PDF usually gets through.
+        elsewhere = (
+            format_html(
+                " That was a send to another address, once: the order's contact <strong>{}</strong> is unchanged.",
+                order.contact_email,
+            )
+            if recipient.lower() != order.contact_email.lower()
+            else ""
+        )
+        return advice(
+            "refused_content",
+            "warning",
+            format_html(
+                "The tickets email to <strong>{}</strong> was refused for its content{}, not for the address: some "
+                "mailbox providers block PDF attachments from unknown senders. Send it again without the PDF: the "
+                "email then carries the link to the customer's tickets page instead.{}",
+                recipient,
+                because,
+                elsewhere,
+            ),
+            RESEND_WITHOUT_PDF,
+            RESEND_OTHER,
+        )
+    if latest is not None and rules.refused_for_sender(status, reason):
+        return advice(
+            "refused_sender",
+            "warning",
+            format_html(
+                "The mail server of <strong>{}</strong> refused mail from your organisation's sending domain{}, "
+                "not the guest's address. Tell your organisation's admin: the email service's domain settings "
+                "(SPF, DKIM, DMARC) may need fixing. Resending before that will most likely fail again.",
                 recipient,
                 because,
             ),

@@ -242,8 +242,8 @@ def _form_page(request: HtmxHttpRequest, template: str, partial: str, context: d
 
 
 def _resend_form(request: HtmxHttpRequest, context: dict) -> ResendForm:
-    """The resend form; "Send once to another address" links open it with that option chosen, and an
-    address that marked an email as spam needs the confirmation box."""
+    """The resend form; "Send once to another address" and "Resend without the PDF" links open it with that
+    option chosen, and an address that marked an email as spam needs the confirmation box."""
     order = context["order"]
     initial = {"send_to": ResendForm.TO_OTHER} if request.GET.get("send_to") == ResendForm.TO_OTHER else {}
     complained = complained_addresses(context["detail"])
@@ -253,6 +253,8 @@ def _resend_form(request: HtmxHttpRequest, context: dict) -> ResendForm:
         latest if latest and rules.offer_without_pdf(latest.status, latest.status_reason) else None
     )
     initial["attachment"] = ResendForm.WITH_PDF if order.event.attach_pdf_tickets else ResendForm.WITH_LINK
+    if request.GET.get("attachment") == ResendForm.WITH_LINK:  # the order page's "Resend without the PDF"
+        initial["attachment"] = ResendForm.WITH_LINK
     typed = request.POST.get("other_email", "") if request.POST.get("send_to") == ResendForm.TO_OTHER else ""
     listed = suppressions_for(order.organisation_id, [order.contact_email, typed])
     # The warning names the address the form is about: the typed one once it is chosen, else the contact's.

@@ -123,6 +123,14 @@ def phone_international(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def phone_shown(raw: str, region: str) -> str:
+    """A phone number as every page shows it: `raw` read as written in `region` (the event's country; ISO
+    3166-1 alpha-2) unless it is international, in libphonenumber's international format ("0151 23456789" in
+    DE: "+49 1512 3456789"); `raw` as typed (stripped) when it can't be read as a number. Never raises."""
+    e164 = phone_e164(raw or "", region or DEFAULT_COUNTRY)
+    return phone_international(e164) if e164 else (raw or "").strip()
+
+
 SMS_NUMBER_TYPES = frozenset(
     {
         phonenumbers.PhoneNumberType.MOBILE,

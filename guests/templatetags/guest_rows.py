@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from notifications.models import MessageStatus
+from organiser_portal.phones import phone_shown
 from organiser_portal.templatetags.portal import email_status_badge, event_time, order_status_badge
 
 register = template.Library()
@@ -89,8 +90,9 @@ def search_order_row(order) -> SafeString:
 
 
 @register.simple_tag
-def search_customer_row(customer) -> SafeString:
-    """A search result's customer-account row: name, email, phone, whether the account is verified."""
+def search_customer_row(customer, region: str = "") -> SafeString:
+    """A search result's customer-account row: name, email, phone (as every page shows it, read in `region`: the
+    organisation's country), whether the account is verified."""
     verified = (
         mark_safe('<span class="badge text-bg-success">Verified</span>')
         if customer.verified
@@ -102,7 +104,7 @@ def search_customer_row(customer) -> SafeString:
         customer.detail_url,
         customer.name,
         customer.email,
-        customer.phone or "—",
+        phone_shown(customer.phone, region) if customer.phone else "—",
         verified,
     )
 

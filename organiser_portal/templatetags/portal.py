@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from organiser_portal.money import money_format
+from organiser_portal.phones import phone_shown
 from organiser_portal.times import zone_abbreviation
 
 register = template.Library()
@@ -139,3 +140,11 @@ def quick_date(value: datetime | None, arg: str) -> str:
     if build is None or not isinstance(value, datetime) or timezone.is_naive(value):
         return date_filter(value, arg)
     return build(value)
+
+
+@register.filter
+def phone(value: str, region: str = "") -> str:
+    """`{{ order.contact_phone|phone:order.event.phone_region }}`: the number as every page shows it
+    (organiser_portal.phones.phone_shown: international format, read in `region`; as typed when it doesn't
+    parse); '' for no number, so `|default:"—"` still applies."""
+    return phone_shown(value, region) if value else ""

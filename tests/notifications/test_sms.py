@@ -15,11 +15,13 @@ from django.utils import timezone
 from notifications.models import DeliveryEvent, OutgoingMessage
 from notifications.services import messages_requeue_stale
 from notifications.services.outbox import RESENT_UNCONFIRMED_SMS
+from notifications.sms import sms_body
 from notifications.tasks import send_message
 from orders.models import TimelineEntry
 from orders.services import order_send_tickets_sms
 from orders.timeline import describe
 from organiser_portal.models import Membership
+from tickets.pages import tickets_page_url
 
 from .conftest import unreachable
 from .sms_helpers import ACCOUNT_SID, API_URL, AUTH_TOKEN, FROM, created, new_sid, post_status, refused
@@ -277,3 +279,47 @@ def test_a_signed_callback_that_is_no_status_report_is_a_400(sent_sms, client):
     assert client.get("/webhooks/sms/status/").status_code == 405
     sent_sms.refresh_from_db()
     assert sent_sms.status == Status.SENT and not DeliveryEvent.objects.exists()
+
+
+# GSM 03.38: the basic set (one septet each) and its extension table (two septets each: escape + character).
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = "^{}\\[~]|€\f"
+
+
+def gsm7_septets(text: str) -> int | None:
+    """The length of `text` in GSM-7 septets, or None when a character is outside GSM-7 (the SMS goes as UCS-2)."""
+    if any(c not in GSM7_BASIC and c not in GSM7_EXTENSION for c in text):
+        return None
+    return sum(2 if c in GSM7_EXTENSION else 1 for c in text)
+
+
+def test_the_sms_for_a_typical_order_is_gsm7_in_at_most_two_parts(queued_sms, settings):
+    """An en dash or any other character outside GSM-7 makes the whole SMS UCS-2: 67 characters a part instead
+    of 153, and four parts instead of two."""
+    settings.PORTAL_URL = "https://tickets.nordlicht-konzerte.de"
+    message = queued_sms()
+    order = message.order
+    order.event.name = "Nordlicht Winter Festival 2026: Late Night Session"
+    order.event.save()
+    order.organisation.name = "Nordlicht Konzerte GmbH"
+    order.organisation.save()
+    message.refresh_from_db()
+
+    body = sms_body(message)
+    septets = gsm7_septets(body)
+    assert septets is not None, f"not GSM-7: {sorted({c for c in body if c not in GSM7_BASIC + GSM7_EXTENSION})}"
+    assert septets <= 2 * 153, f"{septets} septets: more than 2 parts"
+    assert tickets_page_url(order) in body and order.code in body and "Nordlicht Konzerte GmbH" in body
+
+
+def test_the_sms_fixed_words_add_nothing_outside_gsm7(queued_sms):
+    """Whatever the names are, the text around them is GSM-7: only a name can make an SMS UCS-2."""
+    message = queued_sms()
+    order = message.order
+    body = sms_body(message)
+    for name in (order.event.name[:60], order.organisation.name[:40], order.code, tickets_page_url(order)):
+        body = body.replace(name, "")
+    assert gsm7_septets(body) is not None

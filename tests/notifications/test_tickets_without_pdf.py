@@ -58,7 +58,8 @@ def test_a_resend_without_the_pdf_carries_the_current_link(
     with django_capture_on_commit_callbacks(execute=True):
         order = make_order()
     (with_pdf,) = test_backend
-    assert len(with_pdf.attachments) == 1 and "/my-tickets/" not in with_pdf.body  # the default: the PDF
+    assert len(with_pdf.attachments) == 1  # the default: the PDF (and the link, for a PDF that doesn't open)
+    assert page_link(with_pdf)
 
     order = tickets_page_new_link(actor=agent, order=order)  # the link of the email is the current one
     with django_capture_on_commit_callbacks(execute=True):
@@ -86,3 +87,20 @@ def test_a_resend_with_the_pdf_on_an_event_without_attachments(
         message = order_resend_tickets(actor=member(Role.SUPPORT), order=order, pdf_attached=True)
     assert message.pdf_attached is True
     assert [len(email.attachments) for email in test_backend] == [0, 1]
+
+
+def test_the_email_with_the_pdf_carries_the_tickets_page_link_too(
+    client, make_order, test_backend, eager_tasks, django_capture_on_commit_callbacks
+):
+    """A customer whose PDF doesn't open (or whose mailbox strips it) still has a way to their tickets."""
+    with django_capture_on_commit_callbacks(execute=True):
+        order = make_order(quantity=2)
+    (email,) = test_backend
+    assert len(email.attachments) == 1 and "attached as one PDF" in email.body
+    link = page_link(email)
+    assert f"View your tickets online: https://portal.test{link}" in email.body
+    html = email.alternatives[0][0]
+    assert "attached as one PDF" in html and f'View your tickets online: <a href="https://portal.test{link}">' in html
+    page = client.get(link)
+    assert page.status_code == 200
+    assert all(t.public_id in page.content.decode() for t in order.tickets.all())

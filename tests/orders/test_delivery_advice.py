@@ -247,3 +247,77 @@ def test_the_service_itself_refuses_a_resend_to_an_address_that_complained_unles
     assert order.messages.count() == 1
     message = order_resend_tickets(actor=agent, order=order, idempotency_key="k2", complaint_confirmed=True)
     assert message.recipient == "anna@example.com" and order.messages.count() == 2
+
+
+PDF_BLOCKED = (
+    "ISP block: the receiving server blocked the message. — 550 5.7.1 Message blocked: PDF attachments from "
+    "unknown senders are not accepted (sandbox)"
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (MessageStatus.REJECTED, PDF_BLOCKED),  # the sandbox's pdf-blocked@sandbox.example, as Postmark reports it
+        (MessageStatus.BOUNCED, "550 5.7.1 Attachment type not allowed"),
+        (MessageStatus.FAILED, "Email service refused the message: attachment content blocked by policy"),
+    ],
+)
+def test_a_refusal_for_the_content_offers_the_email_without_the_pdf(agent_client, make_order, status, reason):
+    order = reported(make_order(), status, reason)
+    text = advice(agent_client, order)
+    assert "refused for its content" in text and "not for the address" in text and reason in text
+    assert "suppression list" not in text and ADDRESS_WRONG not in text and "our side" not in text
+    assert "Resend without the PDF…" in text and "Fix and resend" not in text and "Edit contact" not in text
+
+    page = agent_client.get(url("order_detail", order)).content.decode()
+    link = f"{url('order_resend', order)}?attachment=link"
+    assert f'href="{link}"' in page
+    dialog = agent_client.get(link, headers=HTMX).content.decode()
+    assert 'id="attachment-choice"' in dialog
+    assert re.search(r'value="link" id="attachment-link"\s*checked', dialog)
+    assert not re.search(r'value="pdf" id="attachment-pdf"\s*checked', dialog)
+
+
+def test_the_resend_dialog_without_the_link_keeps_the_pdf_chosen(agent_client, make_order):
+    order = reported(make_order(), MessageStatus.REJECTED, PDF_BLOCKED)
+    dialog = agent_client.get(url("order_resend", order), headers=HTMX).content.decode()
+    assert re.search(r'value="pdf" id="attachment-pdf"\s*checked', dialog)
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (MessageStatus.REJECTED, "Recipient is on the suppression list after a spam complaint"),
+        (MessageStatus.REJECTED, "The address is inactive: hard bounced before"),
+        (MessageStatus.BOUNCED, "550 5.1.1 mailbox does not exist"),
+    ],
+)
+def test_a_refusal_of_the_address_still_says_the_address(agent_client, make_order, status, reason):
+    text = advice(agent_client, reported(make_order(), status, reason))
+    assert "refused for its content" not in text and "Resend without the PDF…" not in text
+    assert "Edit contact" in text and "Send once to another address" in text
+
+
+def test_a_refusal_of_the_sending_domain_names_our_side_not_the_address(agent_client, make_order):
+    reason = "550 5.7.26 Unauthenticated email is not accepted due to domain's DMARC policy"
+    text = advice(agent_client, reported(make_order(), MessageStatus.REJECTED, reason))
+    assert "sending domain" in text and "organisation's admin" in text and reason in text
+    assert "suppression list" not in text and ADDRESS_WRONG not in text
+    assert "Edit contact" not in text and "Resend without the PDF…" not in text
+
+
+def test_a_content_refusal_of_a_send_to_another_address_leaves_the_contact_alone(agent_client, make_order):
+    order = make_order(contact_email="miguel@example.com")
+    message = order.messages.latest("created_at")
+    message.recipient = "pdf-blocked@sandbox.example"
+    message.save()
+    text = advice(agent_client, reported(order, MessageStatus.REJECTED, PDF_BLOCKED))
+    assert "pdf-blocked@sandbox.example" in text and "refused for its content" in text
+    assert "miguel@example.com is unchanged" in text and "Resend without the PDF…" in text
+
+
+def test_a_viewer_sees_the_content_advice_without_the_offer(client, member, make_order):
+    client.force_login(member(Role.VIEWER))
+    text = advice(client, reported(make_order(), MessageStatus.REJECTED, PDF_BLOCKED))
+    assert "refused for its content" in text and "Resend without the PDF…" not in text and "ask a support agent" in text

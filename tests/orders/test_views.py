@@ -43,7 +43,7 @@ def test_order_page_shows_every_section(client, member, make_order):
     assert "Order email status" in page
     assert "Bounced" in page and "mailbox does not exist" in page
     assert "15 Jan, 14:02" in page  # the bounce time in the event's time zone (Europe/Berlin)
-    assert "+49 151 1234567" in page and "Hauptstr. 1" in page
+    assert "+49 1511234567" in page and "Hauptstr. 1" in page
     assert "Guest checkout" in page
     assert order.event.public_id in page
     assert "including taxes" in page

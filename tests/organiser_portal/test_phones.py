@@ -2,7 +2,7 @@
 
 import pytest
 
-from organiser_portal.phones import as_typed_variants, looks_like_phone, phone_candidates, phone_e164
+from organiser_portal.phones import as_typed_variants, looks_like_phone, phone_candidates, phone_e164, phone_shown
 
 E164 = "+4915123456789"
 SPELLINGS = (
@@ -46,3 +46,20 @@ def test_the_as_typed_variants_keep_numbers_that_do_not_parse_findable():
 
 def test_a_date_or_a_name_is_no_phone():
     assert not looks_like_phone("Anna") and not looks_like_phone("12 34") and not looks_like_phone("2026-11-30x")
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "shown"),
+    [
+        ("+49 151 23456789", "DE", "+49 1512 3456789"),
+        ("0151 23456789", "DE", "+49 1512 3456789"),
+        ("0151 99887766", "DE", "+49 1519 9887766"),
+        ("+49 (0)151 23456789", "DE", "+49 1512 3456789"),
+        ("+31945 194184", "DE", "+31 945194184"),  # possible, not valid: no grouping known
+        ("0664 1234567", "AT", "+43 664 1234567"),
+        ("call me", "DE", "call me"),
+        ("  12 34 ", "DE", "12 34"),
+    ],
+)
+def test_a_number_is_shown_in_one_international_form_or_as_typed(raw, region, shown):
+    assert phone_shown(raw, region) == shown
