@@ -8,8 +8,9 @@ text; the menu shows the item disabled with it. Permission is checked separately
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+
+from notifications.refusals import for_content, for_sender, mentions_content
 
 from .models import Order, OrderEmailStatus, Payment, Refund
 
@@ -59,41 +60,22 @@ def refusal_tickets_page(order: Order) -> str | None:
     return _not_paid(order)
 
 
-# A tickets email refused or bounced for its content, not its address: some mailbox providers block PDF
-# attachments from unknown senders (SMTP 5.7.x "policy", "attachment not allowed", "blocked", "spam").
-_BLOCKED_FOR_CONTENT = re.compile(r"attach|block|polic|content|spam|virus|malware|\b5\.7\.\d", re.IGNORECASE)
-# Words that put the fault on the address itself (suppressed, deactivated, no such mailbox): such a refusal is
-# about the address even when it also says "blocked" or "spam" ("suppressed after a spam complaint").
-_REFUSED_FOR_ADDRESS = re.compile(
-    r"suppress|inactive|deactivat|unsubscrib|invalid (?:e-?mail|recipient|address)|no such (?:user|mailbox)"
-    r"|unknown (?:user|recipient)|does not exist|not found|\b5\.1\.\d",
-    re.IGNORECASE,
-)
-
-
-# A receiving server refusing mail from the sending domain (its SPF, DKIM or DMARC, its reputation): our side.
-_REFUSED_FOR_SENDER = re.compile(r"dmarc|\bspf\b|dkim|reputation", re.IGNORECASE)
-
-
 def refused_for_sender(email_status: str, reason: str) -> bool:
     """Whether the latest tickets email bounced or was rejected because the receiving server refused mail from
     the organisation's sending domain (SPF, DKIM, DMARC, reputation): neither the address's fault nor the
     content's, and resending won't help until the sending domain's settings are fixed."""
-    return email_status in (OrderEmailStatus.BOUNCED, OrderEmailStatus.REJECTED) and bool(
-        _REFUSED_FOR_SENDER.search(reason)
-    )
+    return email_status in (OrderEmailStatus.BOUNCED, OrderEmailStatus.REJECTED) and for_sender(reason)
 
 
 def refused_for_content(email_status: str, reason: str) -> bool:
     """Whether the latest tickets email bounced, was rejected or failed for what it carried (a blocked PDF
     attachment, a content or policy filter: SMTP 5.7.x) rather than for its address, from its status and
     the email service's reason. The order page then advises sending without the PDF, not fixing the address."""
-    return (
-        email_status in (OrderEmailStatus.BOUNCED, OrderEmailStatus.REJECTED, OrderEmailStatus.FAILED)
-        and bool(_BLOCKED_FOR_CONTENT.search(reason))
-        and not _REFUSED_FOR_ADDRESS.search(reason)
-        and not _REFUSED_FOR_SENDER.search(reason)
-    )
+    return email_status in (
+        OrderEmailStatus.BOUNCED,
+        OrderEmailStatus.REJECTED,
+        OrderEmailStatus.FAILED,
+    ) and for_content(reason)
 
 
 def offer_without_pdf(email_status: str, reason: str) -> bool:
@@ -101,9 +83,7 @@ def offer_without_pdf(email_status: str, reason: str) -> bool:
     from the latest tickets email's status and reason: rejected, or bounced or failed for its content."""
     if email_status == OrderEmailStatus.REJECTED:
         return True
-    return email_status in (OrderEmailStatus.BOUNCED, OrderEmailStatus.FAILED) and bool(
-        _BLOCKED_FOR_CONTENT.search(reason)
-    )
+    return email_status in (OrderEmailStatus.BOUNCED, OrderEmailStatus.FAILED) and mentions_content(reason)
 
 
 def refusal_download(order: Order, *, valid_tickets: int) -> str | None:

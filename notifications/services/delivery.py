@@ -23,6 +23,7 @@ from organiser_portal.phones import phone_international
 
 from .. import sql
 from ..models import DeliveryEvent, MessageStatus, OutgoingMessage
+from ..refusals import bounce_blames_address
 from .outbox import KIND_WORDS, timeline_prefix
 from .suppression import SUPPRESSING, suppression_add
 
@@ -223,8 +224,14 @@ def _record(
     moved = sql.message_advance(message_id=target.message_id, status=status, reason=reason, at=occurred_at)
     if moved:
         _note_on_timeline(target, status, reason)
-    if status in SUPPRESSING and target.organisation_id is not None and target.channel == OutgoingMessage.Channel.EMAIL:
-        # Even when the message moved no further (a bounce after a complaint): the address is still bad.
+    if (
+        status in SUPPRESSING
+        and target.organisation_id is not None
+        and target.channel == OutgoingMessage.Channel.EMAIL
+        and (status == Status.COMPLAINED or bounce_blames_address(reason))
+    ):
+        # Even when the message moved no further (a bounce after a complaint): the address is still bad. A bounce
+        # for the PDF or for our sending domain says nothing against the address (notifications.refusals).
         suppressions.append(
             {
                 "organisation_id": target.organisation_id,

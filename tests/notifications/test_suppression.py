@@ -1,5 +1,6 @@
 """The suppression list: filled by hard bounces and complaints where delivery events are recorded, never by a
-soft bounce, a deferral, a rejection or a failure; taken off by a member with a reason, on the order's timeline."""
+soft bounce, a deferral, a rejection or a failure, nor by a bounce for what the email carried or for our sending
+domain; taken off by a member with a reason, on the order's timeline."""
 
 from datetime import timedelta
 
@@ -55,6 +56,25 @@ def test_the_same_address_is_listed_once_in_any_case(make_order):
     report(second, "bounced")
     report(first, "complained")
     assert Suppression.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "550 5.7.1 Message rejected: attachment type not allowed",  # the PDF: the mailbox is fine
+        "552 5.7.0 Our system detected an illegal attachment on your message",
+        "550 5.7.26 Unauthenticated email from portal.example is not accepted due to domain's DMARC policy",
+        "554 5.7.1 Service unavailable; sender domain has a poor reputation",
+    ],
+)
+def test_a_bounce_for_the_content_or_the_sender_leaves_the_address_off_the_list(make_order, reason):
+    message = make_order(contact_email="anna@example.com").messages.get()
+    report(message, "bounced", reason=reason)
+    message.refresh_from_db()
+    assert message.status == "bounced" and message.status_reason == reason  # the order page still says why
+    assert not Suppression.objects.exists()
+    report(message, "complained", event_id="then-a-complaint")  # a complaint is always about the guest
+    assert Suppression.objects.get().reason == "complained"
 
 
 @pytest.mark.parametrize("event_type", ["deferred", "rejected", "failed", "delivered", "autoresponded", "opened"])
