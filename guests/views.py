@@ -1,14 +1,17 @@
+from datetime import datetime
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
 from orders.selectors import bulk_sends_recent
+from organiser_portal.models import Event
 from organiser_portal.permissions import Perm, page_access
 from organiser_portal.selectors import event_get
 
@@ -144,12 +147,23 @@ def my_events(request: HttpRequest, org: str) -> HttpResponse:
     access = page_access(request, org)
     events = list(events_visible(access))
     now = timezone.now()
-    upcoming = [e for e in events if e.starts_at >= now]
-    counts = at_risk_counts(upcoming)
-    for event in upcoming:  # the at-risk column: upcoming events only, with the days left
+    current = [e for e in events if e.ends_at > now]  # upcoming, or on now: its guests may still need their tickets
+    counts = at_risk_counts(current)
+    for event in current:  # the at-risk column, with how long is left to fix them
         event.at_risk_count = counts.get(event.pk, 0)  # type: ignore[attr-defined]
-        event.days_left = (event.starts_at - now).days  # type: ignore[attr-defined]
+        event.time_left = time_left(event, now)  # type: ignore[attr-defined]
     return render(request, "guests/my_events.html", {"access": access, "events": events})
+
+
+def time_left(event: Event, now: datetime) -> str:
+    """How long before the doors open, in words: "on now" once the event started (until it ends, then "ended"),
+    else whole days left ("0 days left" on its day)."""
+    if event.ends_at <= now:
+        return "ended"
+    if event.starts_at <= now:
+        return "on now"
+    days = (event.starts_at - now).days
+    return f"{days} day{pluralize(days)} left"
 
 
 def _attach_fix_urls(org: str, rows) -> None:
@@ -182,6 +196,6 @@ def event_at_risk(request: HttpRequest, org: str, event_id: str) -> HttpResponse
         "reasons": [(code, words, listing.counts.get(code, 0)) for code, words in REASONS.items()],
         "can_fix": access.can(Perm.RESEND),
         "can_personalise": access.can(Perm.PERSONALISE),
-        "days_left": (event.starts_at - timezone.now()).days,
+        "time_left": time_left(event, timezone.now()),
     }
     return render(request, "guests/event_at_risk.html", context)

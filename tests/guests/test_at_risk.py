@@ -180,6 +180,24 @@ def test_my_events_shows_the_count_and_the_days_left(client, member, make_order,
     assert not hasattr(shown[past.pk], "at_risk_count")
 
 
+def test_my_events_shows_the_count_of_an_event_on_now(client, member, make_order, organisation):
+    """Started and not ended (a festival's second day): its guests still need their tickets at the door."""
+    now = timezone.now()
+    on_now = EventFactory(organisation=organisation, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=2))
+    with_email(make_order(event=on_now, ticket_type=TicketTypeFactory(event=on_now)), "bounced")
+    ended = EventFactory(organisation=organisation, starts_at=now - timedelta(days=3), ends_at=now - timedelta(hours=1))
+    client.force_login(member(Role.VIEWER))
+    response = client.get(reverse("my_events", kwargs={"org": organisation.slug}))
+    html = response.content.decode()
+    shown = {e.pk: e for e in response.context["events"]}
+    assert (shown[on_now.pk].at_risk_count, shown[on_now.pk].time_left) == (1, "on now")
+    assert 'aria-label="1 order at risk, on now: show them"' in html
+    assert reverse("event_at_risk", kwargs={"org": organisation.slug, "event_id": on_now.public_id}) in html
+    assert not hasattr(shown[ended.pk], "at_risk_count")  # over: nothing left to fix before the doors
+    client.force_login(member(Role.SUPPORT))
+    assert "· on now</span>" in at_risk_page(client, on_now)
+
+
 def test_an_unknown_reason_is_refused_by_the_service_not_sent_to_the_database(member, event):
     access = access_for(member(Role.SUPPORT), event.organisation)
 
