@@ -136,6 +136,48 @@ def test_paging_and_the_counts_for_my_events(access, make_order, event):
     assert at_risk_counts([event]) == {event.pk: 3}
 
 
+def test_guests_without_working_tickets_come_first_across_pages(access, make_order, event, settings):
+    """A bounce among many missing details is on the first row, not the 32nd: the orders whose guests have no
+    working tickets (email failed or long deferred, with their missing details too) by order date, then the orders
+    that only miss attendee details; the pages walk that sort without losing or repeating an order."""
+    settings.AT_RISK_DEFERRED_HOURS = 6
+    sequence = []
+    for kind in ("missing", "bounced", "missing", "deferred", "both", "missing", "missing", "complained", "missing"):
+        order = make_order()
+        if kind in ("missing", "both"):
+            order.tickets.update(personal_data_missing=True)
+        if kind in ("bounced", "both", "complained"):
+            with_email(order, "complained" if kind == "complained" else "bounced")
+        if kind == "deferred":
+            with_email(order, "deferred", hours_ago=7)
+        sequence.append((kind, order.code))
+    newest_first = list(reversed(sequence))
+    urgent = [code for kind, code in newest_first if kind != "missing"]
+    details = [code for kind, code in newest_first if kind == "missing"]
+
+    rows = at_risk_orders(access, event).rows
+    assert [r.order.code for r in rows] == urgent + details
+    assert [r.reasons for r in rows[:4]] == [["complained"], ["bounced", "data_missing"], ["deferred"], ["bounced"]]
+    for page_size in (1, 2, 3, 4):
+        seen, after = [], None
+        while True:
+            page = at_risk_orders(access, event, after=after, page_size=page_size)
+            seen += [r.order.code for r in page.rows]
+            if not (after := page.next_cursor):
+                break
+        assert seen == urgent + details, page_size
+    # Filtered to missing details, the ones with no working tickets still lead.
+    listing = at_risk_orders(access, event, reason="data_missing", page_size=1)
+    second = at_risk_orders(access, event, reason="data_missing", after=listing.next_cursor, page_size=5)
+    both = next(code for kind, code in sequence if kind == "both")
+    assert [r.order.code for r in listing.rows + second.rows] == [both, *details]
+    # A cursor from the details part of the list, with a filter that has no such part: an empty page, no error.
+    last = second.rows[-1].order
+    details_cursor = f"1_{last.created_at.isoformat()}~{last.pk}"
+    assert at_risk_orders(access, event, reason="bounced", after=details_cursor).rows == []
+    assert at_risk_orders(access, event, after="not-a-cursor").first_page  # anything else: the first page
+
+
 def test_the_page_shows_each_fix(client, member, make_order, event):
     bounced = with_email(make_order(contact_phone="+49 170 1234567"), "bounced")
     complained = with_email(make_order(), "complained")
