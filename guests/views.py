@@ -1,5 +1,5 @@
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -166,16 +166,19 @@ def time_left(event: Event, now: datetime) -> str:
     return f"{days} day{pluralize(days)} left"
 
 
-def _attach_fix_urls(org: str, rows) -> None:
-    """Each at-risk row's order link and fixes: four reversals a page, not four a row."""
+def _attach_fix_urls(org: str, rows, back: str) -> None:
+    """Each at-risk row's order link and fixes: four reversals a page, not four a row. "Fix and resend" carries
+    `back` (this page's path and query) as its `next`, for its Cancel and for where it returns once done."""
     _attach_row_urls(org, [row.order for row in rows])
     fixes = {
         name: reverse(name, kwargs={"org": org, "code": _SLOT}).split(_SLOT)
         for name in ("order_fix_and_resend", "order_resend", "order_resend_sms", "order_personalise")
     }
+    next_query = "?" + urlencode({"next": back})
     for row in rows:
         code = quote(row.order.code, safe=RFC3986_SUBDELIMS + "/~:@")
         row.fix_url, row.resend_url, row.sms_url, row.personalise_url = (code.join(fixes[name]) for name in fixes)
+        row.fix_url += next_query
 
 
 @login_required
@@ -186,7 +189,7 @@ def event_at_risk(request: HttpRequest, org: str, event_id: str) -> HttpResponse
     reason = request.GET.get("reason", "")
     reason = reason if reason in REASONS else ""
     listing = at_risk_orders(access, event, reason=reason, after=request.GET.get("after"))
-    _attach_fix_urls(org, listing.rows)
+    _attach_fix_urls(org, listing.rows, request.get_full_path())
     context = {
         "access": access,
         "event": event,

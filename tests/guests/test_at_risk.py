@@ -1,12 +1,14 @@
 """The at-risk list of an event: every reason an order is at risk, what is not, the fixes, and My events' count."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from guests.at_risk import at_risk_counts, at_risk_orders
 from notifications.models import OutgoingMessage
@@ -259,12 +261,57 @@ def test_a_typo_bounce_shows_the_order_pages_suggestion_and_its_fix(client, memb
     html = at_risk_page(client, event)
     fix = reverse("order_fix_and_resend", kwargs={"org": event.organisation.slug, "code": order.code})
     suggestion = 'Did they mean <strong class="suggested-email">anna@gmail.com</strong>?'
-    assert suggestion in html and f'href="{fix}">Fix and resend to anna@gmail.com…</a>' in html
+    next_query = "?next=" + quote(
+        reverse("event_at_risk", kwargs={"org": event.organisation.slug, "event_id": event.public_id}), safe=""
+    )
+    assert suggestion in html and f'href="{fix}{next_query}">Fix and resend to anna@gmail.com…</a>' in html
     assert "Fix the address and resend</a>" not in html
     # The order page's bounce banner says the same words (one template), and the link's page fixes to it.
     order_page = client.get(reverse("order_detail", kwargs={"org": event.organisation.slug, "code": order.code}))
     assert suggestion in order_page.content.decode()
     assert "to <strong>anna@gmail.com</strong> and send the tickets there" in client.get(fix).content.decode()
+
+
+def test_fix_and_resend_from_a_row_has_a_cancel_and_returns_to_the_list(client, member, make_order, event):
+    """The row's "Fix and resend" page goes back where the agent came from (this list, its filter kept): Cancel
+    before, and the list again with a message once done."""
+    order = with_email(make_order(contact_email="anna@gmial.com"), "bounced")
+    client.force_login(member(Role.SUPPORT))
+    at_risk = reverse("event_at_risk", kwargs={"org": event.organisation.slug, "event_id": event.public_id})
+    back = f"{at_risk}?reason=bounced"
+    html = client.get(back).content.decode()
+    fix = reverse("order_fix_and_resend", kwargs={"org": event.organisation.slug, "code": order.code})
+    fix_link = f"{fix}?next={quote(back, safe='')}"
+    assert f'href="{escape(fix_link)}"' in html
+
+    page = client.get(fix_link).content.decode()
+    assert f'<a class="btn btn-sm btn-link" href="{escape(back)}">Cancel</a>' in page
+    assert f'<input type="hidden" name="next" value="{escape(back)}">' in page
+
+    response = client.post(fix, {"contact_email": "anna@gmail.com", "idempotency_key": "fix-1", "next": back})
+    assert response.status_code == 302 and response.url == back
+    order.refresh_from_db()
+    assert order.contact_email == "anna@gmail.com" and order.email_status == "queued"
+    listed = client.get(response.url).content.decode()
+    assert f"Order {order.code}: Email corrected; tickets queued for anna@gmail.com." in listed
+
+
+@pytest.mark.parametrize(
+    "next_",
+    ["https://evil.example/o/", "//evil.example/o/", "/\\evil.example/", "javascript:alert(1)", "at-risk/", ""],
+)
+def test_fix_and_resend_ignores_a_next_that_is_not_a_path_on_this_site(client, member, make_order, event, next_):
+    order = with_email(make_order(contact_email="anna@gmial.com"), "bounced")
+    client.force_login(member(Role.SUPPORT))
+    fix = reverse("order_fix_and_resend", kwargs={"org": event.organisation.slug, "code": order.code})
+    order_page = reverse("order_detail", kwargs={"org": event.organisation.slug, "code": order.code})
+    page = client.get(fix, {"next": next_}).content.decode()
+    assert f'<a class="btn btn-sm btn-link" href="{order_page}">Cancel</a>' in page
+    assert 'name="next"' not in page and "evil" not in page
+    response = client.post(fix, {"contact_email": "anna@gmail.com", "idempotency_key": "fix-2", "next": next_})
+    assert response.status_code == 302 and response.url == order_page
+    order.refresh_from_db()
+    assert order.contact_email == "anna@gmail.com"
 
 
 def test_no_suggestion_without_a_typo_or_for_a_send_to_another_address(client, member, make_order, event, access):
