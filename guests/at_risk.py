@@ -8,10 +8,13 @@ An order is at risk when it is paid and
 Not at risk: cancelled, refunded, expired or unpaid orders (no tickets to fix), orders held for review (they
 wait visibly on the guest list), emails delivered, on their way, or deferred for less than that.
 
-Each reason is one branch of a UNION ALL, each on a small partial index: failed emails and stale deferrals on
-order_event_at_risk (paid orders whose email failed or is deferred: a few percent of an event), missing details
-on ticket_data_missing. The counts walk those indexes once; a page walks them newest first and stops after the
-page (keyset paging), so the list costs what the at-risk orders cost, not the event's size.
+The list puts the most urgent first: orders whose guests have no working tickets at all (the email failed, or is
+still deferred: URGENT), then those whose tickets only miss attendee details (DETAILS); newest order first within
+each. Each reason is one branch of a UNION ALL, each on a small partial index: failed emails and stale deferrals
+(and the missing details of those orders) on order_event_at_risk (paid orders whose email failed or is deferred:
+a few percent of an event), the other missing details on ticket_data_missing. The counts walk those indexes once;
+a page walks them newest first and stops after the page (keyset paging on urgency, then order date), so the list
+costs what the at-risk orders cost, not the event's size.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ REASONS: dict[str, str] = {
     "data_missing": "Attendee details missing",
 }
 FAILED_EMAIL = (EmailStatus.BOUNCED, EmailStatus.REJECTED, EmailStatus.FAILED, EmailStatus.COMPLAINED)
+# The urgency a row sorts by: no working tickets (a failed or stale tickets email) before missing attendee details.
+URGENT, DETAILS = 0, 1
 
 
 def deferred_cutoff() -> datetime:
@@ -98,10 +103,14 @@ UNION ALL
 SELECT o.{ORDER.event}, 0, 0, 0, 0, 0, COUNT(*), COUNT(CASE WHEN {_FAILED_IN} OR {_STALE} THEN 1 END) FROM {ORDER} o
  WHERE o.{ORDER.event} IN ({{events}}) AND {_PAID} AND {_MISSING} GROUP BY o.{ORDER.event}"""
 
-# One branch of a page per kind of reason, each walking its index newest first and stopping after `limit` rows.
+# The tickets email failed or is stale: the order's guest has no working tickets (URGENT).
+_NO_TICKETS = f"({_FAILED_IN} OR {_STALE})"
+
+# One branch of a page per kind of reason, each walking its index newest first and stopping after `limit` rows;
+# each branch has one urgency, so the cursor's urgency says which branches continue, start over or are done.
 _KEYSET = f"AND o.{ORDER.created_at} <= %s AND (o.{ORDER.created_at} < %s OR o.{ORDER.id} < %s)"
-_BRANCH = f"""SELECT * FROM (SELECT o.{ORDER.id} AS id, o.{ORDER.created_at} AS created_at, {{reason}} AS reason
-    FROM {ORDER} o WHERE o.{ORDER.event} = %s AND {{where}} {{keyset}}
+_BRANCH = f"""SELECT * FROM (SELECT o.{ORDER.id} AS id, o.{ORDER.created_at} AS created_at, {{reason}} AS reason,
+    {{urgency}} AS urgency FROM {ORDER} o WHERE o.{ORDER.event} = %s AND {{where}} {{keyset}}
     ORDER BY o.{ORDER.created_at} DESC, o.{ORDER.id} DESC LIMIT {{limit}}) AS {{name}}"""
 ORDER_FIELDS = tuple(
     f.attname
@@ -123,8 +132,8 @@ def _aliased(table: Table, alias: str, fields: Sequence[str]) -> str:
 
 # The page's rows (order, reason) joined with the order's fields and its latest tickets email, after the counts.
 _PAGE_SQL = f"""
-SELECT r.reason, {_aliased(ORDER, "o", ORDER_FIELDS)}, {_aliased(MESSAGE, "m", MESSAGE_FIELDS)}
-  FROM ({{branches}} ORDER BY 2 DESC, 1 DESC LIMIT {{limit}}) AS r
+SELECT r.reason, r.urgency, {_aliased(ORDER, "o", ORDER_FIELDS)}, {_aliased(MESSAGE, "m", MESSAGE_FIELDS)}
+  FROM ({{branches}} ORDER BY 4, 2 DESC, 1 DESC LIMIT {{limit}}) AS r
   JOIN {ORDER} o ON o.{ORDER.id} = r.id
   LEFT JOIN {MESSAGE} m ON m.{MESSAGE.id} = (
        SELECT l.{MESSAGE.id} FROM {MESSAGE} l WHERE l.{MESSAGE.order} = r.id
@@ -152,30 +161,55 @@ def _counts_sql(event_ids: Sequence[int]) -> tuple[str, list[Any]]:
     return sql, [cutoff, *event_ids, cutoff, *event_ids, *event_ids]
 
 
-def _page_sql(event_id: int, reason: str, after: tuple[datetime, int] | None, limit: int) -> tuple[str, list[Any]]:
-    """The page's statement: the branches `reason` keeps (all for ""), each past the cursor `after`."""
-    keyset, keyset_params = ("", [])
-    if after is not None:
-        keyset, keyset_params = _KEYSET, [_when(after[0]), _when(after[0]), after[1]]
+def _page_sql(event_id: int, reason: str, after: tuple[int, datetime, int] | None, limit: int) -> tuple[str, list[Any]]:
+    """The page's statement: the branches `reason` keeps (all for ""), each past the cursor `after` (urgency,
+    order date, order id): a branch more urgent than the cursor is done, a less urgent one starts from its top."""
     cutoff = _when(deferred_cutoff())
     failed = [code for code in FAILED_EMAIL if reason in ("", code)]
-    # (name, reason column, where, its parameters before the cursor's)
-    branches: list[tuple[str, str, str, list[Any]]] = []
+    missing = _MISSING.format(events="%s")
+    # (name, urgency, reason column, where, its parameters before the cursor's)
+    branches: list[tuple[str, int, str, str, list[Any]]] = []
     if failed:
         where = f"{_PAID} AND o.{ORDER.email_status} IN ({_quoted(failed)})"
-        branches.append(("failed", f"o.{ORDER.email_status}", where, []))
+        branches.append(("failed", URGENT, f"o.{ORDER.email_status}", where, []))
     if reason in ("", EmailStatus.DEFERRED):
-        branches.append(("deferred", f"'{EmailStatus.DEFERRED.value}'", f"{_PAID} AND {_STALE}", [cutoff]))
+        branches.append(("deferred", URGENT, f"'{EmailStatus.DEFERRED.value}'", f"{_PAID} AND {_STALE}", [cutoff]))
     if reason in ("", "data_missing"):
-        branches.append(("missing", "'data_missing'", f"{_PAID} AND {_MISSING.format(events='%s')}", [event_id]))
+        # Missing details of an order without working tickets sort with its email reason; the others after them.
+        urgent = f"{_EMAIL_AT_RISK} AND {_NO_TICKETS} AND {missing}"
+        branches.append(("urgent_missing", URGENT, "'data_missing'", urgent, [cutoff, event_id]))
+        only = f"{_PAID} AND {missing} AND NOT {_NO_TICKETS}"
+        branches.append(("missing", DETAILS, "'data_missing'", only, [event_id, cutoff]))
     parts, params = [], []
-    for name, column, where, where_params in branches:
-        parts.append(_BRANCH.format(reason=column, where=where, keyset=keyset, limit=limit, name=name))
+    for name, urgency, column, where, where_params in branches:
+        keyset, keyset_params = "", []
+        if after is not None and urgency < after[0]:
+            continue  # listed in full before the cursor
+        if after is not None and urgency == after[0]:
+            keyset, keyset_params = _KEYSET, [_when(after[1]), _when(after[1]), after[2]]
+        part = _BRANCH.format(reason=column, urgency=urgency, where=where, keyset=keyset, limit=limit, name=name)
+        parts.append(part)
         params += [event_id, *where_params, *keyset_params]
+    if not parts:  # a cursor past every branch the reason keeps: no rows, the statement's shape all the same
+        parts.append(_BRANCH.format(reason="NULL", urgency=URGENT, where="1 = 0", keyset="", limit=limit, name="none"))
+        params.append(event_id)
     sql = _PAGE_SQL.format(
         branches=" UNION ALL ".join(f"SELECT * FROM ({part}) AS p{i}" for i, part in enumerate(parts)), limit=limit
     )
     return sql, params
+
+
+def _parse_cursor(value: str | None) -> tuple[int, datetime, int] | None:
+    """(urgency, order date, order id) of a cursor `_cursor` wrote; None (the first page) for anything else."""
+    urgency, _, rest = (value or "").partition("_")
+    mark = parse_cursor(rest)
+    if urgency not in (str(URGENT), str(DETAILS)) or mark is None:
+        return None
+    return int(urgency), *mark
+
+
+def _cursor(order: Order, urgency: int) -> str:
+    return f"{urgency}_{cursor(order, 'created_at')}"
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:
@@ -243,8 +277,9 @@ class AtRiskList:
 def at_risk_orders(
     access: Access, event: Event, *, reason: str = "", after: str | None = None, page_size: int = 50
 ) -> AtRiskList:
-    """One page of the event's at-risk orders (newest order first, keyset paging from the cursor `after`), each
-    with its reasons and latest tickets email; `reason` (a REASONS code) keeps the orders with that reason.
+    """One page of the event's at-risk orders, most urgent first (no working tickets, then only attendee details
+    missing; newest order first within each; keyset paging from the cursor `after`), each with its reasons and
+    latest tickets email; `reason` (a REASONS code) keeps the orders with that reason.
     404 for an event `access` can't see. Three queries: the counts, the page's rows (each branch walks its
     index newest first and stops after the page), the page's orders with their latest tickets emails.
     ValueError for a `reason` that is not "" or a REASONS code (the page reads an unknown one as "")."""
@@ -252,7 +287,7 @@ def at_risk_orders(
         raise ValueError(f"Unknown at-risk reason {reason!r}: one of {', '.join(REASONS)}")
     if event.organisation_id != access.organisation.pk or not access.allows_region(event.region_id):
         raise Http404("No such event.")
-    mark = parse_cursor(after)
+    mark = _parse_cursor(after)
     # An order has at most two rows (one email reason, missing details): 2 × page + 1 rows fill a page.
     limit = 2 * page_size + 1
     counts_sql, counts_params = _counts_sql([event.pk])
@@ -261,7 +296,7 @@ def at_risk_orders(
     # The counts (one row) beside every row of the page, so an empty page still brings them: one statement.
     rows = _fetch(
         f"SELECT c.*, p.* FROM (SELECT {sums} FROM ({counts_sql}) AS u) AS c LEFT JOIN ({page_sql}) AS p ON 1 = 1"
-        f" ORDER BY p.o_{ORDER.created_at} DESC, p.o_{ORDER.id} DESC",
+        f" ORDER BY p.urgency, p.o_{ORDER.created_at} DESC, p.o_{ORDER.id} DESC",
         [*counts_params, *page_params],
     )
     counts: dict[str, int] = {}
@@ -271,22 +306,26 @@ def at_risk_orders(
     reasons: dict[int, set[str]] = {}
     orders: dict[int, Order] = {}
     messages: dict[int, OutgoingMessage | None] = {}
-    n_order, start = len(ORDER_FIELDS), len(COUNT_COLUMNS) + 1
+    urgencies: dict[int, int] = {}
+    n_order, start = len(ORDER_FIELDS), len(COUNT_COLUMNS) + 2
     for row in rows:
-        code, order_values, message_values = row[start - 1], row[start : start + n_order], row[start + n_order :]
+        code, urgency = row[start - 2 : start]
+        order_values, message_values = row[start : start + n_order], row[start + n_order :]
         if code is None:  # no row at risk: the counts alone
             break
         order_id = order_values[0]
         if order_id not in reasons and len(reasons) == page_size:
             break
         reasons.setdefault(order_id, set()).add(code)
+        urgencies[order_id] = int(urgency)
         if order_id not in orders:
             orders[order_id] = _model(Order, ORDER_FIELDS, order_values)
             messages[order_id] = _model(OutgoingMessage, MESSAGE_FIELDS, message_values) if message_values[0] else None
     shown = sum(len(r) for r in reasons.values())
-    more = len(reasons) == page_size and any(row[start - 1] is not None for row in rows[shown:])
+    more = len(reasons) == page_size and any(row[start - 2] is not None for row in rows[shown:])
     listed = [AtRiskRow(orders[i], [c for c in REASONS if c in reasons[i]], messages[i]) for i in reasons]
-    next_cursor = cursor(listed[-1].order, "created_at") if more and listed else None
+    last = listed[-1].order if listed else None
+    next_cursor = _cursor(last, urgencies[last.pk]) if more and last is not None else None
     total = counts.get(reason, 0) if reason else total
     return AtRiskList(rows=listed, total=total, counts=counts, next_cursor=next_cursor, first_page=mark is None)
 

@@ -1,14 +1,17 @@
-from urllib.parse import quote
+from datetime import datetime
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django_htmx.middleware import HtmxDetails
 
 from orders.selectors import bulk_sends_recent
+from organiser_portal.models import Event
 from organiser_portal.permissions import Perm, page_access
 from organiser_portal.selectors import event_get
 
@@ -144,24 +147,38 @@ def my_events(request: HttpRequest, org: str) -> HttpResponse:
     access = page_access(request, org)
     events = list(events_visible(access))
     now = timezone.now()
-    upcoming = [e for e in events if e.starts_at >= now]
-    counts = at_risk_counts(upcoming)
-    for event in upcoming:  # the at-risk column: upcoming events only, with the days left
+    current = [e for e in events if e.ends_at > now]  # upcoming, or on now: its guests may still need their tickets
+    counts = at_risk_counts(current)
+    for event in current:  # the at-risk column, with how long is left to fix them
         event.at_risk_count = counts.get(event.pk, 0)  # type: ignore[attr-defined]
-        event.days_left = (event.starts_at - now).days  # type: ignore[attr-defined]
+        event.time_left = time_left(event, now)  # type: ignore[attr-defined]
     return render(request, "guests/my_events.html", {"access": access, "events": events})
 
 
-def _attach_fix_urls(org: str, rows) -> None:
-    """Each at-risk row's order link and fixes: four reversals a page, not four a row."""
+def time_left(event: Event, now: datetime) -> str:
+    """How long before the doors open, in words: "on now" once the event started (until it ends, then "ended"),
+    else whole days left ("0 days left" on its day)."""
+    if event.ends_at <= now:
+        return "ended"
+    if event.starts_at <= now:
+        return "on now"
+    days = (event.starts_at - now).days
+    return f"{days} day{pluralize(days)} left"
+
+
+def _attach_fix_urls(org: str, rows, back: str) -> None:
+    """Each at-risk row's order link and fixes: four reversals a page, not four a row. "Fix and resend" carries
+    `back` (this page's path and query) as its `next`, for its Cancel and for where it returns once done."""
     _attach_row_urls(org, [row.order for row in rows])
     fixes = {
         name: reverse(name, kwargs={"org": org, "code": _SLOT}).split(_SLOT)
         for name in ("order_fix_and_resend", "order_resend", "order_resend_sms", "order_personalise")
     }
+    next_query = "?" + urlencode({"next": back})
     for row in rows:
         code = quote(row.order.code, safe=RFC3986_SUBDELIMS + "/~:@")
         row.fix_url, row.resend_url, row.sms_url, row.personalise_url = (code.join(fixes[name]) for name in fixes)
+        row.fix_url += next_query
 
 
 @login_required
@@ -172,7 +189,7 @@ def event_at_risk(request: HttpRequest, org: str, event_id: str) -> HttpResponse
     reason = request.GET.get("reason", "")
     reason = reason if reason in REASONS else ""
     listing = at_risk_orders(access, event, reason=reason, after=request.GET.get("after"))
-    _attach_fix_urls(org, listing.rows)
+    _attach_fix_urls(org, listing.rows, request.get_full_path())
     context = {
         "access": access,
         "event": event,
@@ -182,6 +199,6 @@ def event_at_risk(request: HttpRequest, org: str, event_id: str) -> HttpResponse
         "reasons": [(code, words, listing.counts.get(code, 0)) for code, words in REASONS.items()],
         "can_fix": access.can(Perm.RESEND),
         "can_personalise": access.can(Perm.PERSONALISE),
-        "days_left": (event.starts_at - timezone.now()).days,
+        "time_left": time_left(event, timezone.now()),
     }
     return render(request, "guests/event_at_risk.html", context)

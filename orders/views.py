@@ -15,6 +15,7 @@ from django_htmx.middleware import HtmxDetails
 
 from notifications.selectors import suppressions_for
 from organiser_portal.db_snapshot import consistent_read
+from organiser_portal.next_url import safe_next
 from organiser_portal.permissions import Access, Perm, access_organisation, page_access
 
 from . import rules
@@ -225,13 +226,14 @@ def _delivery_context(access: Access, code: str, perm: Perm) -> dict:
     return {"access": access, "detail": detail, "order": detail.order, "valid_tickets": valid}
 
 
-def _done(request: HtmxHttpRequest, access: Access, code: str, text: str) -> HttpResponse:
+def _done(request: HtmxHttpRequest, access: Access, code: str, text: str, *, back: str | None = None) -> HttpResponse:
     """After an action: htmx gets the changed sections in place (the dialog empties and closes);
-    a plain form post goes back to the order page with the text as a message."""
+    a plain form post goes back to `back` (a safe path: the list the agent came from), else to the order page,
+    with the text as a message."""
     if request.htmx:
         return _order_refresh(request, access, code, flash=text)
     messages.success(request, text)
-    return redirect("order_detail", org=access.organisation.slug, code=code)
+    return redirect(back or reverse("order_detail", kwargs={"org": access.organisation.slug, "code": code}))
 
 
 def _form_page(request: HtmxHttpRequest, template: str, partial: str, context: dict) -> HttpResponse:
@@ -340,10 +342,13 @@ def order_edit_contact(request: HtmxHttpRequest, org: str, code: str) -> HttpRes
 
 @login_required
 def order_fix_and_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
-    """The bounce banner's one step: correct the address to the suggested one and resend the tickets."""
+    """The bounce banner's one step: correct the address to the suggested one and resend the tickets. Opened
+    from a list (the at-risk list) with `?next=<its path>`: Cancel goes back there, and so does a plain post
+    once done; a `next` that is not a path on this site is ignored (the order page instead)."""
     access = page_access(request, org)
     context = _delivery_context(access, code, Perm.EDIT_CONTACT)
     order = context["order"]
+    back = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = FixAndResendForm(request.POST or None, initial={"contact_email": suggest_email(order.contact_email) or ""})
     if request.method == "POST" and form.is_valid():
         try:
@@ -359,10 +364,13 @@ def order_fix_and_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpR
         except OrderActionError as error:
             form.add_error(None, str(error))
         else:
-            return _done(
-                request, access, code, f"Email corrected; tickets queued for {form.cleaned_data['contact_email']}."
-            )
-    return _form_page(request, "orders/order_fix_and_resend.html", "fix-and-resend", {**context, "form": form})
+            text = f"Email corrected; tickets queued for {form.cleaned_data['contact_email']}."
+            if back:  # back on a list of many orders: say which one
+                text = f"Order {order.code}: {text}"
+            return _done(request, access, code, text, back=back)
+    cancel = back or reverse("order_detail", kwargs={"org": org, "code": order.code})
+    context = {**context, "form": form, "next": back, "cancel_url": cancel}
+    return _form_page(request, "orders/order_fix_and_resend.html", "fix-and-resend", context)
 
 
 @login_required

@@ -2,9 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from .health import health_report
+from .next_url import safe_next
 from .permissions import Access, access_organisation, organisations_for, page_access, region_remember
 from .selectors import regions_visible
 
@@ -93,10 +93,7 @@ def region_choose(request: HttpRequest, org: str) -> HttpResponse:
 def _safe_next(request: HttpRequest, url: str | None, org: str) -> str:
     """`url` when it is a path on this site, else My events. A path only: anything else that passes the host check
     ("orders", "x.html") would be taken by `redirect()` for a URL name or a relative URL."""
-    allowed = url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure())
-    if url and allowed and url.startswith("/") and not url.startswith("//"):
-        return url
-    return reverse("my_events", kwargs={"org": org})
+    return safe_next(request, url) or reverse("my_events", kwargs={"org": org})
 
 
 def health(request: HttpRequest) -> JsonResponse:

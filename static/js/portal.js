@@ -18,6 +18,11 @@
  * in it and closes when the step leaves it empty; it is named by the heading it shows. A link with
  * data-close-menu closes its ⋯ menu (<details>) when it sends its request; a button with data-close-dialog
  * closes the dialog it is in.
+ *
+ * 4. An open <details> (the order page's ⋯ Actions menu) stays open when a poll swaps it out of band
+ * (orders/order_refresh.html swaps #actions whenever the email status moves): the new copy arrives open, with
+ * the newest actions, and focus goes back to the same item (or the menu's summary if that item is gone), so
+ * neither a keyboard user nor a finger about to tap loses the menu under them.
  */
 (() => {
   "use strict";
@@ -100,6 +105,33 @@
     } else if (dialog.open) {
       dialog.close();
     }
+  });
+
+  const reopened = new Map();  // old <details> → what had focus in it, until its new copy is on the page
+
+  document.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const old = event.detail.target;
+    const fresh = event.detail.fragment?.firstElementChild;
+    if (!(old instanceof HTMLDetailsElement) || !old.open || !(fresh instanceof HTMLDetailsElement)) return;
+    fresh.open = true;
+    const focused = old.contains(document.activeElement) ? document.activeElement : null;
+    reopened.set(old, {
+      id: old.id,
+      summary: focused?.tagName === "SUMMARY",
+      href: focused?.getAttribute("href") ?? null,
+    });
+  });
+
+  // Fired once per element swapped so far in the same answer: the Map lets each menu be handled once.
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    const was = reopened.get(event.detail.target);
+    if (!was) return;
+    reopened.delete(event.detail.target);
+    const menu = document.getElementById(was.id);
+    if (!(menu instanceof HTMLDetailsElement) || (!was.summary && was.href === null)) return;
+    const link = was.href === null ? null
+      : [...menu.querySelectorAll("a[href]")].find((a) => a.getAttribute("href") === was.href);
+    (link || menu.querySelector("summary"))?.focus({ preventScroll: true });
   });
 
   document.addEventListener("click", (event) => {

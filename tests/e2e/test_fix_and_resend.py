@@ -3,6 +3,8 @@ a real Celery worker sends the tickets to the sandbox email service, whose deliv
 anymail's Postmark tracking webhook from the worker a moment later, and the order page follows each step
 without being reloaded by hand."""
 
+import re
+
 import pytest
 from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import Page, expect
@@ -98,6 +100,15 @@ def test_the_at_risk_row_suggests_the_address_and_fixes_it(demo, live_server, pa
 
     confirm = page.locator("#fix-and-resend")
     expect(confirm).to_contain_text(f"from {ANNA_EMAIL} to {FIXED_EMAIL}")
+    # Cancel goes back to the list; done, so does the fix, saying which order it fixed.
+    confirm.get_by_role("link", name="Cancel").click()
+    expect(page.get_by_role("heading", name=re.compile("At risk"))).to_be_visible()
+    page.get_by_role("row").filter(has_text=ANNA_CODE).get_by_role(
+        "link", name=f"Fix and resend to {FIXED_EMAIL}"
+    ).click()
     confirm.get_by_role("button", name="Fix and resend", exact=True).click()
-    expect(page.get_by_text(f"tickets queued for {FIXED_EMAIL}")).to_be_visible()
+    expect(page.get_by_text(f"Order {ANNA_CODE}: Email corrected; tickets queued for {FIXED_EMAIL}")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("At risk"))).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text=ANNA_CODE)).to_have_count(0)  # on its way: no longer at risk
+    page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{ANNA_CODE}/")
     expect(page.locator("#contact")).to_contain_text(FIXED_EMAIL)

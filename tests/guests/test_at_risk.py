@@ -1,12 +1,14 @@
 """The at-risk list of an event: every reason an order is at risk, what is not, the fixes, and My events' count."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from guests.at_risk import at_risk_counts, at_risk_orders
 from notifications.models import OutgoingMessage
@@ -136,6 +138,48 @@ def test_paging_and_the_counts_for_my_events(access, make_order, event):
     assert at_risk_counts([event]) == {event.pk: 3}
 
 
+def test_guests_without_working_tickets_come_first_across_pages(access, make_order, event, settings):
+    """A bounce among many missing details is on the first row, not the 32nd: the orders whose guests have no
+    working tickets (email failed or long deferred, with their missing details too) by order date, then the orders
+    that only miss attendee details; the pages walk that sort without losing or repeating an order."""
+    settings.AT_RISK_DEFERRED_HOURS = 6
+    sequence = []
+    for kind in ("missing", "bounced", "missing", "deferred", "both", "missing", "missing", "complained", "missing"):
+        order = make_order()
+        if kind in ("missing", "both"):
+            order.tickets.update(personal_data_missing=True)
+        if kind in ("bounced", "both", "complained"):
+            with_email(order, "complained" if kind == "complained" else "bounced")
+        if kind == "deferred":
+            with_email(order, "deferred", hours_ago=7)
+        sequence.append((kind, order.code))
+    newest_first = list(reversed(sequence))
+    urgent = [code for kind, code in newest_first if kind != "missing"]
+    details = [code for kind, code in newest_first if kind == "missing"]
+
+    rows = at_risk_orders(access, event).rows
+    assert [r.order.code for r in rows] == urgent + details
+    assert [r.reasons for r in rows[:4]] == [["complained"], ["bounced", "data_missing"], ["deferred"], ["bounced"]]
+    for page_size in (1, 2, 3, 4):
+        seen, after = [], None
+        while True:
+            page = at_risk_orders(access, event, after=after, page_size=page_size)
+            seen += [r.order.code for r in page.rows]
+            if not (after := page.next_cursor):
+                break
+        assert seen == urgent + details, page_size
+    # Filtered to missing details, the ones with no working tickets still lead.
+    listing = at_risk_orders(access, event, reason="data_missing", page_size=1)
+    second = at_risk_orders(access, event, reason="data_missing", after=listing.next_cursor, page_size=5)
+    both = next(code for kind, code in sequence if kind == "both")
+    assert [r.order.code for r in listing.rows + second.rows] == [both, *details]
+    # A cursor from the details part of the list, with a filter that has no such part: an empty page, no error.
+    last = second.rows[-1].order
+    details_cursor = f"1_{last.created_at.isoformat()}~{last.pk}"
+    assert at_risk_orders(access, event, reason="bounced", after=details_cursor).rows == []
+    assert at_risk_orders(access, event, after="not-a-cursor").first_page  # anything else: the first page
+
+
 def test_the_page_shows_each_fix(client, member, make_order, event):
     bounced = with_email(make_order(contact_phone="+49 170 1234567"), "bounced")
     complained = with_email(make_order(), "complained")
@@ -180,6 +224,24 @@ def test_my_events_shows_the_count_and_the_days_left(client, member, make_order,
     assert not hasattr(shown[past.pk], "at_risk_count")
 
 
+def test_my_events_shows_the_count_of_an_event_on_now(client, member, make_order, organisation):
+    """Started and not ended (a festival's second day): its guests still need their tickets at the door."""
+    now = timezone.now()
+    on_now = EventFactory(organisation=organisation, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=2))
+    with_email(make_order(event=on_now, ticket_type=TicketTypeFactory(event=on_now)), "bounced")
+    ended = EventFactory(organisation=organisation, starts_at=now - timedelta(days=3), ends_at=now - timedelta(hours=1))
+    client.force_login(member(Role.VIEWER))
+    response = client.get(reverse("my_events", kwargs={"org": organisation.slug}))
+    html = response.content.decode()
+    shown = {e.pk: e for e in response.context["events"]}
+    assert (shown[on_now.pk].at_risk_count, shown[on_now.pk].time_left) == (1, "on now")
+    assert 'aria-label="1 order at risk, on now: show them"' in html
+    assert reverse("event_at_risk", kwargs={"org": organisation.slug, "event_id": on_now.public_id}) in html
+    assert not hasattr(shown[ended.pk], "at_risk_count")  # over: nothing left to fix before the doors
+    client.force_login(member(Role.SUPPORT))
+    assert "· on now</span>" in at_risk_page(client, on_now)
+
+
 def test_an_unknown_reason_is_refused_by_the_service_not_sent_to_the_database(member, event):
     access = access_for(member(Role.SUPPORT), event.organisation)
 
@@ -199,12 +261,57 @@ def test_a_typo_bounce_shows_the_order_pages_suggestion_and_its_fix(client, memb
     html = at_risk_page(client, event)
     fix = reverse("order_fix_and_resend", kwargs={"org": event.organisation.slug, "code": order.code})
     suggestion = 'Did they mean <strong class="suggested-email">anna@gmail.com</strong>?'
-    assert suggestion in html and f'href="{fix}">Fix and resend to anna@gmail.com…</a>' in html
+    next_query = "?next=" + quote(
+        reverse("event_at_risk", kwargs={"org": event.organisation.slug, "event_id": event.public_id}), safe=""
+    )
+    assert suggestion in html and f'href="{fix}{next_query}">Fix and resend to anna@gmail.com…</a>' in html
     assert "Fix the address and resend</a>" not in html
     # The order page's bounce banner says the same words (one template), and the link's page fixes to it.
     order_page = client.get(reverse("order_detail", kwargs={"org": event.organisation.slug, "code": order.code}))
     assert suggestion in order_page.content.decode()
     assert "to <strong>anna@gmail.com</strong> and send the tickets there" in client.get(fix).content.decode()
+
+
+def test_fix_and_resend_from_a_row_has_a_cancel_and_returns_to_the_list(client, member, make_order, event):
+    """The row's "Fix and resend" page goes back where the agent came from (this list, its filter kept): Cancel
+    before, and the list again with a message once done."""
+    order = with_email(make_order(contact_email="anna@gmial.com"), "bounced")
+    client.force_login(member(Role.SUPPORT))
+    at_risk = reverse("event_at_risk", kwargs={"org": event.organisation.slug, "event_id": event.public_id})
+    back = f"{at_risk}?reason=bounced"
+    html = client.get(back).content.decode()
+    fix = reverse("order_fix_and_resend", kwargs={"org": event.organisation.slug, "code": order.code})
+    fix_link = f"{fix}?next={quote(back, safe='')}"
+    assert f'href="{escape(fix_link)}"' in html
+
+    page = client.get(fix_link).content.decode()
+    assert f'<a class="btn btn-sm btn-link" href="{escape(back)}">Cancel</a>' in page
+    assert f'<input type="hidden" name="next" value="{escape(back)}">' in page
+
+    response = client.post(fix, {"contact_email": "anna@gmail.com", "idempotency_key": "fix-1", "next": back})
+    assert response.status_code == 302 and response.url == back
+    order.refresh_from_db()
+    assert order.contact_email == "anna@gmail.com" and order.email_status == "queued"
+    listed = client.get(response.url).content.decode()
+    assert f"Order {order.code}: Email corrected; tickets queued for anna@gmail.com." in listed
+
+
+@pytest.mark.parametrize(
+    "next_",
+    ["https://evil.example/o/", "//evil.example/o/", "/\\evil.example/", "javascript:alert(1)", "at-risk/", ""],
+)
+def test_fix_and_resend_ignores_a_next_that_is_not_a_path_on_this_site(client, member, make_order, event, next_):
+    order = with_email(make_order(contact_email="anna@gmial.com"), "bounced")
+    client.force_login(member(Role.SUPPORT))
+    fix = reverse("order_fix_and_resend", kwargs={"org": event.organisation.slug, "code": order.code})
+    order_page = reverse("order_detail", kwargs={"org": event.organisation.slug, "code": order.code})
+    page = client.get(fix, {"next": next_}).content.decode()
+    assert f'<a class="btn btn-sm btn-link" href="{order_page}">Cancel</a>' in page
+    assert 'name="next"' not in page and "evil" not in page
+    response = client.post(fix, {"contact_email": "anna@gmail.com", "idempotency_key": "fix-2", "next": next_})
+    assert response.status_code == 302 and response.url == order_page
+    order.refresh_from_db()
+    assert order.contact_email == "anna@gmail.com"
 
 
 def test_no_suggestion_without_a_typo_or_for_a_send_to_another_address(client, member, make_order, event, access):
