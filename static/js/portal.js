@@ -18,6 +18,10 @@
  * in it and closes when the step leaves it empty; it is named by the heading it shows. A link with
  * data-close-menu closes its ⋯ menu (<details>) when it sends its request; a button with data-close-dialog
  * closes the dialog it is in.
+ *
+ * 4. A field with data-chooses="<radio id>" belongs to that choice: ticking it, or typing in it, selects the
+ * radio (the refund's ticket boxes select "Some tickets", its amount "An amount"), so what is marked and what
+ * is chosen can't disagree unseen. The server refuses a disagreement either way (orders.forms.RefundForm).
  */
 (() => {
   "use strict";
@@ -116,6 +120,19 @@
       box.checked = all.checked;
     });
   });
+
+  function chooseOwner(event) {
+    const field = event.target instanceof HTMLInputElement ? event.target : null;
+    if (!field || !field.dataset.chooses) return;
+    if (field.type === "checkbox" ? !field.checked : !field.value.trim()) return;  // unticking chooses nothing
+    const radio = document.getElementById(field.dataset.chooses);
+    if (radio instanceof HTMLInputElement && !radio.checked) {
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+  document.addEventListener("change", chooseOwner);
+  document.addEventListener("input", chooseOwner);
 
   document.addEventListener("DOMContentLoaded", markScrollingTables);
   document.addEventListener("htmx:afterSettle", markScrollingTables);
