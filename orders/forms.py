@@ -294,11 +294,13 @@ class RefundForm(IdempotentForm):
             return
         ticked = len(data.get("tickets") or ())
         if ticked and what != self.TICKETS:
-            tickets = "1 ticket" if ticked == 1 else f"{ticked} tickets"
+            tickets, them, those = (
+                ("1 ticket", "it", "that one") if ticked == 1 else (f"{ticked} tickets", "them", "those")
+            )
             self.add_error(
                 None,
-                f"You ticked {tickets} but chose “{chosen}”, which would ignore them: choose “Some tickets” to "
-                f"refund only {'that one' if ticked == 1 else 'those'}, or untick {'it' if ticked == 1 else 'them'}.",
+                f"You ticked {tickets} but chose “{chosen}”, which would ignore {them}: choose “Some tickets” to "
+                f"refund only {those}, or untick {them}.",
             )
         typed = (self.data.get("amount") or "").strip()
         if typed and what != self.AMOUNT:
