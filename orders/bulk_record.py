@@ -56,7 +56,7 @@ class BulkSend(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} · {self.total} orders"
+        return f"{self.get_action_display()} · {self.total} order{'' if self.total == 1 else 's'}"
 
     @property
     def message_key(self) -> str:

@@ -271,9 +271,12 @@ class RefundForm(IdempotentForm):
                 "Say how the money went back (for example “Cash at the box office”)."
             )
 
+    CHOICE_LABELS = {ALL: "Every ticket still valid", TICKETS: "Some tickets", AMOUNT: "An amount"}
+
     def clean(self):
         data = super().clean()
         what = data.get("what")
+        self._refuse_conflicting_choice(what, data)
         if what == self.TICKETS and not data.get("tickets") and "tickets" not in self.errors:
             self.add_error("tickets", "Choose the tickets to refund.")
         if what == self.AMOUNT and "amount" not in self.errors:
@@ -282,6 +285,30 @@ class RefundForm(IdempotentForm):
             except OrderActionError as error:
                 self.add_error("amount", "Enter the amount to refund." if not data.get("amount") else str(error))
         return data
+
+    def _refuse_conflicting_choice(self, what: str | None, data: dict) -> None:
+        """Ticked tickets or a typed amount that the chosen kind would ignore: refused, so a refund never covers
+        more (or other) than what the agent marked on the form."""
+        chosen = self.CHOICE_LABELS.get(what or "")
+        if chosen is None:
+            return
+        ticked = len(data.get("tickets") or ())
+        if ticked and what != self.TICKETS:
+            tickets, them, those = (
+                ("1 ticket", "it", "that one") if ticked == 1 else (f"{ticked} tickets", "them", "those")
+            )
+            self.add_error(
+                None,
+                f"You ticked {tickets} but chose “{chosen}”, which would ignore {them}: choose “Some tickets” to "
+                f"refund only {those}, or untick {them}.",
+            )
+        typed = (self.data.get("amount") or "").strip()
+        if typed and what != self.AMOUNT:
+            self.add_error(
+                None,
+                f"You typed an amount ({typed}) but chose “{chosen}”, which would ignore it: choose “An amount” to "
+                "refund only that, or clear the amount.",
+            )
 
     def refund_args(self) -> dict:
         """The chosen refund as `orders.refund_quote.refund_quote` and `order_refund` take it."""

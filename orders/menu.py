@@ -93,7 +93,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "tickets_page",
         "Customer's tickets page",
-        Perm.RESEND,
+        Perm.SHARE_TICKETS_PAGE,
         "order_tickets_page",
         lambda d: rules.refusal_tickets_page(d.order),
     ),

@@ -23,7 +23,7 @@ from .forms import CancelForm, RefundForm, RetryForm
 from .menu import refund_payment, refund_refusal
 from .models import Refund
 from .payment_providers import UnknownProvider, provider_for
-from .refund_quote import refund_quote, refundable_amount, ticket_shares
+from .refund_quote import RefundQuote, refund_quote, refundable_amount, ticket_shares
 from .selectors import order_get
 from .services import order_cancel, order_refund, order_refund_retry
 from .views import HtmxHttpRequest, _delivery_context, _done, _form_page, _order_refresh
@@ -60,6 +60,30 @@ def _refund_context(access: Access, code: str) -> dict:
     return {**context, "all_shares": shares, "shares": [s for s in shares if s.refundable], "quote": None}
 
 
+def _tickets(count: int) -> str:
+    return "1 ticket" if count == 1 else f"{count} tickets"
+
+
+def _stay_valid(count: int) -> str:
+    return f"{_tickets(count)} {'stays' if count == 1 else 'stay'} valid"
+
+
+def refund_scope(what: str, quote: RefundQuote, *, still_valid: int, in_order: int) -> str:
+    """The review's first line: in words, what the chosen refund does to the order's tickets, so a wrong choice
+    shows before anyone confirms. `still_valid`: the order's tickets that can still be refunded, of `in_order`."""
+    if what == RefundForm.AMOUNT:
+        kept = f" ({_stay_valid(still_valid)})" if still_valid else ""
+        return f"Refund an amount only: no ticket changes{kept}."
+    chosen = len(quote.tickets)
+    if what == RefundForm.ALL:
+        whole = "the whole order" if still_valid == in_order else "every ticket still valid"
+        return f"Refund {whole}: every ticket ({chosen}) becomes Invalid · refunded."
+    others = still_valid - chosen
+    left = f"; the other {_stay_valid(others)}" if others else ""
+    become = "it becomes" if chosen == 1 else "they become"
+    return f"Refund {chosen} of {_tickets(still_valid)}: {become} Invalid · refunded{left}."
+
+
 @login_required
 def refund_order(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     """⋯ Refund: choose, review the figures, confirm."""
@@ -76,7 +100,13 @@ def refund_order(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
             if form.confirmed:  # the service first, not the figures: a double submit gets the first refund back
                 refund = order_refund(actor=request.user, order=order, **form.service_args())
                 return _done(request, access, code, f"Refund of {_shown(refund.amount, order.currency)} requested.")
-            context["quote"] = refund_quote(order, shares=context["all_shares"], **form.refund_args())
+            context["quote"] = quote = refund_quote(order, shares=context["all_shares"], **form.refund_args())
+            context["scope"] = refund_scope(
+                form.cleaned_data["what"],
+                quote,
+                still_valid=len(context["shares"]),
+                in_order=len(context["all_shares"]),
+            )
         except OrderActionError as error:
             form.add_error(None, str(error))
     context.update(form=form, refusal=context["refund_refusal"], ticket_ids_chosen=set(form["tickets"].value() or []))

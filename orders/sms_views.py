@@ -28,8 +28,12 @@ def order_resend_sms(request: HtmxHttpRequest, org: str, code: str) -> HttpRespo
     order = context["order"]
     form = SmsForm(request.POST or None, order_phone=order.contact_phone, region=order.event.phone_region)
     confirming = False
+    # Past a per-order limit no number can be sent to: said before a number is typed, in place of the form.
+    # Counted on the messages the page read, as the ⋯ menu's disabled item counts them (orders.menu); the service
+    # counts again under its lock.
+    limit_notice = order_sms_refusal(order=order, sms_sent_at=context["detail"].sms_sent_at)
     # "Change the number" goes back to the first step with what was typed.
-    if request.method == "POST" and form.is_valid() and "change" not in request.POST:
+    if request.method == "POST" and not limit_notice and form.is_valid() and "change" not in request.POST:
         if not form.cleaned_data["confirm"]:
             # The number as it will be sent to, before anything is sent; past a sending limit, why not.
             if reason := sms_limit_refusal(order=order, number=form.cleaned_data["number"]):
@@ -48,18 +52,14 @@ def order_resend_sms(request: HtmxHttpRequest, org: str, code: str) -> HttpRespo
                 form.add_error(None, str(error))
             else:
                 return _done(request, access, code, f"Tickets link queued by SMS for {message.recipient_shown}.")
-    refusal = rules.refusal_resend(order, valid_tickets=len(context["valid_tickets"]))
+    # The per-order limit refuses like any other refusal: the reason in place of the form, and Close.
+    refusal = rules.refusal_resend(order, valid_tickets=len(context["valid_tickets"])) or limit_notice
     order_number = order.contact_phone_e164
     context = {
         **context,
         "form": form,
         "refusal": refusal,
         "confirming": confirming,
-        # Past a per-order limit, said before a number is typed, not only after "Check the number…".
-        # Counted on the messages the page read, as the ⋯ menu's disabled item counts them (orders.menu).
-        "limit_notice": order_sms_refusal(order=order, sms_sent_at=context["detail"].sms_sent_at)
-        if request.method == "GET"
-        else "",
         "by_sms": True,
         "order_phone_shown": phone_international(order_number) if order_number else order.contact_phone,
     }

@@ -30,7 +30,7 @@ class NewLinkForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def order_tickets_page(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     access = page_access(request, org)
-    context = _delivery_context(access, code, Perm.RESEND)
+    context = _delivery_context(access, code, Perm.SHARE_TICKETS_PAGE)
     order = context["order"]
     refusal = rules.refusal_tickets_page(order)
     form = NewLinkForm(request.POST or None, initial={"replacing": order.tickets_page_version})

@@ -28,6 +28,7 @@ Role = Membership.Role
 class Perm(StrEnum):
     VIEW = "view"
     RESEND = "resend"
+    SHARE_TICKETS_PAGE = "share_tickets_page"
     EDIT_CONTACT = "edit_contact"
     DOWNLOAD_PDF = "download_pdf"
     PERSONALISE = "personalise"
@@ -53,6 +54,8 @@ class Perm(StrEnum):
 _VIEWER = frozenset({Perm.VIEW})
 _SUPPORT = _VIEWER | {
     Perm.RESEND,
+    # The customer's tickets page link opens every ticket of the order: whoever may resend them may pass it on.
+    Perm.SHARE_TICKETS_PAGE,
     Perm.EDIT_CONTACT,
     Perm.DOWNLOAD_PDF,
     Perm.PERSONALISE,
@@ -91,6 +94,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
 PERM_ACTIONS: dict[Perm, str] = {
     Perm.VIEW: "see this organisation's orders",
     Perm.RESEND: "resend tickets",
+    Perm.SHARE_TICKETS_PAGE: "see or share the customer's tickets page link",
     Perm.EDIT_CONTACT: "edit the contact",
     Perm.DOWNLOAD_PDF: "download tickets",
     Perm.PERSONALISE: "change attendee details",

@@ -132,10 +132,10 @@ def tickets_page_new_link(*, actor: User, order: Order, replacing: int | None = 
     passes the new link on (resend, SMS) as they choose.
 
     `replacing` is the version the agent saw (the form's): once it was replaced, a repeat (a double submit)
-    returns the order unchanged. Perm.RESEND on the order's organisation and region (else PermissionDenied, or
-    Http404 for another's).
+    returns the order unchanged. Perm.SHARE_TICKETS_PAGE on the order's organisation and region (else
+    PermissionDenied, or Http404 for another's).
     """
-    require_perm(actor, order.organisation, Perm.RESEND, region_id=order.event.region_id)
+    require_perm(actor, order.organisation, Perm.SHARE_TICKETS_PAGE, region_id=order.event.region_id)
     with transaction.atomic():
         locked = Order.objects.select_for_update(of=("self",)).select_related("event", "organisation").get(pk=order.pk)
         if replacing is not None and locked.tickets_page_version != replacing:

@@ -23,6 +23,9 @@
  * (orders/order_refresh.html swaps #actions whenever the email status moves): the new copy arrives open, with
  * the newest actions, and focus goes back to the same item (or the menu's summary if that item is gone), so
  * neither a keyboard user nor a finger about to tap loses the menu under them.
+ * 5. A field with data-chooses="<radio id>" belongs to that choice: ticking it, or typing in it, selects the
+ * radio (the refund's ticket boxes select "Some tickets", its amount "An amount"), so what is marked and what
+ * is chosen can't disagree unseen. The server refuses a disagreement either way (orders.forms.RefundForm).
  */
 (() => {
   "use strict";
@@ -148,6 +151,19 @@
       box.checked = all.checked;
     });
   });
+
+  function chooseOwner(event) {
+    const field = event.target instanceof HTMLInputElement ? event.target : null;
+    if (!field || !field.dataset.chooses) return;
+    if (field.type === "checkbox" ? !field.checked : !field.value.trim()) return;  // unticking chooses nothing
+    const radio = document.getElementById(field.dataset.chooses);
+    if (radio instanceof HTMLInputElement && !radio.checked) {
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+  document.addEventListener("change", chooseOwner);
+  document.addEventListener("input", chooseOwner);
 
   document.addEventListener("DOMContentLoaded", markScrollingTables);
   document.addEventListener("htmx:afterSettle", markScrollingTables);

@@ -2,7 +2,6 @@
 and usable, list tables show each row as a card with its key columns first (portal.css, table-cards), and other
 wide tables scroll inside their box instead of widening the page."""
 
-
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 

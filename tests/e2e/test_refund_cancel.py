@@ -92,6 +92,43 @@ def test_manager_refunds_one_ticket_and_watches_it_reach_item_refunded(
     assert order.refunded_total == refund.amount and order.refunding_total == 0
 
 
+def test_ticking_a_ticket_chooses_some_tickets_and_a_conflict_is_refused_before_any_refund(
+    demo, live_server, page: Page, assert_accessible
+):
+    order = _paid_sandbox_order(3)
+    assert order is not None, "the demo has a paid three-ticket sandbox order"
+    first = order.tickets.order_by("id").first()
+    assert first is not None
+    log_in(page, live_server, "manager@demo.example", "demo-manager")
+    page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{order.code}/")
+    _open_action(page, "Refund")
+    dialog = page.locator("dialog#action-dialog #refund")
+    expect(dialog.get_by_label("Every ticket still valid")).to_be_checked()
+
+    dialog.locator(f"#ticket-{first.public_id}").check()  # the radio left alone, as the newcomer did
+    expect(dialog.get_by_label("Some tickets")).to_be_checked()
+    expect(dialog.get_by_label("Every ticket still valid")).not_to_be_checked()
+    dialog.get_by_label("Amount in EUR").fill("5")
+    expect(dialog.get_by_label("An amount, up to")).to_be_checked()
+    dialog.get_by_label("Amount in EUR").fill("")
+
+    # Chosen back on purpose, the ticket still ticked: the server refuses rather than refund every ticket.
+    dialog.get_by_label("Every ticket still valid").check()
+    dialog.get_by_label("Reason").fill("Guest can't come")
+    dialog.get_by_role("button", name="Review refund").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("You ticked 1 ticket but chose “Every ticket still valid”")
+    expect(dialog.get_by_role("heading", name="Confirm the refund")).to_have_count(0)
+    assert_accessible(page, "the refund form refusing a ticked ticket with every ticket chosen")
+
+    dialog.get_by_label("Some tickets").check()
+    dialog.get_by_role("button", name="Review refund").click()
+    expect(dialog.get_by_role("heading", name="Confirm the refund")).to_be_visible()
+    expect(dialog.locator(".refund-scope")).to_have_text(
+        "Refund 1 of 3 tickets: it becomes Invalid · refunded; the other 2 tickets stay valid."
+    )
+    assert not Refund.objects.filter(order=order).exists()
+
+
 def test_manager_retries_the_failed_demo_refund(embedded_default, live_server, page: Page):
     log_in(page, live_server, "manager@demo.example", "demo-manager")
     page.goto(f"{live_server.url}/o/{DEMO_ORG_SLUG}/orders/{FAILED_DEMO_REFUND}/")

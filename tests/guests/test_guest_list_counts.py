@@ -70,3 +70,17 @@ def test_another_organisations_or_regions_event_is_404(member, organisation, oth
     )
     with pytest.raises(Http404):
         event_guest_orders(limited, EventFactory(organisation=organisation, region=south), GuestFilters())
+
+
+@pytest.mark.parametrize(("found", "words"), [(1, "1 order matches"), (2, "2 orders match")])
+@pytest.mark.parametrize("listing", ["guest list", "orders list"])
+def test_the_match_count_agrees_with_its_number(client, member, make_order, event, found, words, listing):
+    for i in range(found):
+        make_order(contact_name=f"Weber {i}", contact_email=f"w{i}@example.com")
+    make_order(contact_name="Other Person", contact_email="o@example.com")
+    client.force_login(member(Role.VIEWER))
+    slug = event.organisation.slug
+    url = f"/o/{slug}/events/{event.public_id}/guests/" if listing == "guest list" else f"/o/{slug}/orders/"
+    html = client.get(url, {"q": "weber"}).content.decode()
+    assert words in html
+    assert ("1 order match<" not in html) and ("1 orders" not in html)

@@ -244,7 +244,7 @@ def test_the_progress_survives_a_reload_and_stops_polling_when_done(client, agen
     assert 'hx-trigger="every 2s"' in client.get(url).content.decode()
     OutgoingMessage.objects.filter(idempotency_key=bulk.message_key).update(status="delivered")
     html = client.get(url).content.decode()
-    assert "Done: 1 of 1 emails sent" in html and "every 2s" not in html
+    assert "Done: 1 of 1 email sent" in html and "every 2s" not in html
     assert "1 of 1 sent" in html and "waiting their turn" not in html  # not "1 sent · 1 queued of 1"
     # The guest list shows the job's bar too.
     assert f"bulk-progress-{bulk.pk}" in client.get(urls(event)["event_guests"]).content.decode()

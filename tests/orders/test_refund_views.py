@@ -252,3 +252,83 @@ def test_a_payment_whose_provider_is_not_enabled_says_so_in_the_menu(manager_cli
     assert reason in text(manager_client.get(url("order_refund", order)))
     with pytest.raises(OrderActionError, match=re.escape(reason)):
         order_refund(actor=manager, order=order, amount=D("1"), reason="x", idempotency_key="k")
+
+
+@pytest.mark.parametrize(
+    ("what", "extra", "conflict"),
+    [
+        ("all", {}, "You ticked 1 ticket but chose “Every ticket still valid”"),
+        ("amount", {"amount": "10"}, "You ticked 1 ticket but chose “An amount”"),
+        ("all", {"tickets": [], "amount": "10"}, "You typed an amount (10) but chose “Every ticket still valid”"),
+    ],
+)
+@pytest.mark.parametrize("step", ["review", "confirm"])
+def test_ticked_tickets_or_a_typed_amount_the_choice_would_ignore_are_refused(
+    manager_client, paid_order, what, extra, conflict, step
+):
+    order = paid_order()
+    second = order.tickets.order_by("id").values_list("public_id", flat=True)[1]
+    choice = {"what": what, "tickets": [second], "reason": "Illness", "idempotency_key": "k", "step": step}
+    page = text(manager_client.post(url("order_refund", order), {**choice, **extra}))
+    assert conflict in page
+    assert "Confirm the refund" not in page and "Review refund" in page  # the form again, no figures
+    assert not Refund.objects.exists()
+    assert set(order.tickets.values_list("status", flat=True)) == {"valid"}
+
+
+@pytest.mark.parametrize(
+    ("ticked", "words"),
+    [
+        (
+            1,
+            "You ticked 1 ticket but chose “Every ticket still valid”, which would ignore it: "
+            "choose “Some tickets” to refund only that one, or untick it.",
+        ),
+        (
+            2,
+            "You ticked 2 tickets but chose “Every ticket still valid”, which would ignore them: "
+            "choose “Some tickets” to refund only those, or untick them.",
+        ),
+    ],
+)
+def test_the_conflict_error_says_how_to_resolve_it(manager_client, paid_order, ticked, words):
+    order = paid_order()
+    ids = list(order.tickets.order_by("id").values_list("public_id", flat=True)[:ticked])
+    choice = {"what": "all", "tickets": ids, "reason": "x", "idempotency_key": "k", "step": "review"}
+    assert words in text(manager_client.post(url("order_refund", order), choice))
+
+
+@pytest.mark.parametrize(
+    ("choice", "scope"),
+    [
+        ({"what": "all"}, "Refund the whole order: every ticket (3) becomes Invalid · refunded."),
+        ({"what": "tickets", "tickets": [1]}, "Refund 1 of 3 tickets: it becomes Invalid · refunded; the other 2"),
+        ({"what": "tickets", "tickets": [0, 2]}, "Refund 2 of 3 tickets: they become Invalid · refunded; the other"),
+        ({"what": "amount", "amount": "5"}, "Refund an amount only: no ticket changes (3 tickets stay valid)."),
+    ],
+)
+def test_the_review_says_plainly_what_will_be_refunded(manager_client, paid_order, choice, scope):
+    order = paid_order()
+    ids = list(order.tickets.order_by("id").values_list("public_id", flat=True))
+    if "tickets" in choice:
+        choice = {**choice, "tickets": [ids[i] for i in choice["tickets"]]}
+    page = text(
+        manager_client.post(
+            url("order_refund", order), {**choice, "reason": "x", "idempotency_key": "k", "step": "review"}
+        )
+    )
+    assert "Confirm the refund" in page and scope in page.split("Amount back")[0]
+
+
+def test_the_review_after_an_earlier_refund_does_not_call_the_rest_the_whole_order(manager_client, member, paid_order):
+    order = paid_order()
+    first = order.tickets.order_by("id").first()
+    order_refund(
+        actor=member(Role.MANAGER), order=order, tickets=[first.public_id], reason="x", idempotency_key="first"
+    )
+    page = text(
+        manager_client.post(
+            url("order_refund", order), {"what": "all", "reason": "x", "idempotency_key": "k", "step": "review"}
+        )
+    )
+    assert "Refund every ticket still valid: every ticket (2) becomes Invalid · refunded." in page

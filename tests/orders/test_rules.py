@@ -1,6 +1,7 @@
 """The ⋯ menu: each action enabled only when the order's state (orders/rules.py) and the role allow it."""
 
 import pytest
+from django.urls import reverse
 
 from orders import rules
 from orders.menu import ACTIONS, NOT_AVAILABLE_YET, ActionSpec, order_actions
@@ -42,6 +43,28 @@ def test_viewer_is_refused_every_action_by_role(member, make_order):
     assert all(not i.enabled for i in items.values())
     assert items["resend"].reason == "Your role (Viewer) can't resend tickets"
     assert items["download"].reason == "Your role (Viewer) can't download tickets"
+
+
+@pytest.mark.parametrize(
+    ("role", "reason"),
+    [
+        (Role.VIEWER, "Your role (Viewer) can't see or share the customer's tickets page link"),
+        (Role.SUPPORT, None),
+        (Role.MANAGER, None),
+        (Role.OWNER, None),
+    ],
+)
+def test_the_tickets_page_item_gives_its_own_role_reason(client, member, make_order, role, reason):
+    order = make_order()
+    user = member(role)
+    item = menu(user, order)["tickets_page"]
+    assert (item.enabled, item.reason) == (reason is None, reason)
+    client.force_login(user)
+    page = client.get(reverse("order_tickets_page", kwargs={"org": order.organisation.slug, "code": order.code}))
+    if reason is None:
+        assert page.status_code == 200
+    else:  # opening it anyway says the same words
+        assert page.status_code == 403 and reason in page.content.decode().replace("&#x27;", "'")
 
 
 def test_support_is_refused_refund_and_cancel_by_role_only(member, make_order):

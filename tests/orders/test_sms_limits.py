@@ -323,3 +323,22 @@ def test_the_time_named_is_a_whole_minute_from_which_an_sms_may_go(agent, make_o
     assert said.endswith(f"The next SMS can be sent from {local_text(frees_at, order.event.tzinfo)}.")
     assert sms_order_limit_refusal(order=order, now=frees_at) == ""  # at the minute named, it may go
     assert sms_order_limit_refusal(order=order, now=frees_at - timedelta(seconds=31)) == said
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_at_the_order_limit_the_dialog_offers_only_close(client, agent, make_order, method):
+    order = make_order(contact_phone="0151 23456789")
+    client.force_login(agent)
+    url = reverse("order_resend_sms", kwargs={"org": order.organisation.slug, "code": order.code})
+    assert "Check the number…" in client.get(url).content.decode()
+    send(agent, order)
+    send(agent, order)
+    fields = {"send_to": "other", "other_phone": "+43 664 1234567", "idempotency_key": "k"}
+    response = client.get(url) if method == "get" else client.post(url, fields)
+    html = response.content.decode()
+    assert "This order already had 2 SMS in the last hour" in html
+    assert "Check the number…" not in html and "<form" not in html.split('id="resend-sms"')[1]
+    assert "Back to the order" in html  # the page's way out; in the dialog, Close
+    htmx = client.post(url, {**fields, "confirm": "on"}, headers={"HX-Request": "true"}).content.decode()
+    assert "data-close-dialog>Close</button>" in htmx and "Send SMS" not in htmx
+    assert written(order) == (2, 2)

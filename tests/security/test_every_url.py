@@ -88,7 +88,7 @@ ACCESS: dict[str, tuple[str | Perm, bool]] = {
     "order_fix_and_resend": (Perm.EDIT_CONTACT, True),
     "order_send_held": (Perm.SEND_HELD, True),
     "order_download": (Perm.DOWNLOAD_PDF, True),
-    "order_tickets_page": (Perm.RESEND, True),
+    "order_tickets_page": (Perm.SHARE_TICKETS_PAGE, True),
     "ticket_pdf": (Perm.DOWNLOAD_PDF, True),
     "order_refund": (Perm.REFUND, True),
     "order_refund_retry": (Perm.REFUND, True),
