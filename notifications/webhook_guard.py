@@ -20,6 +20,7 @@ the service retries later, which is what should happen.
 from __future__ import annotations
 
 import copy
+import errno
 import json
 import logging
 from collections.abc import Callable
@@ -141,7 +142,7 @@ def _one_event_at_a_time(view: Callable[..., HttpResponse], request: HttpRequest
         single = copy.copy(request)
         single._body = json.dumps([event]).encode()  # what HttpRequest.body returns once read
         try:
-            response = view(single, *args, **kwargs)
+            response = _read(view, single, *args, **kwargs)
         except INPUT_ERRORS as exc:
             log.warning("Webhook event refused at %s: %r", request.path, exc)
             refused += 1
@@ -151,6 +152,18 @@ def _one_event_at_a_time(view: Callable[..., HttpResponse], request: HttpRequest
     if refused == len(events):
         return _refused(request, "No event of the batch could be read.")
     return JsonResponse({"stored": len(events) - refused, "refused": refused})
+
+
+def _read(view: Callable[..., HttpResponse], request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """The view's answer. A timestamp the platform can't hold is OverflowError, whatever the platform says:
+    `datetime.fromtimestamp` raises OSError EOVERFLOW on Linux for some (1e17 s: a Brevo `ts_epoch` of 1e20 ms),
+    which anymail's parsers don't catch. Any other OSError (the machine's, not the body's) goes on."""
+    try:
+        return view(request, *args, **kwargs)
+    except OSError as exc:
+        if exc.errno == errno.EOVERFLOW:
+            raise OverflowError(str(exc)) from exc
+        raise
 
 
 def webhook_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -165,7 +178,7 @@ def webhook_guard(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         except BadBody as exc:
             return _refused(request, str(exc))
         try:
-            return view(request, *args, **kwargs)
+            return _read(view, request, *args, **kwargs)
         except INPUT_ERRORS as exc:
             if isinstance(body, list) and len(body) > 1:
                 return _one_event_at_a_time(view, request, body, *args, **kwargs)

@@ -159,3 +159,17 @@ def test_a_body_over_the_limit_is_a_400(client, sent, settings):
     assert response.status_code == 400
     assert "larger than 1000 bytes" in response.json()["error"]
     assert DeliveryEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("ts_epoch", [1e20, 1e300], ids=["eoverflow", "overflow"])
+def test_a_timestamp_no_calendar_holds_is_a_json_400(client, sent, ts_epoch):
+    """Brevo's `ts_epoch` (ms) far out of range: Linux's fromtimestamp raises OSError EOVERFLOW for 1e20 and
+    OverflowError for 1e300, neither caught by anymail's parser: a JSON 400, nothing stored (not a 500)."""
+    message = sent()
+    body = payloads.brevo_event("hard_bounce", message.provider_message_id, meta(message), message.recipient)
+    response = post(client, "brevo", {**body, "ts_epoch": ts_epoch}, **auth())
+    assert response.status_code == 400, response.content[:300]
+    assert response.json() == {"error": "An event could not be read: OverflowError."}
+    assert DeliveryEvent.objects.count() == 0
+    message.refresh_from_db()
+    assert message.status == Status.SENT
