@@ -199,6 +199,8 @@ def order_detail(access: Access, code: str) -> OrderDetail:
     order = next(iter(_ORDER.fetch(access.organisation.pk, code)), None)
     if order is None or not access.allows_region(order.event.region_id):
         raise Http404("No such order.")
+    # Fetched by the member's organisation: it is the order's and its event's (Event.phone_region reads it).
+    order.organisation = order.event.organisation = access.organisation
     tickets = _TICKETS.fetch(order.pk)
     for ticket in tickets:
         # A line's tickets are of its type: reuse the ticket's instead of joining the ticket types twice.

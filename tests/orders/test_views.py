@@ -160,6 +160,21 @@ def test_query_count_does_not_grow_with_tickets_scans_or_messages(client, member
     assert large_count <= 12
 
 
+def test_an_event_without_its_own_country_costs_no_query_for_the_phone(client, member, make_order, event):
+    """The contact card reads the number in the event's country, else the organisation's: the organisation the
+    page already has, not a query of its own."""
+    client.force_login(member(Role.SUPPORT))
+    client.get(reverse("my_events", kwargs={"org": "festival"}))
+    order = make_order(contact_phone="0151 23456789")
+    event.country = "AT"
+    event.save(update_fields=["country"])
+    own_country = _queries_for(client, order)
+    event.country = ""
+    event.save(update_fields=["country"])
+    assert _queries_for(client, order) == own_country
+    assert "+49 1512 3456789" in client.get(order_url(order)).content.decode()  # read as German, the organisation's
+
+
 def test_query_count_is_bounded_with_django_assert_num_queries(
     client, member, make_order, django_assert_max_num_queries
 ):
