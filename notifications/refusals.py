@@ -13,14 +13,22 @@ import re
 # Refused for what it carried: some mailbox providers block PDF attachments from unknown senders (SMTP 5.7.x
 # "policy", "attachment not allowed", "blocked", "spam").
 _CONTENT = re.compile(r"attach|block|polic|content|spam|virus|malware|\b5\.7\.\d", re.IGNORECASE)
+# The recipient's mailbox is gone, whatever else the reason says ("550 5.1.1 user unknown; spam policy", "… spf=pass"):
+# RFC 3463 X.1.1 bad mailbox, X.1.2 bad system, X.1.10 null MX, X.2.1 mailbox disabled, or the usual words for them.
+_RECIPIENT = (
+    r"no such (?:user|mailbox|recipient)|unknown (?:user|recipient)|(?:user|recipient|mailbox) unknown"
+    r"|mailbox (?:disabled|not found)|invalid (?:e-?mail|recipient|address)|\b5\.1\.(?:1|2|10)\b|\b5\.2\.1\b"
+)
 # The address itself (suppressed, deactivated, no such mailbox, a domain that doesn't exist).
 _ADDRESS = re.compile(
-    r"suppress|inactive|deactivat|unsubscrib|invalid (?:e-?mail|recipient|address)|no such (?:user|mailbox)"
-    r"|unknown (?:user|recipient)|does not exist|not found|\b5\.1\.\d",
-    re.IGNORECASE,
+    rf"{_RECIPIENT}|suppress|inactive|deactivat|unsubscrib|does not exist|not found|\b5\.1\.\d", re.IGNORECASE
 )
-# The sending domain (its SPF, DKIM or DMARC, its reputation): our side.
-_SENDER = re.compile(r"dmarc|\bspf\b|dkim|reputation", re.IGNORECASE)
+# Our sender address or domain refused by name (X.1.7, X.1.8; "Sender address rejected: User unknown"): our side,
+# even when the words are a mailbox's.
+_SENDER_NAMED = re.compile(r"sender (?:address|domain)|\b5\.1\.[78]\b", re.IGNORECASE)
+# The sending domain (its SPF, DKIM or DMARC, its reputation, our sender address): our side.
+_SENDER = re.compile(rf"dmarc|\bspf\b|dkim|reputation|{_SENDER_NAMED.pattern}", re.IGNORECASE)
+_RECIPIENT_GONE = re.compile(_RECIPIENT, re.IGNORECASE)
 
 
 def mentions_content(reason: str) -> bool:
@@ -29,8 +37,11 @@ def mentions_content(reason: str) -> bool:
 
 
 def for_sender(reason: str) -> bool:
-    """Whether the receiving server refused mail from the sending domain (SPF, DKIM, DMARC, reputation)."""
-    return bool(_SENDER.search(reason))
+    """Whether the receiving server refused mail from the sending domain (SPF, DKIM, DMARC, reputation), not a
+    recipient whose mailbox is gone."""
+    if _SENDER_NAMED.search(reason):
+        return True
+    return bool(_SENDER.search(reason)) and not _RECIPIENT_GONE.search(reason)
 
 
 def for_content(reason: str) -> bool:
@@ -40,5 +51,8 @@ def for_content(reason: str) -> bool:
 
 def bounce_blames_address(reason: str) -> bool:
     """Whether a hard bounce shows the address is bad, so it belongs on the suppression list: every bounce but one
-    refused for its content or its sending domain (the guest's mailbox is fine; the next email may well arrive)."""
-    return not for_content(reason) and not for_sender(reason)
+    refused for its content or its sending domain (the guest's mailbox is fine; the next email may well arrive).
+    A mailbox that is gone outweighs whatever else the reason says, unless it is our sender address's."""
+    if _SENDER_NAMED.search(reason):
+        return False
+    return bool(_RECIPIENT_GONE.search(reason)) or (not for_content(reason) and not for_sender(reason))

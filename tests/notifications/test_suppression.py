@@ -77,6 +77,35 @@ def test_a_bounce_for_the_content_or_the_sender_leaves_the_address_off_the_list(
     assert Suppression.objects.get().reason == "complained"
 
 
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "550 5.1.1 user unknown; spam policy",
+        "550 User unknown (spam policy)",  # no code: the words alone
+        "550 5.1.1 <anna@example.com>: Recipient address rejected: User unknown; sender reputation checked",
+        "550 5.1.1 The email account that you tried to reach does not exist. spf=pass dkim=pass",
+        "550 5.2.1 Mailbox disabled for this recipient; blocked",
+        "550 No such recipient here; content filter",
+    ],
+)
+def test_a_bounce_for_a_mailbox_that_is_gone_lists_the_address_whatever_else_it_says(make_order, reason):
+    message = make_order(contact_email="anna@example.com").messages.get()
+    report(message, "bounced", reason=reason)
+    assert Suppression.objects.get().address == "anna@example.com"
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "553 5.1.8 <tickets@portal.example>: Sender address rejected: Domain not found",
+        "550 5.1.0 Sender address rejected: User unknown in local recipient table",
+    ],
+)
+def test_a_bounce_for_our_sender_address_leaves_the_guests_address_off_the_list(make_order, reason):
+    report(make_order(contact_email="anna@example.com").messages.get(), "bounced", reason=reason)
+    assert not Suppression.objects.exists()
+
+
 @pytest.mark.parametrize("event_type", ["deferred", "rejected", "failed", "delivered", "autoresponded", "opened"])
 def test_soft_bounces_deferrals_rejections_and_failures_list_nothing(make_order, event_type):
     report(make_order().messages.get(), event_type, reason="452 4.2.2 mailbox full")
