@@ -348,7 +348,7 @@ def order_fix_and_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpR
     access = page_access(request, org)
     context = _delivery_context(access, code, Perm.EDIT_CONTACT)
     order = context["order"]
-    back = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    back = safe_next(request, request.POST.get("next") or request.GET.get("next"), org)
     form = FixAndResendForm(request.POST or None, initial={"contact_email": suggest_email(order.contact_email) or ""})
     if request.method == "POST" and form.is_valid():
         try:

@@ -91,9 +91,9 @@ def region_choose(request: HttpRequest, org: str) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest, url: str | None, org: str) -> str:
-    """`url` when it is a path on this site, else My events. A path only: anything else that passes the host check
-    ("orders", "x.html") would be taken by `redirect()` for a URL name or a relative URL."""
-    return safe_next(request, url) or reverse("my_events", kwargs={"org": org})
+    """`url` when it is a page of this organisation on this site (organiser_portal.next_url.safe_next), else My
+    events."""
+    return safe_next(request, url, org) or reverse("my_events", kwargs={"org": org})
 
 
 def health(request: HttpRequest) -> JsonResponse:

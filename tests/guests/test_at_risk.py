@@ -314,6 +314,30 @@ def test_fix_and_resend_ignores_a_next_that_is_not_a_path_on_this_site(client, m
     assert order.contact_email == "anna@gmail.com"
 
 
+@pytest.mark.parametrize(
+    "next_",
+    [
+        "/o/other-organisation/orders/",  # another organisation's page
+        "/accounts/password/change/",  # not a page of an organisation
+        "/o/{org}/../other-organisation/orders/",  # a browser resolves the dots out of the organisation
+        "/o/{org}/%2e%2e/%2E%2E/admin/",
+        "/o/{org}/\t../../admin/",  # a browser drops the tab from the Cancel link
+        "/o/{org}/orders/\nPassword expired: call +1 555 0100",
+        "/o/{org}",
+    ],
+)
+def test_fix_and_resend_returns_only_to_a_page_of_the_orders_organisation(client, member, make_order, event, next_):
+    next_ = next_.format(org=event.organisation.slug)
+    order = with_email(make_order(contact_email="anna@gmial.com"), "bounced")
+    client.force_login(member(Role.SUPPORT))
+    fix = reverse("order_fix_and_resend", kwargs={"org": event.organisation.slug, "code": order.code})
+    order_page = reverse("order_detail", kwargs={"org": event.organisation.slug, "code": order.code})
+    page = client.get(fix, {"next": next_}).content.decode()
+    assert f'<a class="btn btn-sm btn-link" href="{order_page}">Cancel</a>' in page and 'name="next"' not in page
+    response = client.post(fix, {"contact_email": "anna@gmail.com", "idempotency_key": "fix-3", "next": next_})
+    assert response.status_code == 302 and response.url == order_page
+
+
 def test_no_suggestion_without_a_typo_or_for_a_send_to_another_address(client, member, make_order, event, access):
     plain = with_email(make_order(), "bounced")
     other = with_email(make_order(contact_email="anna@gmial.com"), "bounced")

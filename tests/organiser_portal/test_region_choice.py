@@ -59,7 +59,21 @@ def test_choosing_a_region_keeps_it_for_the_session_and_returns_to_next(client, 
     assert "Region: All regions" in client.get(reverse("my_events", kwargs={"org": "festival"})).content.decode()
 
 
-@pytest.mark.parametrize("next_", ["orders", "\ufffd\ufffd", "x.html", "//evil.example/", "https://evil.example/"])
+@pytest.mark.parametrize(
+    "next_",
+    [
+        "orders",
+        "\ufffd\ufffd",
+        "x.html",
+        "//evil.example/",
+        "https://evil.example/",
+        "/o/other-organisation/orders/",
+        "/o/festival/../other-organisation/",
+        "/o/festival/%2E%2E/%2e%2e/admin/",
+        "/o/festival/\t../../admin/",
+        "/admin/",
+    ],
+)
 def test_a_next_that_is_no_path_on_this_site_returns_to_my_events(client, member, regions, next_):
     client.force_login(member(Role.SUPPORT))
     response = client.post(choose_url(), {"region": "", "next": next_})
