@@ -292,7 +292,7 @@ class RefundForm(IdempotentForm):
         chosen = self.CHOICE_LABELS.get(what or "")
         if chosen is None:
             return
-        ticked = len(data.get("tickets") or ())
+        ticked = len(set(data.get("tickets") or ()))  # a ticket ID posted twice is one ticket ticked
         if ticked and what != self.TICKETS:
             tickets, them, those = (
                 ("1 ticket", "it", "that one") if ticked == 1 else (f"{ticked} tickets", "them", "those")

@@ -298,6 +298,18 @@ def test_the_conflict_error_says_how_to_resolve_it(manager_client, paid_order, t
     assert words in text(manager_client.post(url("order_refund", order), choice))
 
 
+def test_a_ticket_posted_twice_counts_once_and_is_refunded_once(manager_client, paid_order):
+    order = paid_order()
+    second = order.tickets.order_by("id").values_list("public_id", flat=True)[1]
+    choice = {"tickets": [second, second], "reason": "x", "idempotency_key": "k"}
+    conflict = text(manager_client.post(url("order_refund", order), {**choice, "what": "all", "step": "review"}))
+    assert "You ticked 1 ticket but chose" in conflict and not Refund.objects.exists()
+    review = text(manager_client.post(url("order_refund", order), {**choice, "what": "tickets", "step": "review"}))
+    assert "Refund 1 of 3 tickets: it becomes Invalid · refunded" in review
+    done = manager_client.post(url("order_refund", order), {**choice, "what": "tickets", "step": "confirm"})
+    assert done.status_code == 302 and Refund.objects.get().amount == D("50.00")
+
+
 @pytest.mark.parametrize(
     ("choice", "scope"),
     [
