@@ -17,11 +17,13 @@ _CONTENT = re.compile(r"attach|block|polic|content|spam|virus|malware|\b5\.7\.\d
 # RFC 3463 X.1.1 bad mailbox, X.1.2 bad system, X.1.10 null MX, X.2.1 mailbox disabled, or the usual words for them.
 _RECIPIENT = (
     r"no such (?:user|mailbox|recipient)|unknown (?:user|recipient)|(?:user|recipient|mailbox) unknown"
-    r"|mailbox (?:disabled|not found)|invalid (?:e-?mail|recipient|address)|\b5\.1\.(?:1|2|10)\b|\b5\.2\.1\b"
+    r"|mailbox (?:disabled|not found)|invalid recipient|\b5\.1\.(?:1|2|10)\b|\b5\.2\.1\b"
 )
 # The address itself (suppressed, deactivated, no such mailbox, a domain that doesn't exist).
 _ADDRESS = re.compile(
-    rf"{_RECIPIENT}|suppress|inactive|deactivat|unsubscrib|does not exist|not found|\b5\.1\.\d", re.IGNORECASE
+    rf"{_RECIPIENT}|invalid (?:e-?mail|address)|suppress|inactive|deactivat|unsubscrib|does not exist|not found"
+    r"|\b5\.1\.\d",
+    re.IGNORECASE,
 )
 # Our sender address or domain refused by name (X.1.7, X.1.8; "Sender address rejected: User unknown"): our side,
 # even when the words are a mailbox's.

@@ -99,6 +99,7 @@ def test_a_bounce_for_a_mailbox_that_is_gone_lists_the_address_whatever_else_it_
     [
         "553 5.1.8 <tickets@portal.example>: Sender address rejected: Domain not found",
         "550 5.1.0 Sender address rejected: User unknown in local recipient table",
+        "554 5.7.1 Invalid address in the From header: DMARC policy of portal.example",  # not the guest's
     ],
 )
 def test_a_bounce_for_our_sender_address_leaves_the_guests_address_off_the_list(make_order, reason):
