@@ -19,9 +19,9 @@ from organiser_portal.permissions import Access, Perm, page_access
 
 from . import rules
 from .errors import OrderActionError
-from .forms import CancelForm, RefundForm, RetryForm
 from .menu import refund_payment, refund_refusal
 from .models import Refund
+from .money_forms import CancelForm, RefundForm, RetryForm
 from .payment_providers import UnknownProvider, provider_for
 from .refund_quote import RefundQuote, refund_quote, refundable_amount, ticket_shares
 from .selectors import order_get
@@ -84,6 +84,16 @@ def refund_scope(what: str, quote: RefundQuote, *, still_valid: int, in_order: i
     return f"Refund {chosen} of {_tickets(still_valid)}: {become} Invalid · refunded{left}."
 
 
+def _review(context: dict, form: RefundForm) -> None:
+    """The review step: the figures (orders.refund_quote) and the sentence saying what will be refunded, put in
+    `context`. OrderActionError when the choice can't be refunded now."""
+    quote = refund_quote(context["order"], shares=context["all_shares"], **form.refund_args())
+    context["quote"] = quote
+    context["scope"] = refund_scope(
+        form.cleaned_data["what"], quote, still_valid=len(context["shares"]), in_order=len(context["all_shares"])
+    )
+
+
 @login_required
 def refund_order(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     """⋯ Refund: choose, review the figures, confirm."""
@@ -100,13 +110,7 @@ def refund_order(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
             if form.confirmed:  # the service first, not the figures: a double submit gets the first refund back
                 refund = order_refund(actor=request.user, order=order, **form.service_args())
                 return _done(request, access, code, f"Refund of {_shown(refund.amount, order.currency)} requested.")
-            context["quote"] = quote = refund_quote(order, shares=context["all_shares"], **form.refund_args())
-            context["scope"] = refund_scope(
-                form.cleaned_data["what"],
-                quote,
-                still_valid=len(context["shares"]),
-                in_order=len(context["all_shares"]),
-            )
+            _review(context, form)
         except OrderActionError as error:
             form.add_error(None, str(error))
     context.update(form=form, refusal=context["refund_refusal"], ticket_ids_chosen=set(form["tickets"].value() or []))

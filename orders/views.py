@@ -340,6 +340,25 @@ def order_edit_contact(request: HtmxHttpRequest, org: str, code: str) -> HttpRes
     return _form_page(request, "orders/order_edit_contact.html", "edit-contact", context)
 
 
+def _corrected_and_resent(request: HtmxHttpRequest, order: Order, form: FixAndResendForm) -> bool:
+    """The fix's one service call (the address the form holds, tickets resent): True when done, else False with
+    the service's refusal on the form."""
+    try:
+        order_change_contact(
+            actor=request.user,
+            order=order,
+            name=order.contact_name,
+            email=form.cleaned_data["contact_email"],
+            phone=order.contact_phone,
+            resend_tickets=True,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except OrderActionError as error:
+        form.add_error(None, str(error))
+        return False
+    return True
+
+
 @login_required
 def order_fix_and_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpResponse:
     """The bounce banner's one step: correct the address to the suggested one and resend the tickets. Opened
@@ -350,24 +369,11 @@ def order_fix_and_resend(request: HtmxHttpRequest, org: str, code: str) -> HttpR
     order = context["order"]
     back = safe_next(request, request.POST.get("next") or request.GET.get("next"), org)
     form = FixAndResendForm(request.POST or None, initial={"contact_email": suggest_email(order.contact_email) or ""})
-    if request.method == "POST" and form.is_valid():
-        try:
-            order_change_contact(
-                actor=request.user,
-                order=order,
-                name=order.contact_name,
-                email=form.cleaned_data["contact_email"],
-                phone=order.contact_phone,
-                resend_tickets=True,
-                idempotency_key=form.cleaned_data["idempotency_key"],
-            )
-        except OrderActionError as error:
-            form.add_error(None, str(error))
-        else:
-            text = f"Email corrected; tickets queued for {form.cleaned_data['contact_email']}."
-            if back:  # back on a list of many orders: say which one
-                text = f"Order {order.code}: {text}"
-            return _done(request, access, code, text, back=back)
+    if request.method == "POST" and form.is_valid() and _corrected_and_resent(request, order, form):
+        text = f"Email corrected; tickets queued for {form.cleaned_data['contact_email']}."
+        if back:  # back on a list of many orders: say which one
+            text = f"Order {order.code}: {text}"
+        return _done(request, access, code, text, back=back)
     cancel = back or reverse("order_detail", kwargs={"org": org, "code": order.code})
     context = {**context, "form": form, "next": back, "cancel_url": cancel}
     return _form_page(request, "orders/order_fix_and_resend.html", "fix-and-resend", context)
